@@ -1,0 +1,3 @@
+from everything_app.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""create_app(settings): wires features, middleware and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from everything_app.auth.cookies import COOKIE_NAMES
+from everything_app.auth.routes import router as auth_router
+from everything_app.core import health
+from everything_app.core.csrf import OriginCheckMiddleware
+from everything_app.core.db import create_engine, create_sessionmaker
+from everything_app.core.errors import install_error_handlers
+from everything_app.core.logging import configure_logging
+from everything_app.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from everything_app.core.ratelimit import RateLimiter
+from everything_app.keys.routes import router as keys_router
+from everything_app.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    _ = settings.secret  # generate or load the secret now, not on the first request
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.limiter = RateLimiter(settings.redis_url)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Everything-App",
+        version="0.1.0",
+        summary="Accounts, AI chat, API keys, planner, live queries and reservations.",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (health.router, auth_router, keys_router):
+        app.include_router(router)
+
+    # Added innermost first: a request passes RequestContext, SecurityHeaders, CORS, Origin.
+    app.add_middleware(
+        OriginCheckMiddleware, trusted=settings.all_trusted_origins, cookie_names=COOKIE_NAMES
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=sorted(settings.all_trusted_origins),
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After", "X-Retry-After"],
+    )
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.add_middleware(RequestContextMiddleware, settings=settings)
+    return app

@@ -1,0 +1,50 @@
+"""The better-auth session cookie: `better-auth.session_token`, signed, URL-encoded."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, unquote
+
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
+
+from everything_app.core.security import sign, unsign
+from everything_app.settings import Settings
+
+COOKIE_NAME = "better-auth.session_token"
+SECURE_COOKIE_NAME = "__Secure-" + COOKIE_NAME
+COOKIE_NAMES = (COOKIE_NAME, SECURE_COOKIE_NAME)
+
+
+def cookie_name(settings: Settings) -> str:
+    return SECURE_COOKIE_NAME if settings.secure_cookies else COOKIE_NAME
+
+
+def _header(settings: Settings, value: str, max_age: int | None) -> str:
+    parts = [f"{cookie_name(settings)}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if settings.secure_cookies:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def set_session_cookie(
+    response: Response, settings: Settings, token: str, *, remember: bool = True
+) -> None:
+    # Written by hand: better-auth encodes with encodeURIComponent, whereas Python's cookie
+    # module would wrap the signature's base64 padding in quotes.
+    value = quote(sign(token, settings.secret), safe="")
+    max_age = settings.session_ttl_seconds if remember else None
+    response.headers.append("set-cookie", _header(settings, value, max_age))
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.headers.append("set-cookie", _header(settings, "", 0))
+
+
+def read_session_cookie(conn: HTTPConnection, settings: Settings) -> str | None:
+    """The token inside a validly signed session cookie, else None."""
+    raw = conn.cookies.get(cookie_name(settings))
+    if not raw:
+        return None
+    return unsign(unquote(raw), settings.secret)

@@ -1,0 +1,124 @@
+"""Who is calling: a session cookie, a bearer session token, or a bearer API key."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+
+from everything_app.auth.cookies import read_session_cookie
+from everything_app.auth.models import Session, User
+from everything_app.auth.service import ClientInfo, SessionPolicy, resolve_session
+from everything_app.core.db import SessionDep
+from everything_app.core.deps import SettingsDep
+from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
+from everything_app.keys.models import ApiKey
+from everything_app.keys.service import authenticate_key, looks_like_key
+from everything_app.settings import Settings
+
+# Credentials in a URL end up in proxy logs and browser history, so they are refused.
+QUERY_CREDENTIAL_NAMES = frozenset({"api_key", "apikey", "key", "token", "access_token"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    via: Literal["cookie", "bearer", "api_key"]
+    session: Session | None = None
+    api_key: ApiKey | None = None
+    token: str | None = None  # the caller's own session token
+    refreshed: bool = False
+
+    @property
+    def session_id(self) -> uuid.UUID | None:
+        return self.session.id if self.session is not None else None
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        ttl=timedelta(seconds=settings.session_ttl_seconds),
+        update_age=timedelta(seconds=settings.session_update_age_seconds),
+    )
+
+
+def client_info(request: Request) -> ClientInfo:
+    return ClientInfo(
+        ip_address=request.state.client_ip, user_agent=request.headers.get("user-agent")
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
+
+
+async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
+    if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
+        raise BadRequest(
+            "Credentials are not accepted in the URL; send them in the Authorization header.",
+            code="credentials_in_query",
+        )
+    policy = session_policy(settings)
+    bearer = _bearer(request)
+    if bearer is not None and looks_like_key(bearer, settings.api_key_prefix):
+        key = await authenticate_key(db, bearer)
+        if key is None:
+            raise Unauthorized(
+                "The API key is invalid, revoked or expired.", code="invalid_api_key"
+            )
+        user = await db.get(User, key.user_id)
+        if user is None:
+            raise Unauthorized(code="invalid_api_key")
+        return Principal(user=user, via="api_key", api_key=key)
+    token = bearer if bearer is not None else read_session_cookie(request, settings)
+    if token is None:
+        return None
+    resolved = await resolve_session(db, token, policy)
+    if resolved is None:
+        return None
+    return Principal(
+        user=resolved.user,
+        via="bearer" if bearer is not None else "cookie",
+        session=resolved.session,
+        token=token,
+        refreshed=resolved.refreshed,
+    )
+
+
+async def optional_principal(
+    request: Request, db: SessionDep, settings: SettingsDep
+) -> Principal | None:
+    principal = await _resolve(request, db, settings)
+    if principal is not None:
+        request.state.user_id = str(principal.user.id)  # for the access log
+    return principal
+
+
+async def require_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized()
+    return principal
+
+
+async def require_user(principal: Annotated[Principal, Depends(require_principal)]) -> User:
+    return principal.user
+
+
+async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+    if user.role != "admin":
+        raise Forbidden("This needs an administrator.", code="admin_required")
+    return user
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+CurrentUser = Annotated[User, Depends(require_user)]
+AdminUser = Annotated[User, Depends(require_admin)]

@@ -1,0 +1,268 @@
+"""better-auth's email/password endpoints under /api/auth, plus the seeds' aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from everything_app.auth import service
+from everything_app.auth.cookies import clear_session_cookie, set_session_cookie
+from everything_app.auth.deps import (
+    AdminUser,
+    CurrentPrincipal,
+    CurrentUser,
+    OptionalPrincipal,
+    Principal,
+    client_info,
+    session_policy,
+)
+from everything_app.auth.schemas import (
+    ChangePasswordBody,
+    CurrentSessionOut,
+    DeleteUserBody,
+    RevokeSessionBody,
+    SessionOut,
+    SignInBody,
+    SignInOut,
+    SignUpBody,
+    SignUpOut,
+    StatusOut,
+    SuccessOut,
+    UpdateUserBody,
+    UserOut,
+)
+from everything_app.core.db import SessionDep
+from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep
+from everything_app.core.errors import AppError, Forbidden
+from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from everything_app.settings import Settings
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+def _check_callback(url: str | None, settings: Settings) -> None:
+    """Redirect targets must stay on trusted origins (no open redirect)."""
+    if url is None or (url.startswith("/") and not url.startswith("//")):
+        return
+    parts = urlsplit(url)
+    if f"{parts.scheme}://{parts.netloc}" not in settings.all_trusted_origins:
+        raise Forbidden("Invalid callbackURL", code="invalid_callback_url")
+
+
+def _json(model: Any, *, exclude_none: bool = False) -> JSONResponse:
+    return JSONResponse(model.model_dump(mode="json", by_alias=True, exclude_none=exclude_none))
+
+
+@router.post("/sign-up/email", response_model=SignUpOut)
+@router.post("/sign-up", response_model=SignUpOut, include_in_schema=False)
+@router.post("/register", response_model=SignUpOut, include_in_schema=False)
+async def sign_up(
+    body: SignUpBody,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    ip: ClientIP,
+) -> JSONResponse:
+    """Create an account and sign it in. `/sign-up` and `/register` are the seeds' aliases;
+    `name` defaults to the email's local part when a client (seed 002/004) sends none."""
+    await limiter.hit(settings.rate_limit_sign_up_ip, "sign-up", ip)
+    _check_callback(body.callbackURL, settings)
+    user = await service.create_user(
+        db, email=body.email, password=body.password, name=body.name, image=body.image
+    )
+    _, token = await service.create_session(
+        db, user, client_info(request), session_policy(settings)
+    )
+    response = _json(
+        SignUpOut(token=token, user=UserOut.model_validate(user, from_attributes=True))
+    )
+    set_session_cookie(response, settings, token, remember=body.rememberMe)
+    return response
+
+
+@router.post("/sign-in/email", response_model=SignInOut, response_model_exclude_none=True)
+@router.post("/sign-in", response_model=SignInOut, include_in_schema=False)
+@router.post("/login", response_model=SignInOut, include_in_schema=False)
+async def sign_in(
+    body: SignInBody,
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+    ip: ClientIP,
+) -> JSONResponse:
+    """Sign in with email and password. Unknown email and wrong password get the same 401.
+    `/sign-in` and `/login` are the seeds' aliases."""
+    await limiter.hit(settings.rate_limit_sign_in_ip, "sign-in-ip", ip)
+    email_key = body.email.strip().lower()
+    await limiter.check(settings.rate_limit_sign_in_email_failures, "sign-in-email", email_key)
+    _check_callback(body.callbackURL, settings)
+    try:
+        user = await service.authenticate(db, body.email, body.password)
+    except AppError:
+        await limiter.hit(settings.rate_limit_sign_in_email_failures, "sign-in-email", email_key)
+        raise
+    _, token = await service.create_session(
+        db, user, client_info(request), session_policy(settings)
+    )
+    out = SignInOut(
+        redirect=body.callbackURL is not None,
+        token=token,
+        url=body.callbackURL,
+        user=UserOut.model_validate(user, from_attributes=True),
+    )
+    response = _json(out, exclude_none=True)
+    set_session_cookie(response, settings, token, remember=body.rememberMe)
+    return response
+
+
+@router.post("/sign-out", response_model=SuccessOut, response_model_exclude_none=True)
+async def sign_out(
+    principal: OptionalPrincipal, db: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    """Delete the current session and expire the cookie."""
+    if principal is not None and principal.session_id is not None:
+        await service.delete_session(db, principal.session_id)
+    response = JSONResponse({"success": True})
+    clear_session_cookie(response, settings)
+    return response
+
+
+@router.get("/get-session")
+async def get_session(
+    principal: OptionalPrincipal, request: Request, settings: SettingsDep
+) -> Response:
+    """The current session and user, or `null` when signed out (better-auth's shape).
+
+    With an API key the `session` describes the key (its id and expiry; no token)."""
+    if principal is None:
+        response = JSONResponse(None)
+        if request.cookies:
+            clear_session_cookie(response, settings)
+        return response
+    user = UserOut.model_validate(principal.user, from_attributes=True)
+    session = _session_view(principal, request)
+    response = JSONResponse(
+        {"session": session, "user": user.model_dump(mode="json", by_alias=True)}
+    )
+    if principal.refreshed and principal.via == "cookie" and principal.token:
+        set_session_cookie(response, settings, principal.token)
+    return response
+
+
+def _session_view(principal: Principal, request: Request) -> dict[str, Any]:
+    if principal.session is not None:
+        view = CurrentSessionOut.model_validate(principal.session, from_attributes=True)
+        view.token = principal.token
+        return view.model_dump(mode="json", by_alias=True)
+    key = principal.api_key
+    assert key is not None
+    return {
+        "id": str(key.id),
+        "userId": str(key.user_id),
+        "expiresAt": key.expires_at.isoformat() if key.expires_at else None,
+        "createdAt": key.created_at.isoformat(),
+        "updatedAt": key.created_at.isoformat(),
+        "ipAddress": request.state.client_ip,
+        "userAgent": request.headers.get("user-agent"),
+    }
+
+
+@router.get("/list-sessions", response_model=list[SessionOut])
+async def list_sessions(user: CurrentUser, db: SessionDep) -> list[dict[str, Any]]:
+    """The caller's live sessions (tokens are never listed)."""
+    sessions = await service.list_sessions(db, user)
+    return [
+        SessionOut.model_validate(s, from_attributes=True).model_dump(by_alias=True)
+        for s in sessions
+    ]
+
+
+@router.post("/revoke-session", response_model=StatusOut)
+async def revoke_session(body: RevokeSessionBody, user: CurrentUser, db: SessionDep) -> StatusOut:
+    """Sign one of your sessions out, by `id` (from list-sessions) or `token`."""
+    await service.revoke_session(db, user, session_id=body.id, token=body.token)
+    return StatusOut()
+
+
+@router.post("/revoke-other-sessions", response_model=StatusOut)
+async def revoke_other_sessions(principal: CurrentPrincipal, db: SessionDep) -> StatusOut:
+    await service.revoke_other_sessions(db, principal.user, principal.session_id)
+    return StatusOut()
+
+
+@router.post("/revoke-sessions", response_model=StatusOut)
+async def revoke_sessions(user: CurrentUser, db: SessionDep) -> StatusOut:
+    await service.revoke_other_sessions(db, user, None)
+    return StatusOut()
+
+
+@router.post("/change-password")
+async def change_password(
+    body: ChangePasswordBody,
+    principal: CurrentPrincipal,
+    db: SessionDep,
+    settings: SettingsDep,
+    limiter: LimiterDep,
+) -> JSONResponse:
+    """Change the password; every other session is signed out."""
+    await limiter.hit(
+        settings.rate_limit_sign_in_email_failures, "change-password", str(principal.user.id)
+    )
+    await service.change_password(
+        db,
+        principal.user,
+        current=body.currentPassword,
+        new=body.newPassword,
+        keep_session=principal.session_id,
+    )
+    user = UserOut.model_validate(principal.user, from_attributes=True)
+    return JSONResponse({"token": None, "user": user.model_dump(mode="json", by_alias=True)})
+
+
+@router.post("/update-user", response_model=StatusOut)
+async def update_user(body: UpdateUserBody, user: CurrentUser, db: SessionDep) -> StatusOut:
+    """Update your name or image. Role, email and verification can not be set here."""
+    await service.update_profile(
+        db,
+        user,
+        name=body.name,
+        image=body.image,
+        clear_image="image" in body.model_fields_set and body.image is None,
+    )
+    return StatusOut()
+
+
+@router.post("/delete-user", response_model=SuccessOut)
+async def delete_user(
+    body: DeleteUserBody, user: CurrentUser, db: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    """Delete your account and all its data (GDPR erasure). Needs your password."""
+    await service.delete_account(db, user, body.password)
+    response = JSONResponse({"success": True, "message": "User deleted"})
+    clear_session_cookie(response, settings)
+    return response
+
+
+@router.get("/admin/list-users")
+async def admin_list_users(
+    _admin: AdminUser,
+    db: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Administrators only: the users, oldest first (better-auth admin plugin's shape)."""
+    users, total = await service.list_users(db, limit=limit, offset=offset)
+    return {
+        "users": [
+            UserOut.model_validate(u, from_attributes=True).model_dump(mode="json", by_alias=True)
+            for u in users
+        ],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }

@@ -1,0 +1,240 @@
+"""Accounts and sessions: the logic and the queries, no HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from everything_app.auth import passwords
+from everything_app.auth.models import ROLES, Session, User
+from everything_app.core.db import utcnow
+from everything_app.core.errors import AppError, BadRequest, NotFound, Unauthorized
+from everything_app.core.security import new_token, token_hash
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip_address: str | None
+    user_agent: str | None
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    ttl: timedelta
+    update_age: timedelta
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_email_or_password"
+    message = "Invalid email or password"
+
+
+class UserAlreadyExists(AppError):
+    status_code = 422
+    code = "user_already_exists_use_another_email"
+    message = "User already exists. Use another email."
+
+
+def normalize_email(raw: str) -> str:
+    """Lower-cased, so uniqueness is case-insensitive; no DNS look-up."""
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise BadRequest("Invalid email", code="invalid_email") from exc
+    return result.normalized.lower()
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < passwords.MIN_LENGTH:
+        raise BadRequest("Password too short", code="password_too_short")
+    if len(password) > passwords.MAX_LENGTH:
+        raise BadRequest("Password too long", code="password_too_long")
+
+
+async def get_user_by_email(db: AsyncSession, email: str) -> User | None:
+    return (await db.execute(select(User).where(User.email == email))).scalar_one_or_none()
+
+
+async def create_user(
+    db: AsyncSession,
+    *,
+    email: str,
+    password: str,
+    name: str | None = None,
+    image: str | None = None,
+    role: str = "user",
+) -> User:
+    """Validate and insert a user. The role is only ever chosen by server code (create-admin)."""
+    assert role in ROLES
+    email = normalize_email(email)
+    check_password_policy(password)
+    if await get_user_by_email(db, email) is not None:
+        raise UserAlreadyExists()
+    user = User(
+        email=email,
+        name=(name or "").strip() or email.split("@", 1)[0],
+        image=image,
+        role=role,
+        password_hash=await passwords.hash_password(password),
+    )
+    db.add(user)
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
+        raise UserAlreadyExists() from exc
+    return user
+
+
+async def create_session(
+    db: AsyncSession, user: User, client: ClientInfo, policy: SessionPolicy
+) -> tuple[Session, str]:
+    token = new_token()
+    session = Session(
+        user_id=user.id,
+        token_hash=token_hash(token),
+        expires_at=utcnow() + policy.ttl,
+        ip_address=client.ip_address,
+        user_agent=(client.user_agent or "")[:512] or None,
+    )
+    db.add(session)
+    await db.flush()
+    return session, token
+
+
+async def authenticate(db: AsyncSession, email: str, password: str) -> User:
+    """The same 401, after the same work, whether the email is unknown or the password wrong."""
+    try:
+        email = normalize_email(email)
+    except BadRequest:
+        await passwords.verify_password(None, password)
+        raise InvalidCredentials() from None
+    user = await get_user_by_email(db, email)
+    ok = await passwords.verify_password(user.password_hash if user else None, password)
+    if user is None or not ok:
+        raise InvalidCredentials()
+    return user
+
+
+@dataclass(frozen=True)
+class ResolvedSession:
+    session: Session
+    user: User
+    refreshed: bool
+
+
+async def resolve_session(
+    db: AsyncSession, token: str, policy: SessionPolicy
+) -> ResolvedSession | None:
+    """The live session for a token, sliding its expiry forward once per `update_age`."""
+    row = (
+        await db.execute(
+            select(Session, User)
+            .join(User, User.id == Session.user_id)
+            .where(Session.token_hash == token_hash(token))
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    session, user = row.tuple()
+    now = utcnow()
+    if session.expires_at <= now:
+        await db.execute(delete(Session).where(Session.id == session.id))
+        return None
+    refreshed = False
+    if session.expires_at - policy.ttl + policy.update_age <= now:
+        session.expires_at = now + policy.ttl
+        session.updated_at = now
+        await db.flush()
+        refreshed = True
+    return ResolvedSession(session=session, user=user, refreshed=refreshed)
+
+
+async def delete_session(db: AsyncSession, session_id: uuid.UUID) -> None:
+    await db.execute(delete(Session).where(Session.id == session_id))
+
+
+async def list_sessions(db: AsyncSession, user: User) -> list[Session]:
+    result = await db.execute(
+        select(Session)
+        .where(Session.user_id == user.id, Session.expires_at > utcnow())
+        .order_by(Session.created_at.desc())
+    )
+    return list(result.scalars())
+
+
+async def revoke_session(
+    db: AsyncSession, user: User, *, session_id: uuid.UUID | None, token: str | None
+) -> None:
+    """Revoke one of the user's own sessions, named by id or token; another's is a 404."""
+    query = delete(Session).where(Session.user_id == user.id)
+    if session_id is not None:
+        query = query.where(Session.id == session_id)
+    elif token:
+        query = query.where(Session.token_hash == token_hash(token))
+    else:
+        raise BadRequest("Give the session's id or token.", code="missing_session")
+    result = await db.execute(query)
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("Session not found.", code="session_not_found")
+
+
+async def revoke_other_sessions(db: AsyncSession, user: User, keep: uuid.UUID | None) -> None:
+    query = delete(Session).where(Session.user_id == user.id)
+    if keep is not None:
+        query = query.where(Session.id != keep)
+    await db.execute(query)
+
+
+async def change_password(
+    db: AsyncSession, user: User, *, current: str, new: str, keep_session: uuid.UUID | None
+) -> None:
+    """Re-check the current password, store the new hash, sign every other device out."""
+    check_password_policy(new)
+    if not await passwords.verify_password(user.password_hash, current):
+        raise BadRequest("Invalid password", code="invalid_password")
+    new_hash = await passwords.hash_password(new)
+    await db.execute(
+        update(User).where(User.id == user.id).values(password_hash=new_hash, updated_at=utcnow())
+    )
+    await revoke_other_sessions(db, user, keep_session)
+
+
+async def update_profile(
+    db: AsyncSession, user: User, *, name: str | None, image: str | None, clear_image: bool
+) -> User:
+    if name is not None:
+        user.name = name.strip() or user.name
+    if image is not None or clear_image:
+        user.image = image
+    user.updated_at = utcnow()
+    await db.flush()
+    return user
+
+
+async def delete_account(db: AsyncSession, user: User, password: str) -> None:
+    """Delete the account and, through ON DELETE CASCADE, everything it owns."""
+    if not await passwords.verify_password(user.password_hash, password):
+        raise BadRequest("Invalid password", code="invalid_password")
+    await db.execute(delete(User).where(User.id == user.id))
+
+
+async def set_role(db: AsyncSession, user: User, role: str) -> None:
+    assert role in ROLES
+    user.role = role
+    user.updated_at = utcnow()
+    await db.flush()
+
+
+async def list_users(db: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:
+    total = (await db.execute(select(func.count()).select_from(User))).scalar_one()
+    rows = await db.execute(
+        select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+    )
+    return list(rows.scalars()), total

@@ -1,0 +1,129 @@
+"""`everything-app`: serve · migrate · create-admin."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from everything_app.settings import Settings
+
+cli = typer.Typer(
+    help="Everything-App: one backend for AI-powered applications.", no_args_is_help=True
+)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        typer.echo("Invalid configuration:", err=True)
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"]).upper() or "settings"
+            typer.echo(f"  {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind (default: HOST or 127.0.0.1).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: PORT or 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (default: WORKERS or 1).")
+    ] = None,
+) -> None:
+    """Start the HTTP server (migrating the database first unless AUTO_MIGRATE=false)."""
+    import uvicorn
+
+    from everything_app.core import migrations
+
+    settings = _settings()
+    if settings.auto_migrate:
+        migrations.upgrade(settings)
+    _ = settings.secret  # create the secret once, before workers race for it
+    uvicorn.run(
+        "everything_app.main:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        loop="uvloop",
+        http="httptools",
+        proxy_headers=False,  # client IPs come from TRUSTED_PROXIES, see core.clientip
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@cli.command()
+def migrate(
+    action: Annotated[str, typer.Argument(help="upgrade or downgrade")] = "upgrade",
+    revision: Annotated[str | None, typer.Argument(help="Target revision (upgrade: head)")] = None,
+) -> None:
+    """Apply (or roll back) database migrations."""
+    from everything_app.core import migrations
+
+    settings = _settings()
+    if action == "upgrade":
+        migrations.upgrade(settings, revision or "head")
+    elif action == "downgrade":
+        if revision is None:
+            raise typer.BadParameter("downgrade needs a revision, e.g. -1 or base")
+        migrations.downgrade(settings, revision)
+    else:
+        raise typer.BadParameter("action must be upgrade or downgrade")
+    typer.echo(f"migrate {action}: done")
+
+
+@cli.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Argument(help="The administrator's email")],
+    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+) -> None:
+    """Create an administrator, or promote an existing user. The password is read from a
+    prompt, or from standard input when it is not a terminal."""
+    from everything_app.core import migrations
+
+    settings = _settings()
+    if settings.auto_migrate:
+        migrations.upgrade(settings)
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        outcome = asyncio.run(_create_admin(settings, email, password, name))
+    except Exception as exc:  # an AppError carries a clear message
+        typer.echo(f"create-admin failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(outcome)
+
+
+async def _create_admin(settings: Settings, email: str, password: str, name: str | None) -> str:
+    from everything_app.auth import service
+    from everything_app.core.db import create_engine, create_sessionmaker, open_unit_of_work
+
+    engine = create_engine(settings)
+    try:
+        async with await open_unit_of_work(create_sessionmaker(engine), write=True) as db:
+            existing = await service.get_user_by_email(db, service.normalize_email(email))
+            if existing is not None:
+                await service.set_role(db, existing, "admin")
+                message = f"{existing.email} is now an administrator (password unchanged)"
+            else:
+                user = await service.create_user(
+                    db, email=email, password=password, name=name, role="admin"
+                )
+                message = f"created administrator {user.email}"
+            await db.commit()
+            return message
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,96 @@
+"""Structured JSON logs through structlog, with secrets redacted before rendering."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+SENSITIVE_KEYS = frozenset(
+    {
+        "password",
+        "new_password",
+        "current_password",
+        "newpassword",
+        "currentpassword",
+        "token",
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "secret",
+        "secret_key",
+        "api_key",
+        "key",
+        "x-api-key",
+    }
+)
+REDACTED = "[redacted]"
+# Credentials that may hide inside free text (an exception message, a URL).
+_SECRET_PATTERNS = re.compile(
+    r"(Bearer\s+)[A-Za-z0-9._~+/=%-]+|\bea_[A-Za-z0-9_-]{16,}|(session_token=)[^;\s]+",
+    re.IGNORECASE,
+)
+
+
+def _scrub(value: str) -> str:
+    return _SECRET_PATTERNS.sub(lambda m: (m.group(1) or m.group(2) or "") + REDACTED, value)
+
+
+def redact_secrets(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for name, value in list(event_dict.items()):
+        if name.lower() in SENSITIVE_KEYS:
+            event_dict[name] = REDACTED
+        elif isinstance(value, str):
+            event_dict[name] = _scrub(value)
+    return event_dict
+
+
+_handler: logging.Handler | None = None
+
+
+def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redact_secrets,
+    ]
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    global _handler
+    root = logging.getLogger()
+    if _handler is not None:  # configured before (tests build many apps): replace ours only
+        root.removeHandler(_handler)
+    _handler = logging.StreamHandler(sys.stderr)
+    _handler.setFormatter(formatter)
+    root.addHandler(_handler)
+    root.setLevel(level)
+    # uvicorn's own access log would duplicate ours (and has no request id).
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

@@ -1,0 +1,131 @@
+"""Pure ASGI middleware (no response buffering, so streams pass straight through)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from everything_app.core.clientip import client_ip
+from everything_app.core.errors import error_body
+from everything_app.core.logging import get_logger
+from everything_app.settings import Settings
+
+log = get_logger("everything_app.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+def send_json_error(status: int, body: dict[str, Any]) -> list[Message]:
+    payload = json.dumps(body).encode()
+    return [
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        },
+        {"type": "http.response.body", "body": payload},
+    ]
+
+
+class RequestContextMiddleware:
+    """Request id, client IP, one access log line per request, and the last-resort 500.
+
+    It sits outside everything else so that a crash still yields our error shape with
+    the request id and passes through the security-header middleware inside it.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state["client_ip"] = client_ip(scope, self.settings.trusted_proxy_networks)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            log.exception("unhandled_error", path=scope.get("path"))
+            if scope["type"] == "http" and not response_started:
+                body = error_body(
+                    scope.get("path", ""),
+                    "internal_error",
+                    f"Internal server error. Quote request id {request_id} when reporting it.",
+                )
+                for message in send_json_error(500, body):
+                    await send_wrapper(message)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "request",
+                method=scope.get("method", "WS"),
+                route=getattr(route, "path", None),
+                path=scope.get("path"),
+                status=status,
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+                user_id=state.get("user_id"),
+                client_ip=state["client_ip"],
+            )
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response, errors included."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.hsts = settings.secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"] in ("/docs", "/redoc", "/docs/oauth2-redirect")
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if not docs:  # the Swagger page needs its scripts; everything else is data
+                    headers.setdefault(
+                        "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+                    )
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                # API answers are per-user data: never let a shared cache keep them.
+                headers.setdefault("Cache-Control", "no-store")
+                if self.hsts or scope.get("scheme") == "https":
+                    headers.setdefault(
+                        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+                    )
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)

@@ -1,0 +1,85 @@
+"""Rate limits on the `limits` library: in memory by default, in Redis when REDIS_URL is set.
+
+When Redis is unreachable the limiter falls back to per-process memory counters rather than
+letting requests through: a sign-in limit must never become "unlimited" because a cache is
+down. Each instance then enforces the limit on its own until Redis answers again.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from functools import lru_cache
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from everything_app.core.errors import TooManyRequests
+from everything_app.core.logging import get_logger
+
+log = get_logger(__name__)
+REDIS_RETRY_SECONDS = 5.0
+
+
+@lru_cache(maxsize=64)
+def rule(text: str) -> RateLimitItem:
+    return parse(text)
+
+
+class RateLimiter:
+    def __init__(self, redis_url: str | None = None, namespace: str = "ea") -> None:
+        self.namespace = namespace
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._redis: MovingWindowRateLimiter | None = None
+        if redis_url:
+            storage = RedisStorage(
+                "async+" + redis_url if not redis_url.startswith("async+") else redis_url,
+                implementation="redispy",
+                socket_connect_timeout=1,
+                socket_timeout=1,
+            )
+            self._redis = MovingWindowRateLimiter(storage)
+        self._redis_down_until = 0.0
+
+    @property
+    def backend(self) -> str:
+        return "redis" if self._redis is not None else "memory"
+
+    def _limiter(self) -> MovingWindowRateLimiter:
+        if self._redis is not None and time.monotonic() >= self._redis_down_until:
+            return self._redis
+        return self._memory
+
+    async def _call(self, op: str, item: RateLimitItem, keys: tuple[str, ...]) -> bool:
+        limiter = self._limiter()
+        try:
+            if op == "hit":
+                return await limiter.hit(item, self.namespace, *keys)
+            return await limiter.test(item, self.namespace, *keys)
+        except Exception as exc:  # Redis down or timing out: fall back, never fail open
+            if limiter is self._memory:
+                raise
+            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            log.warning("rate_limit_redis_unavailable", error=type(exc).__name__)
+            return await self._call(op, item, keys)
+
+    async def _retry_after(self, item: RateLimitItem, keys: tuple[str, ...]) -> int:
+        limiter = self._limiter()
+        try:
+            stats = await limiter.get_window_stats(item, self.namespace, *keys)
+        except Exception:
+            return item.get_expiry()
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def hit(self, limit: str, *keys: str) -> None:
+        """Count one request against `limit` for `keys`; raise 429 when it is exhausted."""
+        item = rule(limit)
+        if not await self._call("hit", item, keys):
+            raise TooManyRequests(await self._retry_after(item, keys))
+
+    async def check(self, limit: str, *keys: str) -> None:
+        """Raise 429 if `limit` is already exhausted for `keys`, without counting."""
+        item = rule(limit)
+        if not await self._call("test", item, keys):
+            raise TooManyRequests(await self._retry_after(item, keys))

@@ -1,0 +1,92 @@
+"""API keys: created once, stored as a hash, revoked for good."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from everything_app.core.db import utcnow
+from everything_app.core.errors import NotFound
+from everything_app.core.pagination import keyset, page_of
+from everything_app.core.security import new_token, token_hash
+from everything_app.keys.models import ApiKey
+
+# last_used_at is advisory: writing it on every request would turn reads into writes.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+DISPLAY_PREFIX_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key: ApiKey
+    secret: str
+
+
+def looks_like_key(credential: str, prefix: str) -> bool:
+    return credential.startswith(prefix)
+
+
+async def create_key(
+    db: AsyncSession, user_id: uuid.UUID, *, name: str, expires_in_days: int | None, prefix: str
+) -> NewKey:
+    secret = prefix + new_token()
+    expires_at = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    key = ApiKey(
+        user_id=user_id,
+        name=name,
+        key_hash=token_hash(secret),
+        prefix=secret[: len(prefix) + DISPLAY_PREFIX_LENGTH],
+        expires_at=expires_at,
+    )
+    db.add(key)
+    await db.flush()
+    return NewKey(key=key, secret=secret)
+
+
+async def list_keys(
+    db: AsyncSession, user_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[ApiKey], str | None]:
+    query = keyset(
+        select(ApiKey).where(ApiKey.user_id == user_id),
+        ApiKey.created_at,
+        ApiKey.id,
+        cursor=cursor,
+        limit=limit,
+    )
+    rows = list((await db.execute(query)).scalars())
+    return page_of(rows, limit, lambda k: (k.created_at, k.id))
+
+
+async def get_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
+    """One of the user's keys; another user's key is indistinguishable from a missing one."""
+    key = (
+        await db.execute(select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user_id))
+    ).scalar_one_or_none()
+    if key is None:
+        raise NotFound("API key not found.", code="api_key_not_found")
+    return key
+
+
+async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
+    key = await get_key(db, user_id, key_id)
+    key.revoked = True
+    await db.flush()
+    return key
+
+
+async def authenticate_key(db: AsyncSession, secret: str) -> ApiKey | None:
+    """The live key for a secret (not revoked, not expired), marking when it was last used."""
+    key = (
+        await db.execute(select(ApiKey).where(ApiKey.key_hash == token_hash(secret)))
+    ).scalar_one_or_none()
+    if key is None or key.status != "active":
+        return None
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+        key.last_used_at = now
+    return key

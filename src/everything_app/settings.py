@@ -1,0 +1,172 @@
+"""Configuration from the environment (12-factor), validated once at start-up."""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import os
+import secrets
+import tempfile
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
+MIN_SECRET_LENGTH = 32
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting has an environment variable of the same name in upper case."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    # Where the embedded database and the generated secret live.
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+
+    # The public origin of this server; an https origin turns on secure cookies and HSTS.
+    base_url: str = "http://localhost:8000"
+    trusted_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    auto_migrate: bool = True
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=20, ge=0, le=400)
+
+    session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
+    session_update_age_seconds: int = Field(default=24 * 3600, ge=0)
+    api_key_prefix: str = "ea_"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+    # Rate limits, in the `limits` library's notation ("N per period").
+    rate_limit_sign_in_ip: str = "20/minute"
+    rate_limit_sign_in_email_failures: str = "5/minute"
+    rate_limit_sign_up_ip: str = "10/minute"
+    rate_limit_key_create_user: str = "20/hour"
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    ai_models: str | None = None
+
+    @field_validator("trusted_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                "BASE_URL must be an absolute http(s) URL, e.g. https://api.example.com"
+            )
+        return value.rstrip("/")
+
+    @field_validator("trusted_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or parts.path not in ("", "/")
+            ):
+                raise ValueError(
+                    f"TRUSTED_ORIGINS entry {origin!r} is not an origin like https://app.example.com"
+                )
+        return [origin.rstrip("/") for origin in value]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            ipaddress.ip_network(proxy, strict=False)  # raises ValueError with a clear message
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: the embedded SQLite file unless DATABASE_URL is set."""
+        if not self.database_url:
+            return f"sqlite+aiosqlite:///{(self.data_dir / 'everything.db').resolve()}"
+        url = self.database_url
+        for plain, driver in (
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def base_origin(self) -> str:
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @cached_property
+    def all_trusted_origins(self) -> frozenset[str]:
+        return frozenset([self.base_origin, *self.trusted_origins])
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in self.trusted_proxies)
+
+    @cached_property
+    def secret(self) -> str:
+        """SECRET_KEY, or one generated once and kept (mode 0600) in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / SECRET_FILE_NAME
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # Write a private temp file, then hard-link it into place: the link is atomic and
+            # fails if another worker won the race, so every worker ends up with one secret.
+            fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".secret-")
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, path)
+            finally:
+                os.unlink(tmp)
+        value = path.read_text().strip()
+        if len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{path} holds a secret shorter than {MIN_SECRET_LENGTH} characters")
+        return value
