@@ -17,6 +17,7 @@ from everything_app.core.errors import install_error_handlers
 from everything_app.core.logging import configure_logging
 from everything_app.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from everything_app.core.ratelimit import RateLimiter
+from everything_app.core.redis import connect_redis
 from everything_app.keys.routes import router as keys_router
 from everything_app.settings import Settings
 
@@ -31,11 +32,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.limiter = RateLimiter(settings.redis_url)
+        redis = connect_redis(settings.redis_url) if settings.redis_url else None
+        app.state.redis = redis
+        app.state.limiter = RateLimiter(redis)
         try:
             yield
         finally:
             await engine.dispose()
+            if redis is not None:
+                await redis.aclose()
 
     app = FastAPI(
         title="Everything-App",

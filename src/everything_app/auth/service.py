@@ -142,7 +142,7 @@ async def resolve_session(
     ).one_or_none()
     if row is None:
         return None
-    session, user = row.tuple()
+    session, user = row
     now = utcnow()
     if session.expires_at <= now:
         await db.execute(delete(Session).where(Session.id == session.id))

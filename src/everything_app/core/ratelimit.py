@@ -12,6 +12,7 @@ import time
 from functools import lru_cache
 
 from limits import RateLimitItem, parse
+from redis.asyncio import Redis
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
@@ -28,16 +29,14 @@ def rule(text: str) -> RateLimitItem:
 
 
 class RateLimiter:
-    def __init__(self, redis_url: str | None = None, namespace: str = "ea") -> None:
+    def __init__(self, redis: Redis | None = None, namespace: str = "ea") -> None:
+        """`redis` is the app's shared client; its connection pool is reused, not copied."""
         self.namespace = namespace
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._redis: MovingWindowRateLimiter | None = None
-        if redis_url:
+        if redis is not None:
             storage = RedisStorage(
-                "async+" + redis_url if not redis_url.startswith("async+") else redis_url,
-                implementation="redispy",
-                socket_connect_timeout=1,
-                socket_timeout=1,
+                "async+redis://", implementation="redispy", connection_pool=redis.connection_pool
             )
             self._redis = MovingWindowRateLimiter(storage)
         self._redis_down_until = 0.0

@@ -1,0 +1,238 @@
+"""Test fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Schemas are built by running the migrations (once per run and backend). Each test then gets
+a clean database: a fresh copy of the migrated SQLite file, or a PostgreSQL database whose
+tables are truncated. (Rolling back one outer transaction per test would not work here: tests
+drive concurrent requests and real server processes, which need their own connections.)
+
+PostgreSQL and Redis are expected on 127.0.0.1. Outside CI their tests skip when the
+service is absent; with CI=true a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from everything_app.app import create_app
+from everything_app.core import migrations
+from everything_app.models import metadata
+from everything_app.settings import Settings
+
+IN_CI = os.environ.get("CI") == "true"
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+BASE_URL = "http://testserver"
+SECRET = "test-secret-" + "x" * 40
+PASSWORD = "correct horse battery"
+
+
+def require_service(available: bool, reason: str) -> None:
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: services are required)")
+    pytest.skip(reason)
+
+
+async def _pg_reachable() -> bool:
+    try:
+        conn = await asyncpg.connect(PG_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+async def _redis_reachable() -> bool:
+    client = aioredis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        await client.ping()
+    except (OSError, aioredis.RedisError):
+        return False
+    finally:
+        await client.aclose()
+    return True
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def create_pg_database() -> str:
+    """A new, empty PostgreSQL database; returns its URL."""
+    name = f"ea_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return _with_database(PG_URL, name)
+
+
+async def drop_pg_database(url: str) -> None:
+    name = url.rpartition("/")[2]
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Backends:
+    """Migrated template databases, made once per test run."""
+
+    tmp: Path
+    sqlite_template: Path | None = None
+    pg_url: str | None = None
+    pg_checked: bool = False
+
+    def sqlite(self, dest: Path) -> str:
+        if self.sqlite_template is None:
+            self.sqlite_template = self.tmp / "template.db"
+            migrations.upgrade(Settings(database_url=f"sqlite:///{self.sqlite_template}"))
+        shutil.copy(self.sqlite_template, dest)
+        return f"sqlite:///{dest}"
+
+    def postgresql(self) -> str:
+        if not self.pg_checked:
+            self.pg_checked = True
+            if asyncio.run(_pg_reachable()):
+                self.pg_url = asyncio.run(create_pg_database())
+                migrations.upgrade(Settings(database_url=self.pg_url))
+        require_service(self.pg_url is not None, f"PostgreSQL is not reachable at {PG_URL}")
+        assert self.pg_url is not None
+        return self.pg_url
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backends]:
+    found = Backends(tmp=tmp_path_factory.mktemp("db"))
+    yield found
+    if found.pg_url:
+        asyncio.run(drop_pg_database(found.pg_url))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, backends: Backends, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return backends.sqlite(tmp_path / "test.db")
+    return backends.postgresql()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service(asyncio.run(_redis_reachable()), f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
+def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "database_url": database_url,
+        "secret_key": SECRET,
+        "base_url": BASE_URL,
+        "auto_migrate": False,
+        "redis_url": None,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+async def truncate_all(app: FastAPI) -> None:
+    engine = app.state.engine
+    if engine.dialect.name != "postgresql":
+        return
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+
+
+async def start_app(stack: AsyncExitStack, settings: Settings) -> FastAPI:
+    app = create_app(settings)
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    await truncate_all(app)
+    return app
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async with AsyncExitStack() as stack:
+        yield await start_app(stack, settings)
+
+
+ClientFactory = Callable[[], httpx.AsyncClient]
+
+
+@pytest.fixture
+async def new_client(app: FastAPI) -> AsyncIterator[ClientFactory]:
+    """Clients with their own cookie jars, sending the Origin a browser on our site would."""
+    clients: list[httpx.AsyncClient] = []
+
+    def factory() -> httpx.AsyncClient:
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url=BASE_URL,
+            headers={"Origin": BASE_URL},
+        )
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def client(new_client: ClientFactory) -> httpx.AsyncClient:
+    return new_client()
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}@example.com"
+
+
+async def sign_up(
+    client: httpx.AsyncClient, email: str | None = None, password: str = PASSWORD, **extra: Any
+) -> dict[str, Any]:
+    body = {"email": email or unique_email(), "password": password, "name": "Test User", **extra}
+    response = await client.post("/api/auth/sign-up/email", json=body)
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    return data
+
+
+SignedIn = Callable[[], Awaitable[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def signed_in(new_client: ClientFactory) -> SignedIn:
+    """A new user, signed up, with a client holding their session cookie."""
+
+    async def factory() -> httpx.AsyncClient:
+        client = new_client()
+        await sign_up(client)
+        return client
+
+    return factory
