@@ -15,7 +15,11 @@ from everything_app.core.csrf import OriginCheckMiddleware
 from everything_app.core.db import create_engine, create_sessionmaker
 from everything_app.core.errors import install_error_handlers
 from everything_app.core.logging import configure_logging
-from everything_app.core.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from everything_app.core.middleware import (
+    BodyLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from everything_app.core.ratelimit import RateLimiter
 from everything_app.core.redis import connect_redis
 from everything_app.keys.routes import router as keys_router
@@ -47,14 +51,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Accounts, AI chat, API keys, planner, live queries and reservations.",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.settings = settings
     install_error_handlers(app)
     for router in (health.router, auth_router, keys_router):
         app.include_router(router)
 
-    # Added innermost first: a request passes RequestContext, SecurityHeaders, CORS, Origin.
+    # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, Origin
+    # (security headers outermost, so they are on the 500 that RequestContext renders too).
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         OriginCheckMiddleware, trusted=settings.all_trusted_origins, cookie_names=COOKIE_NAMES
     )
@@ -66,6 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
         expose_headers=["X-Request-ID", "Retry-After", "X-Retry-After"],
     )
-    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.add_middleware(RequestContextMiddleware, settings=settings)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     return app

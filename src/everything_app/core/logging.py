@@ -6,7 +6,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -31,13 +31,20 @@ SENSITIVE_KEYS = frozenset(
 REDACTED = "[redacted]"
 # Credentials that may hide inside free text (an exception message, a URL).
 _SECRET_PATTERNS = re.compile(
-    r"(Bearer\s+)[A-Za-z0-9._~+/=%-]+|\bea_[A-Za-z0-9_-]{16,}|(session_token=)[^;\s]+",
+    r"(Bearer\s+)[A-Za-z0-9._~+/=%-]+"
+    r"|()\bea_[A-Za-z0-9_-]{16,}"
+    r"|(session_token=)[^;\s]+"
+    r"|((?:password|secret|token|api_key)[\"']?\s*[=:]\s*[\"']?)[^\s,;\"'}]+",
     re.IGNORECASE,
 )
 
 
 def _scrub(value: str) -> str:
-    return _SECRET_PATTERNS.sub(lambda m: (m.group(1) or m.group(2) or "") + REDACTED, value)
+    def keep_label(match: re.Match[str]) -> str:
+        label = next((group for group in match.groups() if group is not None), "")
+        return label + REDACTED
+
+    return _SECRET_PATTERNS.sub(keep_label, value)
 
 
 def redact_secrets(
@@ -52,6 +59,18 @@ def redact_secrets(
 
 
 _handler: logging.Handler | None = None
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (so redirection and capture work)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
@@ -80,7 +99,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     root = logging.getLogger()
     if _handler is not None:  # configured before (tests build many apps): replace ours only
         root.removeHandler(_handler)
-    _handler = logging.StreamHandler(sys.stderr)
+    _handler = _StderrHandler()
     _handler.setFormatter(formatter)
     root.addHandler(_handler)
     root.setLevel(level)

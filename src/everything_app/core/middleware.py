@@ -10,6 +10,7 @@ from typing import Any
 
 import structlog
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from everything_app.core.clientip import client_ip
@@ -39,8 +40,8 @@ def send_json_error(status: int, body: dict[str, Any]) -> list[Message]:
 class RequestContextMiddleware:
     """Request id, client IP, one access log line per request, and the last-resort 500.
 
-    It sits outside everything else so that a crash still yields our error shape with
-    the request id and passes through the security-header middleware inside it.
+    It sits outside the app's own handlers so that a crash still yields our error shape
+    with the request id (Starlette's own 500 page would bypass every middleware).
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
@@ -129,3 +130,34 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
+
+
+class BodyLimitMiddleware:
+    """413 in our error shape for bodies over the limit, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            body = error_body(scope["path"], "payload_too_large", "The request body is too large.")
+            for message in send_json_error(413, body):
+                await send(message)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # An HTTPException passes through FastAPI's body parsing to our 413 handler.
+                raise HTTPException(413, "The request body is too large.")
+            return message
+
+        await self.app(scope, counting_receive, send)
