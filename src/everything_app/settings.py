@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     auto_migrate: bool = True
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=20, ge=0, le=400)
+    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=400)
 
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     session_update_age_seconds: int = Field(default=24 * 3600, ge=0)

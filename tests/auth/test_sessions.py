@@ -83,9 +83,7 @@ async def test_change_password_signs_out_other_devices(new_client: ClientFactory
     assert new.status_code == 200
 
 
-async def test_delete_account_removes_all_its_data(
-    signed_in: SignedIn, app: FastAPI
-) -> None:
+async def test_delete_account_removes_all_its_data(signed_in: SignedIn, app: FastAPI) -> None:
     doomed, other = await signed_in(), await signed_in()
     for client in (doomed, other):
         assert (await client.post("/api/keys", json={"name": "ci"})).status_code == 201
@@ -163,7 +161,9 @@ async def test_sign_in_failures_are_rate_limited(new_client: ClientFactory) -> N
     assert limited.headers["X-Retry-After"] == limited.headers["Retry-After"]
     assert limited.json()["code"] == "RATE_LIMITED"
     # Even the right password waits: the limit is on the account, not on wrong guesses.
-    right = await client.post("/api/auth/sign-in/email", json={"email": email, "password": PASSWORD})
+    right = await client.post(
+        "/api/auth/sign-in/email", json={"email": email, "password": PASSWORD}
+    )
     assert right.status_code == 429
 
 
@@ -203,9 +203,7 @@ async def test_rate_limits_shared_through_redis(
         assert first.state.limiter.backend == "redis"
 
 
-async def test_redis_down_falls_back_to_memory_limits(
-    database_url: str, tmp_path: object
-) -> None:
+async def test_redis_down_falls_back_to_memory_limits(database_url: str, tmp_path: object) -> None:
     from contextlib import AsyncExitStack
     from pathlib import Path
 

@@ -104,10 +104,14 @@ async def test_wrong_password_and_unknown_email_answer_alike(new_client: ClientF
         "/api/auth/sign-in/email", json={"email": unique_email(), "password": PASSWORD}
     )
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {
-        "code": "INVALID_EMAIL_OR_PASSWORD",
-        "message": "Invalid email or password",
-    }
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {
+            "code": "INVALID_EMAIL_OR_PASSWORD",
+            "message": "Invalid email or password",
+        }
+    )
     assert "set-cookie" not in wrong.headers
 
 

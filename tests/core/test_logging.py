@@ -40,7 +40,9 @@ async def test_logs_hold_context_but_no_secrets(
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     access = [line for line in lines if line.get("event") == "request"]
     assert len(access) >= 6
-    keys_line = next(line for line in access if line["route"] == "/api/keys" and line["method"] == "POST")
+    keys_line = next(
+        line for line in access if line["route"] == "/api/keys" and line["method"] == "POST"
+    )
     assert keys_line["status"] == 201
     assert keys_line["user_id"] == signed["user"]["id"]
     assert len(keys_line["request_id"]) == 32

@@ -76,9 +76,7 @@ async def test_expired_key_is_refused(
     owner = await signed_in()
     created = (await owner.post("/api/keys", json={"name": "temp", "expires_in_days": 1})).json()
     async with app.state.sessionmaker() as db:
-        await db.execute(
-            update(ApiKey).values(expires_at=utcnow() - timedelta(seconds=1))
-        )
+        await db.execute(update(ApiKey).values(expires_at=utcnow() - timedelta(seconds=1)))
         await db.commit()
     script = _bare(new_client)
     response = await script.get("/api/keys", headers={"Authorization": f"Bearer {created['key']}"})
@@ -118,7 +116,13 @@ async def test_key_in_query_string_is_refused(
 
 async def test_create_validates_input(signed_in: SignedIn) -> None:
     client = await signed_in()
-    for body in ({"name": ""}, {"name": "   "}, {"name": "x" * 101}, {"name": "x", "expires_in_days": 0}, {}):
+    for body in (
+        {"name": ""},
+        {"name": "   "},
+        {"name": "x" * 101},
+        {"name": "x", "expires_in_days": 0},
+        {},
+    ):
         response = await client.post("/api/keys", json=body)
         assert response.status_code == 422, body
         assert response.json()["error"]["code"] == "validation_error"
@@ -152,6 +156,8 @@ async def test_keyset_pagination(signed_in: SignedIn) -> None:
 
 async def test_key_creation_is_rate_limited(signed_in: SignedIn) -> None:
     client = await signed_in()
-    statuses = [(await client.post("/api/keys", json={"name": f"k{i}"})).status_code for i in range(21)]
+    statuses = [
+        (await client.post("/api/keys", json={"name": f"k{i}"})).status_code for i in range(21)
+    ]
     assert statuses[:20] == [201] * 20
     assert statuses[20] == 429

@@ -67,14 +67,12 @@ async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> P
     policy = session_policy(settings)
     bearer = _bearer(request)
     if bearer is not None and looks_like_key(bearer, settings.api_key_prefix):
-        key = await authenticate_key(db, bearer)
-        if key is None:
+        found = await authenticate_key(db, bearer)
+        if found is None:
             raise Unauthorized(
                 "The API key is invalid, revoked or expired.", code="invalid_api_key"
             )
-        user = await db.get(User, key.user_id)
-        if user is None:
-            raise Unauthorized(code="invalid_api_key")
+        key, user = found
         return Principal(user=user, via="api_key", api_key=key)
     token = bearer if bearer is not None else read_session_cookie(request, settings)
     if token is None:

@@ -1,4 +1,8 @@
-"""Typed dependencies for the app-wide objects the lifespan owns."""
+"""Typed dependencies for the app-wide objects the lifespan owns.
+
+All are `async def`: FastAPI runs a plain `def` dependency in a worker thread, which costs
+more than the work itself.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,17 @@ from everything_app.core.ratelimit import RateLimiter
 from everything_app.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _limiter(request: Request) -> RateLimiter:
+async def _limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
 
-def _client_ip(request: Request) -> str:
+async def _client_ip(request: Request) -> str:
     ip: str = request.state.client_ip
     return ip
 

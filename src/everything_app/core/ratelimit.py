@@ -12,9 +12,9 @@ import time
 from functools import lru_cache
 
 from limits import RateLimitItem, parse
-from redis.asyncio import Redis
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import Redis
 
 from everything_app.core.errors import TooManyRequests
 from everything_app.core.logging import get_logger
@@ -36,7 +36,10 @@ class RateLimiter:
         self._redis: MovingWindowRateLimiter | None = None
         if redis is not None:
             storage = RedisStorage(
-                "async+redis://", implementation="redispy", connection_pool=redis.connection_pool
+                "async+redis://",
+                implementation="redispy",
+                # limits types options as scalars; redis-py's client takes the pool itself.
+                connection_pool=redis.connection_pool,  # type: ignore[arg-type]
             )
             self._redis = MovingWindowRateLimiter(storage)
         self._redis_down_until = 0.0

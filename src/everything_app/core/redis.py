@@ -7,6 +7,4 @@ from redis.asyncio import Redis
 
 def connect_redis(url: str) -> Redis:
     # Short timeouts: a Redis outage must degrade requests (see core.ratelimit), not hang them.
-    return Redis.from_url(
-        url, socket_connect_timeout=1, socket_timeout=1, health_check_interval=30
-    )
+    return Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1, health_check_interval=30)

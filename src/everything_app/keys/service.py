@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app.auth.models import User
 from everything_app.core.db import utcnow
 from everything_app.core.errors import NotFound
 from everything_app.core.pagination import keyset, page_of
@@ -78,15 +79,23 @@ async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) ->
     return key
 
 
-async def authenticate_key(db: AsyncSession, secret: str) -> ApiKey | None:
-    """The live key for a secret (not revoked, not expired), marking when it was last used."""
-    key = (
-        await db.execute(select(ApiKey).where(ApiKey.key_hash == token_hash(secret)))
-    ).scalar_one_or_none()
-    if key is None or key.status != "active":
+async def authenticate_key(db: AsyncSession, secret: str) -> tuple[ApiKey, User] | None:
+    """The live key for a secret (not revoked, not expired) and its owner, in one query;
+    marks when the key was last used (at most once per LAST_USED_RESOLUTION)."""
+    row = (
+        await db.execute(
+            select(ApiKey, User)
+            .join(User, User.id == ApiKey.user_id)
+            .where(ApiKey.key_hash == token_hash(secret))
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    key, user = row
+    if key.status != "active":
         return None
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
         key.last_used_at = now
-    return key
+    return key, user

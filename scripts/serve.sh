@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install (once) into .venv and start the server on the embedded defaults:
+# SQLite in ./data, the offline AI provider, no keys. Migrations run on start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/everything-app ] || [ requirements.lock -nt .venv/.installed ]; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e .
+  touch .venv/.installed
+fi
+exec .venv/bin/everything-app serve "$@"

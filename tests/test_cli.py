@@ -1,0 +1,90 @@
+"""The command line: migrate, create-admin (password from stdin), settings validation."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import BASE_URL, make_settings, start_app
+
+CLI = [sys.executable, "-m", "everything_app"]
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_create_admin_then_admin_routes(database_url: str, tmp_path: Path) -> None:
+    settings = make_settings(database_url, tmp_path)
+    async with AsyncExitStack() as stack:
+        app = await start_app(stack, settings)  # starts from an empty database
+        env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data")}
+        created = run_cli(["create-admin", "root@example.com"], env, stdin="admin password 1\n")
+        assert created.returncode == 0, created.stderr
+        assert "created administrator root@example.com" in created.stdout
+        again = run_cli(["create-admin", "ROOT@example.com"], env, stdin="ignored\n")
+        assert "now an administrator" in again.stdout
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url=BASE_URL,
+                headers={"Origin": BASE_URL},
+            )
+        )
+        signed = await client.post(
+            "/api/auth/sign-in/email",
+            json={"email": "root@example.com", "password": "admin password 1"},
+        )
+        assert signed.status_code == 200
+        assert signed.json()["user"]["role"] == "admin"
+        users = await client.get("/api/auth/admin/list-users")
+        assert users.status_code == 200
+        assert users.json()["total"] >= 1
+
+
+def test_create_admin_rejects_a_short_password(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "DATA_DIR": str(tmp_path)}
+    result = run_cli(["create-admin", "root@example.com"], env, stdin="short\n")
+    assert result.returncode == 1
+    assert "Password too short" in result.stderr
+
+
+def test_invalid_settings_are_reported_clearly(tmp_path: Path) -> None:
+    env = {"BASE_URL": "not a url", "DATA_DIR": str(tmp_path)}
+    result = run_cli(["migrate"], env)
+    assert result.returncode == 2
+    assert "BASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_upgrade_and_downgrade(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}", "DATA_DIR": str(tmp_path)}
+    assert run_cli(["migrate", "upgrade"], env).returncode == 0
+    assert run_cli(["migrate", "downgrade", "base"], env).returncode == 0
+    bad = run_cli(["migrate", "sideways"], env)
+    assert bad.returncode == 2
+
+
+def test_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    from everything_app.settings import Settings
+
+    first = Settings(data_dir=tmp_path).secret
+    second = Settings(data_dir=tmp_path).secret
+    assert first == second
+    assert len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # private to the owner
