@@ -11,6 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from everything_app.auth.cookies import COOKIE_NAMES
 from everything_app.auth.routes import router as auth_router
 from everything_app.core import health
+from everything_app.core.changes import LocalChangeBus
 from everything_app.core.csrf import OriginCheckMiddleware
 from everything_app.core.db import create_engine, create_sessionmaker
 from everything_app.core.errors import install_error_handlers
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
         app.state.redis = redis
-        app.state.limiter = RateLimiter(redis)
+        app.state.limiter = RateLimiter(redis, namespace=settings.redis_prefix)
+        app.state.changes = LocalChangeBus()
         try:
             yield
         finally:

@@ -62,14 +62,14 @@ def serve(
 @cli.command()
 def migrate(
     action: Annotated[str, typer.Argument(help="upgrade or downgrade")] = "upgrade",
-    revision: Annotated[str | None, typer.Argument(help="Target revision (upgrade: head)")] = None,
+    revision: Annotated[str | None, typer.Argument(help="Target revision (upgrade: heads)")] = None,
 ) -> None:
     """Apply (or roll back) database migrations."""
     from everything_app.core import migrations
 
     settings = _settings()
     if action == "upgrade":
-        migrations.upgrade(settings, revision or "head")
+        migrations.upgrade(settings, revision or "heads")
     elif action == "downgrade":
         if revision is None:
             raise typer.BadParameter("downgrade needs a revision, e.g. -1 or base")

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     database_url: str | None = None
     redis_url: str | None = None
+    # Prefix of every Redis key and channel, so several deployments can share one Redis.
+    redis_prefix: str = Field(default="ea", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
     secret_key: SecretStr | None = None
 
     # The public origin of this server; an https origin turns on secure cookies and HSTS.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
-import redis.asyncio as aioredis
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
@@ -176,12 +177,11 @@ async def test_rate_limits_shared_through_redis(
     from tests.conftest import BASE_URL, make_settings, start_app
 
     assert isinstance(tmp_path, Path)
-    flush = aioredis.from_url(redis_url)
-    await flush.flushdb()
-    await flush.aclose()
     email = unique_email()
     async with AsyncExitStack() as stack:
-        settings = make_settings(database_url, tmp_path, redis_url=redis_url)
+        # A prefix of its own, so concurrent test runs sharing this Redis never collide.
+        prefix = f"test-{uuid.uuid4().hex[:8]}"
+        settings = make_settings(database_url, tmp_path, redis_url=redis_url, redis_prefix=prefix)
         # Two app instances sharing one Redis: failures on either count against both.
         first = await start_app(stack, settings)
         second = await start_app(stack, settings)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from everything_app.core.changes import commit_and_publish, take_changes
 from everything_app.settings import Settings
 
 # One naming convention so Alembic names every constraint the same way on both databases.
@@ -131,13 +132,15 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the handler returns, rolled back on error.
 
     Scoped to the handler ("function"), so the commit happens before the response is sent.
+    Change events the handler recorded are published after the commit, never on rollback.
     """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     session = await open_unit_of_work(sessionmaker, write=request.method not in SAFE_METHODS)
     try:
         yield session
-        await session.commit()
+        await commit_and_publish(session, getattr(request.app.state, "changes", None))
     except BaseException:
+        take_changes(session)
         await session.rollback()
         raise
     finally:

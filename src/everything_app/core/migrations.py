@@ -21,7 +21,9 @@ def alembic_config(settings: Settings) -> Config:
     return config
 
 
-def upgrade(settings: Settings, revision: str = "head") -> None:
+# "heads": features may add independent branches of migrations (each from the revision it
+# builds on); upgrading applies all of them.
+def upgrade(settings: Settings, revision: str = "heads") -> None:
     command.upgrade(alembic_config(settings), revision)
 
 

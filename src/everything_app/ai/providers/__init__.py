@@ -1,0 +1,87 @@
+"""Model providers behind one interface, and the holder the app keeps for its lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+
+from everything_app.ai.models import ModelSpec, ProviderName
+from everything_app.ai.providers.base import NO_RETRY, Provider, RetryPolicy, stream_with_retry
+from everything_app.ai.types import ChatMessage, StreamEvent, ToolSpec
+
+
+class Providers:
+    """Builds one client per provider on first use and closes them all in `aclose`.
+
+    Lazy so that an install using only one provider never constructs (or validates the
+    credentials of) the other. Owned by the app's lifespan.
+    """
+
+    def __init__(
+        self,
+        *,
+        openai_api_key: str | None = None,
+        openai_base_url: str | None = None,
+        anthropic_api_key: str | None = None,
+        anthropic_base_url: str | None = None,
+        timeout: float = 60.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self._openai_api_key = openai_api_key
+        self._openai_base_url = openai_base_url
+        self._anthropic_api_key = anthropic_api_key
+        self._anthropic_base_url = anthropic_base_url
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy()
+        self._built: dict[ProviderName, Provider] = {}
+
+    def get(self, name: ProviderName) -> Provider:
+        provider = self._built.get(name)
+        if provider is None:
+            provider = self._built[name] = self._build(name)
+        return provider
+
+    def for_model(self, model: ModelSpec) -> Provider:
+        return self.get(model.provider)
+
+    def stream(
+        self,
+        model: ModelSpec,
+        messages: Sequence[ChatMessage],
+        *,
+        tools: Sequence[ToolSpec] = (),
+        max_tokens: int | None = None,
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Stream from whichever provider serves `model`."""
+        return self.for_model(model).stream(model, messages, tools=tools, max_tokens=max_tokens)
+
+    async def aclose(self) -> None:
+        built, self._built = self._built, {}
+        for provider in built.values():
+            await provider.aclose()
+
+    def _build(self, name: ProviderName) -> Provider:
+        # Imported here: each SDK costs import time that a server without it should not pay.
+        if name == "openai":
+            from everything_app.ai.providers.openai import OpenAIProvider
+
+            return OpenAIProvider(
+                api_key=self._openai_api_key,
+                base_url=self._openai_base_url,
+                timeout=self._timeout,
+                retry=self._retry,
+            )
+        if name == "anthropic":
+            from everything_app.ai.providers.anthropic import AnthropicProvider
+
+            return AnthropicProvider(
+                api_key=self._anthropic_api_key,
+                base_url=self._anthropic_base_url,
+                timeout=self._timeout,
+                retry=self._retry,
+            )
+        from everything_app.ai.providers.offline import OfflineProvider
+
+        return OfflineProvider()
+
+
+__all__ = ["NO_RETRY", "Provider", "Providers", "RetryPolicy", "stream_with_retry"]

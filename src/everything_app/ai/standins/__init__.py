@@ -1,0 +1,39 @@
+"""Local stand-ins for the OpenAI and Anthropic APIs, for tests and offline development.
+
+They speak the real wire formats (so the official SDKs talk to them unchanged) and act out a
+`Script`: replies, tool calls, errors before or during a stream, garbage, stalls.
+"""
+
+from everything_app.ai.standins.anthropic_server import AnthropicStandin
+from everything_app.ai.standins.openai_server import OpenAIStandin
+from everything_app.ai.standins.script import (
+    Behaviour,
+    ErrorMidStream,
+    Fail,
+    Malformed,
+    RecordedRequest,
+    Reply,
+    Script,
+    ScriptedToolCall,
+    Stall,
+    ToolCalls,
+    Truncate,
+)
+from everything_app.ai.standins.serve import serve
+
+__all__ = [
+    "AnthropicStandin",
+    "Behaviour",
+    "ErrorMidStream",
+    "Fail",
+    "Malformed",
+    "OpenAIStandin",
+    "RecordedRequest",
+    "Reply",
+    "Script",
+    "ScriptedToolCall",
+    "Stall",
+    "ToolCalls",
+    "Truncate",
+    "serve",
+]

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from everything_app.core.db import Base, IdMixin, TimestampMixin, utcnow
+
+MESSAGE_ROLES = ("user", "assistant", "system", "tool")
+MESSAGE_STATUSES = ("streaming", "complete", "error", "canceled")
+
+
+class ChatSession(IdMixin, TimestampMixin, Base):
+    """A conversation. Its id is also the AI SDK's chat id."""
+
+    __tablename__ = "chat_sessions"
+    __table_args__ = (Index("ix_chat_sessions_user_updated", "user_id", "updated_at", "id"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(100))
+
+
+class Message(IdMixin, Base):
+    """One turn. Seed 000's `sender`/`timestamp` are `role`/`created_at` here."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'assistant', 'system', 'tool')", name="role"),
+        CheckConstraint("status IN ('streaming', 'complete', 'error', 'canceled')", name="status"),
+        Index("ix_messages_session_created", "session_id", "created_at", "id"),
+        Index("ix_messages_user_created", "user_id", "created_at", "id"),
+    )
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("chat_sessions.id", ondelete="CASCADE")
+    )
+    # Denormalised owner: history across sessions and row-level security need no join.
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text, default="")
+    # AI SDK message parts beyond plain text (tool calls and their results).
+    parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    model: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), default="complete")
+    error: Mapped[str | None] = mapped_column(String(1000))
+    input_tokens: Mapped[int | None]
+    output_tokens: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
