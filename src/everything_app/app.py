@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from everything_app.ai import setup as ai_setup
+from everything_app.ai.routes import router as models_router
 from everything_app.auth.cookies import COOKIE_NAMES
 from everything_app.auth.routes import router as auth_router
 from everything_app.core import health
@@ -31,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json)
     _ = settings.secret  # generate or load the secret now, not on the first request
+    models = ai_setup.model_registry(settings)  # a bad AI_MODELS fails here, at start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,9 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis
         app.state.limiter = RateLimiter(redis, namespace=settings.redis_prefix)
         app.state.changes = LocalChangeBus()
+        app.state.models = models
+        app.state.providers = ai_setup.providers(settings)
         try:
             yield
         finally:
+            await app.state.providers.aclose()
             await engine.dispose()
             if redis is not None:
                 await redis.aclose()
@@ -56,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for router in (health.router, auth_router, keys_router):
+    for router in (health.router, auth_router, keys_router, models_router):
         app.include_router(router)
 
     # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, Origin

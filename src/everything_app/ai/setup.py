@@ -1,0 +1,32 @@
+"""Build the model registry and provider clients from settings (the app's lifespan owns them)."""
+
+from __future__ import annotations
+
+from everything_app.ai.models import ModelRegistry, build_model_registry
+from everything_app.ai.providers import Providers
+from everything_app.settings import Settings
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter is not None else None
+
+
+def model_registry(settings: Settings) -> ModelRegistry:
+    """Raises ValueError with a clear message when AI_MODELS is malformed."""
+    return build_model_registry(
+        openai_api_key=_secret(settings.openai_api_key),
+        openai_base_url=settings.openai_base_url,
+        anthropic_api_key=_secret(settings.anthropic_api_key),
+        anthropic_base_url=settings.anthropic_base_url,
+        models_json=settings.ai_models,
+    )
+
+
+def providers(settings: Settings) -> Providers:
+    return Providers(
+        openai_api_key=_secret(settings.openai_api_key),
+        openai_base_url=settings.openai_base_url,
+        anthropic_api_key=_secret(settings.anthropic_api_key),
+        anthropic_base_url=settings.anthropic_base_url,
+    )
