@@ -50,3 +50,5 @@ class Message(IdMixin, Base):
     input_tokens: Mapped[int | None]
     output_tokens: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Moves while an answer streams: a `streaming` row that stops moving is an orphan.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
