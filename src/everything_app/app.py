@@ -12,6 +12,8 @@ from everything_app.ai import setup as ai_setup
 from everything_app.ai.routes import router as models_router
 from everything_app.auth.cookies import COOKIE_NAMES
 from everything_app.auth.routes import router as auth_router
+from everything_app.chat.generation import Generations, mark_orphaned_answers
+from everything_app.chat.routes import router as chat_router
 from everything_app.core import health
 from everything_app.core.changes import LocalChangeBus
 from everything_app.core.csrf import OriginCheckMiddleware
@@ -46,9 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.changes = LocalChangeBus()
         app.state.models = models
         app.state.providers = ai_setup.providers(settings)
+        app.state.generations = Generations(
+            app.state.sessionmaker, app.state.providers, app.state.changes
+        )
+        await mark_orphaned_answers(app.state.sessionmaker)
         try:
             yield
         finally:
+            await app.state.generations.shutdown()
             await app.state.providers.aclose()
             await engine.dispose()
             if redis is not None:
@@ -62,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
-    for router in (health.router, auth_router, keys_router, models_router):
+    for router in (health.router, auth_router, keys_router, models_router, chat_router):
         app.include_router(router)
 
     # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, Origin

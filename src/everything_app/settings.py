@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     rate_limit_sign_in_email_failures: str = "5/minute"
     rate_limit_sign_up_ip: str = "10/minute"
     rate_limit_key_create_user: str = "20/hour"
+    rate_limit_chat_user: str = "30/minute"
+    chat_max_concurrent_streams: int = Field(default=3, ge=1, le=100)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True

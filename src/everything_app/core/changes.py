@@ -24,10 +24,13 @@ log = get_logger(__name__)
 PENDING_KEY = "pending_changes"
 
 
+Op = Literal["insert", "update", "delete"]
+
+
 @dataclass(frozen=True)
 class Change:
     table: str
-    op: Literal["insert", "update", "delete"]
+    op: Op
     row_id: uuid.UUID
     # Whose data this is: listeners only tell this user (and admins, for admin queries).
     # None for shared rows that every signed-in user may read (e.g. services).

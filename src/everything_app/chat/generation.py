@@ -1,0 +1,352 @@
+"""Answers that belong to the server, not to the connection.
+
+A generation runs as its own task: it streams from the provider, keeps every UI chunk it
+produced (so a reconnecting client replays the answer from its start), writes the answer to
+the database as it grows, and finishes it with usage and a status — whether or not anyone is
+still listening. Stopping cancels the provider call and keeps what was generated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from everything_app.ai import (
+    ChatMessage,
+    Finish,
+    ModelSpec,
+    ProviderError,
+    Providers,
+    TextDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    Usage,
+)
+from everything_app.chat import ui_stream as ui
+from everything_app.chat.models import ChatSession, Message
+from everything_app.chat.service import (
+    mark_orphans,
+    record_message_change,
+    set_title_if_missing,
+    title_from,
+)
+from everything_app.chat.tools import ToolBox, ToolFailed
+from everything_app.core.changes import Change, ChangeBus, commit_and_publish, record_change
+from everything_app.core.db import open_unit_of_work, utcnow
+from everything_app.core.logging import get_logger
+
+log = get_logger(__name__)
+FLUSH_INTERVAL = 0.5  # seconds between writes of a growing answer
+MAX_STEPS = 5  # model calls per turn when tools are in play
+
+
+@dataclass
+class Generation:
+    session_id: uuid.UUID
+    user_id: uuid.UUID
+    message_id: uuid.UUID
+    chunks: list[str] = field(default_factory=list)
+    text: str = ""
+    status: str = "streaming"
+    error: str | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def emit(self, chunk: ui.Chunk | str) -> None:
+        self.chunks.append(chunk if isinstance(chunk, str) else ui.sse(chunk))
+        self._wake.set()
+        self._wake = asyncio.Event()
+
+    def close(self) -> None:
+        self.done.set()
+        self._wake.set()
+
+    async def follow(self) -> AsyncIterator[str]:
+        """Every chunk from the start of the answer, then new ones as they come."""
+        sent = 0
+        while True:
+            while sent < len(self.chunks):
+                yield self.chunks[sent]
+                sent += 1
+            if self.done.is_set():
+                return
+            await self._wake.wait()
+
+
+@dataclass(frozen=True)
+class Turn:
+    spec: ModelSpec
+    history: Sequence[ChatMessage]
+    max_tokens: int
+    needs_title: bool
+    first_user_text: str
+
+
+class Generations:
+    """The answers being generated in this process, by chat session."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        providers: Providers,
+        bus: ChangeBus | None,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._providers = providers
+        self._bus = bus
+        self._active: dict[uuid.UUID, Generation] = {}
+
+    def get(self, session_id: uuid.UUID) -> Generation | None:
+        return self._active.get(session_id)
+
+    def count_for(self, user_id: uuid.UUID) -> int:
+        return sum(1 for g in self._active.values() if g.user_id == user_id)
+
+    def start(
+        self, session: ChatSession, message: Message, turn: Turn, tools: ToolBox
+    ) -> Generation:
+        generation = Generation(session.id, session.user_id, message.id)
+        self._active[session.id] = generation
+        generation.task = asyncio.create_task(self._run(generation, turn, tools))
+        return generation
+
+    async def stop(self, session_id: uuid.UUID) -> bool:
+        generation = self._active.get(session_id)
+        if generation is None or generation.task is None:
+            return False
+        generation.task.cancel()
+        await generation.done.wait()
+        return True
+
+    async def shutdown(self) -> None:
+        for session_id in list(self._active):
+            await self.stop(session_id)
+
+    async def _run(self, gen: Generation, turn: Turn, tools: ToolBox) -> None:
+        writer = _AnswerWriter(self._sessionmaker, self._bus, gen)
+        input_tokens = output_tokens = 0
+        parts: list[dict[str, Any]] = []
+        try:
+            gen.emit(ui.start(str(gen.message_id)))
+            messages = list(turn.history)
+            reason = "stop"
+            for step in range(MAX_STEPS):
+                gen.emit(ui.start_step())
+                step_result = await self._step(gen, turn, messages, tools, writer, step)
+                input_tokens += step_result.input_tokens
+                output_tokens += step_result.output_tokens
+                reason = step_result.reason
+                parts.extend(step_result.parts)
+                gen.emit(ui.finish_step())
+                if not step_result.tool_calls:
+                    break
+                messages.append(
+                    ChatMessage(
+                        role="assistant",
+                        content=step_result.text,
+                        tool_calls=step_result.tool_calls,
+                    )
+                )
+                messages.extend(step_result.tool_messages)
+            gen.emit(ui.finish(reason))
+            gen.status = "complete"
+        except asyncio.CancelledError:
+            gen.status = "canceled"
+            gen.emit(ui.abort())
+        except ProviderError as exc:
+            gen.status, gen.error = "error", exc.message
+            gen.emit(ui.error(exc.message))
+        except Exception:
+            log.exception("generation_failed", session_id=str(gen.session_id))
+            gen.status, gen.error = "error", "The answer failed unexpectedly."
+            gen.emit(ui.error(gen.error))
+        finally:
+            gen.emit(ui.DONE)
+            try:
+                await asyncio.shield(
+                    writer.finish(parts, input_tokens, output_tokens, turn.spec.id)
+                )
+                if turn.needs_title:
+                    await asyncio.shield(self._title(gen, turn))
+            except Exception:
+                log.exception("generation_finish_failed", session_id=str(gen.session_id))
+            finally:
+                self._active.pop(gen.session_id, None)
+                gen.close()
+
+    async def _step(
+        self,
+        gen: Generation,
+        turn: Turn,
+        messages: Sequence[ChatMessage],
+        tools: ToolBox,
+        writer: _AnswerWriter,
+        step: int,
+    ) -> _StepResult:
+        result = _StepResult()
+        text_id: str | None = None
+        stream = self._providers.stream(
+            turn.spec, messages, tools=tools.specs, max_tokens=turn.max_tokens
+        )
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                if isinstance(event, TextDelta):
+                    if text_id is None:
+                        text_id = f"text-{step}"
+                        gen.emit(ui.text_start(text_id))
+                    gen.emit(ui.text_delta(text_id, event.text))
+                    result.text += event.text
+                    gen.text += event.text
+                    await writer.maybe_flush()
+                elif isinstance(event, ToolCallStarted):
+                    if text_id is not None:
+                        gen.emit(ui.text_end(text_id))
+                        text_id = None
+                    gen.emit(ui.tool_input_start(event.id, event.name))
+                elif isinstance(event, ToolCallDelta):
+                    gen.emit(ui.tool_input_delta(event.id, event.arguments_delta))
+                elif isinstance(event, ToolCallFinished):
+                    result.tool_calls.append(
+                        ToolCall(id=event.id, name=event.name, arguments=event.arguments)
+                    )
+                elif isinstance(event, Usage):
+                    result.input_tokens += event.input_tokens
+                    result.output_tokens += event.output_tokens
+                elif isinstance(event, Finish):
+                    result.reason = event.reason
+        if text_id is not None:
+            gen.emit(ui.text_end(text_id))
+        for call in result.tool_calls:
+            await self._call_tool(gen, call, tools, result)
+        return result
+
+    async def _call_tool(
+        self, gen: Generation, call: ToolCall, tools: ToolBox, result: _StepResult
+    ) -> None:
+        try:
+            arguments: Any = json.loads(call.arguments or "{}")
+        except ValueError:
+            arguments = {}
+        gen.emit(ui.tool_input_available(call.id, call.name, arguments))
+        part: dict[str, Any] = {
+            "type": f"tool-{call.name}",
+            "toolCallId": call.id,
+            "input": arguments,
+        }
+        try:
+            output = await tools.call(call.name, call.arguments, gen.user_id)
+        except ToolFailed as exc:
+            # The model sees the error and may correct itself on the next step.
+            gen.emit(ui.tool_output_error(call.id, exc.message))
+            part |= {"state": "output-error", "errorText": exc.message}
+            content = json.dumps({"error": exc.message})
+        else:
+            gen.emit(ui.tool_output_available(call.id, output))
+            part |= {"state": "output-available", "output": output}
+            content = json.dumps(output, default=str)
+        result.parts.append(part)
+        result.tool_messages.append(ChatMessage(role="tool", content=content, tool_call_id=call.id))
+
+    async def _title(self, gen: Generation, turn: Turn) -> None:
+        title = title_from(turn.first_user_text)
+        if turn.spec.provider != "offline" and gen.status == "complete":
+            title = await self._model_title(turn) or title
+        async with await open_unit_of_work(self._sessionmaker, write=True) as db:
+            await set_title_if_missing(db, gen.session_id, title)
+            record_change(db, Change("chat_sessions", "update", gen.session_id, gen.user_id))
+            await commit_and_publish(db, self._bus)
+
+    async def _model_title(self, turn: Turn) -> str | None:
+        prompt = [
+            ChatMessage(
+                role="system",
+                content="Reply with a title of at most six words for a chat that starts with "
+                "the user's message. No quotes, no punctuation at the end.",
+            ),
+            ChatMessage(role="user", content=turn.first_user_text[:2000]),
+        ]
+        text = ""
+        try:
+            stream = self._providers.stream(turn.spec, prompt, max_tokens=24)
+            async with contextlib.aclosing(stream):
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        text += event.text
+        except ProviderError:
+            return None
+        return text.strip().strip('"').strip()[:200] or None
+
+
+@dataclass
+class _StepResult:
+    text: str = ""
+    reason: str = "stop"
+    input_tokens: int = 0
+    output_tokens: int = 0
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_messages: list[ChatMessage] = field(default_factory=list)
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _AnswerWriter:
+    """Writes the growing answer to its row, at most every FLUSH_INTERVAL seconds."""
+
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], bus: ChangeBus | None, gen: Generation
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._bus = bus
+        self._gen = gen
+        self._last_flush = time.monotonic()
+
+    async def maybe_flush(self) -> None:
+        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
+            await self._write({"content": self._gen.text})
+
+    async def finish(
+        self, parts: list[dict[str, Any]], input_tokens: int, output_tokens: int, model: str
+    ) -> None:
+        await self._write(
+            {
+                "content": self._gen.text,
+                "status": self._gen.status,
+                "error": self._gen.error,
+                "parts": parts or None,
+                "input_tokens": input_tokens or None,
+                "output_tokens": output_tokens or None,
+                "model": model,
+            }
+        )
+
+    async def _write(self, values: dict[str, Any]) -> None:
+        self._last_flush = time.monotonic()
+        async with await open_unit_of_work(self._sessionmaker, write=True) as db:
+            await db.execute(
+                update(Message)
+                .where(Message.id == self._gen.message_id)
+                .values(**values, updated_at=utcnow())
+            )
+            gen = self._gen
+            record_message_change(db, gen.message_id, gen.user_id, gen.session_id)
+            await commit_and_publish(db, self._bus)
+
+
+async def mark_orphaned_answers(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """At start-up: answers left `streaming` by a server that went away become `error`."""
+    async with await open_unit_of_work(sessionmaker, write=True) as db:
+        count = await mark_orphans(db)
+        await db.commit()
+    if count:
+        log.warning("orphaned_answers_marked", count=count)

@@ -1,0 +1,261 @@
+"""Chat sessions and messages: queries and writes, no HTTP."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from everything_app.chat.models import ChatSession, Message
+from everything_app.core.changes import Change, Op, record_change
+from everything_app.core.db import utcnow
+from everything_app.core.errors import BadRequest, NotFound
+from everything_app.core.pagination import decode_cursor, keyset, page_of
+
+# AI SDK chat ids are client-made strings (nanoids); ours are UUIDs. A non-UUID chat id maps to
+# a UUID derived from the user and the id, so one user's "abc" never meets another's.
+CHAT_ID_NAMESPACE = uuid.UUID("6f1c1f0e-9a35-4a53-9f43-2f5e0f1d7a11")
+ORPHAN_AFTER = timedelta(minutes=2)
+TITLE_WORDS = 8
+
+
+def session_id_for(user_id: uuid.UUID, chat_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(chat_id)
+    except ValueError:
+        return uuid.uuid5(CHAT_ID_NAMESPACE, f"{user_id}:{chat_id}")
+
+
+def _session_changed(db: AsyncSession, session: ChatSession, op: Op = "update") -> None:
+    record_change(db, Change("chat_sessions", op, session.id, session.user_id))
+
+
+def message_changed(db: AsyncSession, message: Message, op: Op = "update") -> None:
+    record_message_change(db, message.id, message.user_id, message.session_id, op)
+
+
+def record_message_change(
+    db: AsyncSession,
+    message_id: uuid.UUID,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    op: Op = "update",
+) -> None:
+    data = {"session_id": str(session_id)}
+    record_change(db, Change("messages", op, message_id, user_id, data))
+
+
+async def get_session(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> ChatSession:
+    """One of the user's sessions; another user's is indistinguishable from a missing one."""
+    found = (
+        await db.execute(
+            select(ChatSession).where(ChatSession.id == session_id, ChatSession.user_id == user_id)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("Chat session not found.", code="chat_session_not_found")
+    return found
+
+
+async def get_or_create_session(
+    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, model: str
+) -> tuple[ChatSession, bool]:
+    found = await db.get(ChatSession, session_id)
+    if found is not None:
+        if found.user_id != user_id:
+            raise NotFound("Chat session not found.", code="chat_session_not_found")
+        return found, False
+    session = ChatSession(id=session_id, user_id=user_id, model=model)
+    db.add(session)
+    await db.flush()
+    _session_changed(db, session, "insert")
+    return session, True
+
+
+async def list_sessions(
+    db: AsyncSession, user_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[ChatSession], str | None]:
+    query = keyset(
+        select(ChatSession).where(ChatSession.user_id == user_id),
+        ChatSession.updated_at,
+        ChatSession.id,
+        cursor=cursor,
+        limit=limit,
+    )
+    rows = list((await db.execute(query)).scalars())
+    return page_of(rows, limit, lambda s: (s.updated_at, s.id))
+
+
+async def rename_session(
+    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, title: str
+) -> ChatSession:
+    session = await get_session(db, user_id, session_id)
+    session.title = title
+    session.updated_at = utcnow()
+    await db.flush()
+    _session_changed(db, session)
+    return session
+
+
+async def delete_session(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    session = await get_session(db, user_id, session_id)
+    await db.execute(delete(ChatSession).where(ChatSession.id == session.id))
+    _session_changed(db, session, "delete")
+
+
+async def add_message(
+    db: AsyncSession,
+    session: ChatSession,
+    *,
+    role: str,
+    content: str,
+    model: str | None = None,
+    status: str = "complete",
+) -> Message:
+    message = Message(
+        session_id=session.id,
+        user_id=session.user_id,
+        role=role,
+        content=content,
+        model=model,
+        status=status,
+    )
+    db.add(message)
+    session.updated_at = utcnow()
+    await db.flush()
+    message_changed(db, message, "insert")
+    _session_changed(db, session)
+    return message
+
+
+async def conversation(db: AsyncSession, session_id: uuid.UUID) -> list[Message]:
+    """The stored turns of a session, oldest first: the only history a model ever sees."""
+    result = await db.execute(
+        select(Message)
+        .where(Message.session_id == session_id, Message.status != "streaming")
+        .order_by(Message.created_at, Message.id)
+    )
+    return list(result.scalars())
+
+
+async def last_message(db: AsyncSession, session_id: uuid.UUID) -> Message | None:
+    result = await db.execute(
+        select(Message)
+        .where(Message.session_id == session_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def delete_message(db: AsyncSession, message: Message) -> None:
+    await db.execute(delete(Message).where(Message.id == message.id))
+    message_changed(db, message, "delete")
+
+
+async def list_messages(
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Message], str | None]:
+    """A session's messages oldest first (reading order), keyset paginated."""
+    await get_session(db, user_id, session_id)
+    query = select(Message).where(Message.session_id == session_id)
+    if cursor:
+        created, row_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Message.created_at > created,
+                and_(Message.created_at == created, Message.id > row_id),
+            )
+        )
+    query = query.order_by(Message.created_at, Message.id).limit(limit + 1)
+    rows = list((await db.execute(query)).scalars())
+    return page_of(rows, limit, lambda m: (m.created_at, m.id))
+
+
+async def history(
+    db: AsyncSession, user_id: uuid.UUID, *, before: str | None, limit: int
+) -> tuple[list[Message], str | None]:
+    """Seed 001's infinite scroll: the user's messages across sessions, newest first.
+
+    `before` is a message id, an ISO timestamp, or the `next_cursor` of the previous page.
+    """
+    query = select(Message).where(Message.user_id == user_id)
+    if before:
+        created, row_id = await _before_key(db, user_id, before)
+        condition = Message.created_at < created
+        if row_id is not None:
+            condition = or_(condition, and_(Message.created_at == created, Message.id < row_id))
+        query = query.where(condition)
+    query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)
+    rows = list((await db.execute(query)).scalars())
+    return page_of(rows, limit, lambda m: (m.created_at, m.id))
+
+
+async def _before_key(
+    db: AsyncSession, user_id: uuid.UUID, before: str
+) -> tuple[datetime, uuid.UUID | None]:
+    try:
+        message_id = uuid.UUID(before)
+    except ValueError:
+        pass
+    else:
+        found = (
+            await db.execute(
+                select(Message.created_at).where(
+                    Message.id == message_id, Message.user_id == user_id
+                )
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound("Message not found.", code="message_not_found")
+        return found, message_id
+    try:
+        moment = datetime.fromisoformat(before.replace("Z", "+00:00"))
+    except ValueError:
+        return decode_cursor(before)
+    if moment.tzinfo is None:
+        raise BadRequest(
+            "`before` needs a timezone (e.g. 2026-01-01T12:00:00Z).", code="invalid_before"
+        )
+    return moment, None
+
+
+def title_from(text: str) -> str:
+    words = text.split()
+    title = " ".join(words[:TITLE_WORDS])
+    return (title + ("…" if len(words) > TITLE_WORDS else ""))[:200] or "New chat"
+
+
+async def set_title_if_missing(db: AsyncSession, session_id: uuid.UUID, title: str) -> None:
+    await db.execute(
+        update(ChatSession)
+        .where(ChatSession.id == session_id, ChatSession.title.is_(None))
+        .values(title=title[:200])
+    )
+
+
+async def mark_orphans(db: AsyncSession, now: datetime | None = None) -> int:
+    """Finish `streaming` answers nobody is writing any more (their server went away)."""
+    cutoff = (now or utcnow()) - ORPHAN_AFTER
+    result = await db.execute(
+        update(Message)
+        .where(Message.status == "streaming", Message.updated_at < cutoff)
+        .values(status="error", error="The answer was interrupted (the server restarted).")
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def count_streaming(db: AsyncSession, user_id: uuid.UUID) -> int:
+    result = await db.execute(
+        select(func.count())
+        .select_from(Message)
+        .where(Message.user_id == user_id, Message.status == "streaming")
+    )
+    return int(result.scalar_one())

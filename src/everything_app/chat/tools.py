@@ -1,0 +1,69 @@
+"""Tools a model may call during a chat turn, run as the user.
+
+Features register tools here (the planner registers create_task, create_event, ...). A tool's
+arguments are validated by its own schema before it runs; invalid arguments raise ToolFailed,
+whose message goes back to the model so it can correct itself. Each call is its own committed
+unit of work, so a record a tool made exists even if the answer is later stopped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from everything_app.ai import ModelSpec, ToolSpec
+
+
+class ToolFailed(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+ToolRunner = Callable[[str, str, uuid.UUID], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class ToolBox:
+    """The tools offered in one turn, and how to run one by name."""
+
+    specs: Sequence[ToolSpec] = ()
+    runner: ToolRunner | None = None
+
+    async def call(self, name: str, arguments: str, user_id: uuid.UUID) -> dict[str, Any]:
+        if self.runner is None or name not in {spec.name for spec in self.specs}:
+            raise ToolFailed(f"Unknown tool {name!r}.")
+        return await self.runner(name, arguments, user_id)
+
+
+NO_TOOLS = ToolBox()
+
+
+# Features that offer tools register a factory: it is given the app and the model in use.
+ToolBoxFactory = Callable[[Any, ModelSpec], ToolBox]
+_factories: list[ToolBoxFactory] = []
+
+
+def register_toolbox(factory: ToolBoxFactory) -> None:
+    _factories.append(factory)
+
+
+def tools_for(app: Any, spec: ModelSpec) -> ToolBox:
+    """Every registered feature's tools, offered together in one turn."""
+    boxes = [factory(app, spec) for factory in _factories]
+    boxes = [box for box in boxes if box.specs]
+    if not boxes:
+        return NO_TOOLS
+    if len(boxes) == 1:
+        return boxes[0]
+    owners = {spec.name: box for box in boxes for spec in box.specs}
+
+    async def dispatch(name: str, arguments: str, user_id: uuid.UUID) -> dict[str, Any]:
+        box = owners.get(name)
+        if box is None:
+            raise ToolFailed(f"Unknown tool {name!r}.")
+        return await box.call(name, arguments, user_id)
+
+    return ToolBox(specs=[spec for box in boxes for spec in box.specs], runner=dispatch)
