@@ -25,6 +25,17 @@ def _split_csv(value: object) -> object:
     return value
 
 
+def _async_driver(url: str) -> str:
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
 class Settings(BaseSettings):
     """Every setting has an environment variable of the same name in upper case."""
 
@@ -33,6 +44,12 @@ class Settings(BaseSettings):
     # Where the embedded database and the generated secret live.
     data_dir: Path = Path("data")
     database_url: str | None = None
+    # `migrate` connects with this (the tables' owner) when set; `serve` uses DATABASE_URL.
+    migration_database_url: str | None = None
+    # PostgreSQL: the NOLOGIN role the migrations grant data access to, and that a privileged
+    # login (superuser or BYPASSRLS) switches to, so requests always run under row-level
+    # security (see core.rls and the README).
+    db_runtime_role: str = Field(default="everything_app", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     redis_url: str | None = None
     # Prefix of every Redis key and channel, so several deployments can share one Redis.
     redis_prefix: str = Field(default="ea", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -71,6 +88,10 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     anthropic_base_url: str | None = None
     ai_models: str | None = None
+    ai_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Retries happen only before an answer's first token, with exponential backoff.
+    ai_max_retries: int = Field(default=2, ge=0, le=10)
+    ai_retry_base_delay: float = Field(default=0.25, ge=0)
 
     @field_validator("trusted_origins", "trusted_proxies", mode="before")
     @classmethod
@@ -121,15 +142,14 @@ class Settings(BaseSettings):
         """The SQLAlchemy async URL: the embedded SQLite file unless DATABASE_URL is set."""
         if not self.database_url:
             return f"sqlite+aiosqlite:///{(self.data_dir / 'everything.db').resolve()}"
-        url = self.database_url
-        for plain, driver in (
-            ("postgres://", "postgresql+asyncpg://"),
-            ("postgresql://", "postgresql+asyncpg://"),
-            ("sqlite://", "sqlite+aiosqlite://"),
-        ):
-            if url.startswith(plain):
-                return driver + url[len(plain) :]
-        return url
+        return _async_driver(self.database_url)
+
+    @property
+    def resolved_migration_database_url(self) -> str:
+        """What migrations connect with: MIGRATION_DATABASE_URL, else the serving URL."""
+        if self.migration_database_url:
+            return _async_driver(self.migration_database_url)
+        return self.resolved_database_url
 
     @property
     def is_sqlite(self) -> bool:

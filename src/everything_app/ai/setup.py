@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from everything_app.ai.models import ModelRegistry, build_model_registry
-from everything_app.ai.providers import Providers
+from everything_app.ai.providers import Providers, RetryPolicy
 from everything_app.settings import Settings
 
 
@@ -29,4 +29,8 @@ def providers(settings: Settings) -> Providers:
         openai_base_url=settings.openai_base_url,
         anthropic_api_key=_secret(settings.anthropic_api_key),
         anthropic_base_url=settings.anthropic_base_url,
+        timeout=settings.ai_timeout_seconds,
+        retry=RetryPolicy(
+            max_retries=settings.ai_max_retries, base_delay=settings.ai_retry_base_delay
+        ),
     )

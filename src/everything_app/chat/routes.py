@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.deps import CurrentUser, require_user
 from everything_app.chat import service, ui_stream
@@ -37,6 +38,13 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 def _generations(request: Request) -> Generations:
     generations: Generations = request.app.state.generations
     return generations
+
+
+async def _commit(request: Request, db: AsyncSession) -> None:
+    """Commit the request's unit of work early. Needed before starting or waiting on a
+    generation: it writes through its own units of work, and on SQLite a writer waiting for
+    another writer's lock while holding its own would deadlock."""
+    await commit_and_publish(db, request.app.state.changes)
 
 
 def _turn_request(body: ChatRequest, user_id: uuid.UUID) -> TurnRequest:
@@ -88,8 +96,7 @@ async def chat(
     session, assistant, turn = await prepare_turn(
         db, user.id, turn_request, request.app.state.models
     )
-    # The generation writes through its own units of work, so the turn is committed first.
-    await commit_and_publish(db, request.app.state.changes)
+    await _commit(request, db)
     generation = generations.start(session, assistant, turn, tools_for(request.app, turn.spec))
     if _wants_json(body, request):
         await generation.done.wait()
@@ -118,6 +125,7 @@ async def stop(chat_id: str, request: Request, user: CurrentUser, db: SessionDep
     """Stop the answer being generated; what was generated so far is kept (`canceled`)."""
     session_id = service.session_id_for(user.id, chat_id)
     await service.get_session(db, user.id, session_id)
+    await _commit(request, db)
     return StopOut(stopped=await _generations(request).stop(session_id))
 
 
@@ -152,6 +160,7 @@ async def delete_session(
 ) -> Response:
     """Delete a session and its messages (stopping an answer still being generated)."""
     await service.get_session(db, user.id, session_id)
+    await _commit(request, db)
     await _generations(request).stop(session_id)
     await service.delete_session(db, user.id, session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
