@@ -1,0 +1,140 @@
+"""The real AI SDK client (npm `ai`, newest 5.x and 6.x) reading our /api/chat stream.
+
+`readUIMessageStream(..., terminateOnError: true)` validates every chunk against the SDK's
+own schemas, so a chunk shape the browser's `useChat` would reject fails these tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from everything_app.ai.standins.script import ErrorMidStream, Reply, Stall
+from tests.chat.conftest import ChatServer, signed_in_client, ui_chat_body
+from tests.conftest import require_service
+
+JS_DIR = Path(__file__).resolve().parents[1] / "js"
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.parametrize("major", ["5", "6"])
+
+
+@pytest.fixture(autouse=True)
+def _node_available() -> None:
+    installed = (JS_DIR / "node_modules" / "ai5").is_dir() and (
+        JS_DIR / "node_modules" / "ai6"
+    ).is_dir()
+    require_service(
+        NODE is not None and installed,
+        "node and tests/js/node_modules are needed (scripts/test.sh runs `npm ci` in tests/js)",
+    )
+
+
+class NodeClient:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    async def next_event(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), 30)
+        if not line:
+            assert self.process.stderr is not None
+            error = await self.process.stderr.read()
+            raise AssertionError(f"node exited: {error.decode()[-2000:]}")
+        event: dict[str, Any] = json.loads(line)
+        return event
+
+    async def failure(self) -> str:
+        assert self.process.stderr is not None
+        code = await asyncio.wait_for(self.process.wait(), 30)
+        assert code != 0
+        return (await self.process.stderr.read()).decode()
+
+
+async def _node(*args: str) -> AsyncIterator[NodeClient]:
+    assert NODE is not None
+    process = await asyncio.create_subprocess_exec(
+        NODE,
+        str(JS_DIR / "chat_client.mjs"),
+        *args,
+        cwd=JS_DIR,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield NodeClient(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+
+
+async def _token(server: ChatServer) -> str:
+    async with signed_in_client(server) as client:
+        session = (await client.get("/api/auth/get-session")).json()
+    token: str = session["session"]["token"]
+    return token
+
+
+def _text(message: dict[str, Any]) -> str:
+    return "".join(p["text"] for p in message["parts"] if p["type"] == "text")
+
+
+async def test_send_message_assembles_the_answer(chat_server: ChatServer, major: str) -> None:
+    chat_server.openai.script.push(Reply(text="Hello from the model, in pieces.", chunks=4))
+    token = await _token(chat_server)
+    async for node in _node(major, chat_server.url, token, "send", "js-chat", "hi", "gpt-test"):
+        assert (await node.next_event())["event"] == "connected"
+        message = (await node.next_event())["message"]
+    assert message["role"] == "assistant"
+    assert _text(message) == "Hello from the model, in pieces."
+
+
+async def test_tool_call_chunks_are_valid(chat_server: ChatServer, major: str) -> None:
+    token = await _token(chat_server)
+    text = '[[tool:lookup {"q": "x"}]]'
+    async for node in _node(major, chat_server.url, token, "send", "js-tool", text, "gpt-test"):
+        await node.next_event()
+        message = (await node.next_event())["message"]
+    tool_parts = [
+        p for p in message["parts"] if p["type"].startswith("tool-") or p["type"] == "dynamic-tool"
+    ]
+    assert len(tool_parts) == 1
+    assert tool_parts[0]["input"] == {"q": "x"}
+    assert tool_parts[0]["state"] == "output-error"  # no such tool on this server
+    assert _text(message).startswith("Tool result received")
+
+
+async def test_resume_after_disconnect(chat_server: ChatServer, major: str) -> None:
+    script = chat_server.openai.script
+    script.push(Stall(text_before="Partial ", then=Reply(text="and the rest.", chunks=2)))
+    async with signed_in_client(chat_server) as client:
+        token = (await client.get("/api/auth/get-session")).json()["session"]["token"]
+        body = ui_chat_body("js-resume", "go", model="gpt-test")
+        async with client.stream("POST", "/api/chat", json=body) as response:
+            async for line in response.aiter_lines():
+                if '"text-delta"' in line:
+                    break
+    await asyncio.wait_for(script.stalled.wait(), 10)
+    async for node in _node(major, chat_server.url, token, "resume", "js-resume"):
+        assert (await node.next_event())["event"] == "connected"
+        script.release()
+        message = (await node.next_event())["message"]
+    assert _text(message) == "Partial and the rest."
+    async for node in _node(major, chat_server.url, token, "resume", "js-resume"):
+        assert (await node.next_event())["event"] == "nothing-streaming"
+
+
+async def test_provider_error_reaches_the_client(chat_server: ChatServer, major: str) -> None:
+    chat_server.openai.script.push(ErrorMidStream(text_before="Some words"))
+    token = await _token(chat_server)
+    async for node in _node(major, chat_server.url, token, "send", "js-error", "go", "gpt-test"):
+        assert (await node.next_event())["event"] == "connected"
+        error = await node.failure()
+    assert "stand-in failed" in error.lower() or "error" in error.lower()
