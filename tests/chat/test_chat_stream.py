@@ -290,3 +290,37 @@ async def test_orphaned_streaming_answer_is_marked_on_restart(chat_server: ChatS
     await mark_orphaned_answers(chat_server.app.state.sessionmaker)
     stored = {m.content: m.status for m in await _messages(chat_server, session.id)}
     assert stored == {"cut": "error", "live": "streaming"}  # a fresh one may be another instance's
+
+
+async def test_concurrent_streams_are_capped_per_user(chat_server: ChatServer) -> None:
+    script = chat_server.openai.script
+    cap = chat_server.app.state.settings.chat_max_concurrent_streams
+    script.push(*[Stall(text_before="wait") for _ in range(cap)])
+    async with signed_in_client(chat_server) as client:
+        running = []
+        for i in range(cap):
+            script.stalled.clear()
+            running.append(
+                asyncio.create_task(
+                    client.post("/api/chat", json=ui_chat_body(f"cap-{i}", "go", model="gpt-test"))
+                )
+            )
+            await asyncio.wait_for(script.stalled.wait(), 10)
+        over = await client.post(
+            "/api/chat", json=ui_chat_body("cap-extra", "go", model="gpt-test")
+        )
+        assert over.status_code == 429
+        assert over.headers["Retry-After"]
+        busy = await client.post("/api/chat", json=ui_chat_body("cap-0", "again", model="gpt-test"))
+        assert busy.status_code in (409, 429)
+        script.release()
+        for task in running:
+            assert (await asyncio.wait_for(task, 10)).status_code == 200
+
+
+async def test_max_tokens_is_capped_by_the_model(chat_server: ChatServer) -> None:
+    async with signed_in_client(chat_server) as client:
+        body = ui_chat_body("chat-m", "hi", model="gpt-test", max_tokens=100_000)
+        assert (await client.post("/api/chat", json=body)).status_code == 200
+    sent = chat_server.openai.script.requests[0].body
+    assert sent.get("max_tokens", sent.get("max_completion_tokens")) == 500

@@ -1,0 +1,215 @@
+"""Chat sessions, messages and history: pagination, validation, and privacy (in-process app,
+offline model)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import func, select
+
+from everything_app.chat.models import ChatSession, Message
+from tests.conftest import SignedIn
+
+
+async def _chat(client: httpx.AsyncClient, text: str, **extra: object) -> dict[str, object]:
+    response = await client.post("/api/chat", json={"message": text, "stream": False, **extra})
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def _counts(app: FastAPI) -> tuple[int, int]:
+    async with app.state.sessionmaker() as db:
+        sessions = (await db.execute(select(func.count()).select_from(ChatSession))).scalar_one()
+        messages = (await db.execute(select(func.count()).select_from(Message))).scalar_one()
+    return sessions, messages
+
+
+async def test_sessions_crud(signed_in: SignedIn) -> None:
+    client = await signed_in()
+    first = await _chat(client, "first chat about gardening")
+    second = await _chat(client, "second chat")
+    listed = (await client.get("/api/chat/sessions")).json()
+    assert [s["id"] for s in listed["data"]] == [second["session_id"], first["session_id"]]
+    assert listed["data"][1]["title"] == "first chat about gardening"
+
+    one = await client.get(f"/api/chat/sessions/{first['session_id']}")
+    assert one.json()["model"] == "offline"
+    renamed = await client.patch(
+        f"/api/chat/sessions/{first['session_id']}", json={"title": "Garden"}
+    )
+    assert renamed.json()["title"] == "Garden"
+    assert (
+        await client.patch(f"/api/chat/sessions/{first['session_id']}", json={"title": ""})
+    ).status_code == 422
+
+    deleted = await client.delete(f"/api/chat/sessions/{first['session_id']}")
+    assert deleted.status_code == 204
+    assert (await client.get(f"/api/chat/sessions/{first['session_id']}")).status_code == 404
+    messages = await client.get("/api/chat/messages", params={"sessionId": first["session_id"]})
+    assert messages.status_code == 404
+
+
+async def test_messages_of_a_session_in_reading_order(signed_in: SignedIn) -> None:
+    client = await signed_in()
+    session_id = str((await _chat(client, "one"))["session_id"])
+    for text in ("two", "three"):
+        await _chat(client, text, session_id=session_id)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"sessionId": session_id, "limit": 4} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get("/api/chat/messages", params=params)).json()
+        seen += [m["content"] for m in page["data"] if m["role"] == "user"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["one", "two", "three"]
+
+
+async def test_history_pages_backwards_across_sessions(signed_in: SignedIn) -> None:
+    client = await signed_in()
+    for text in ("a", "b", "c"):
+        await _chat(client, text)  # three sessions
+    page1 = (await client.get("/api/chat/history", params={"limit": 2})).json()
+    assert [m["role"] for m in page1["data"]] == ["assistant", "user"]
+    assert page1["data"][1]["content"] == "c"
+    by_cursor = (
+        await client.get("/api/chat/history", params={"limit": 2, "before": page1["next_cursor"]})
+    ).json()
+    by_id = (
+        await client.get("/api/chat/history", params={"limit": 2, "before": page1["data"][1]["id"]})
+    ).json()
+    assert by_cursor["data"] == by_id["data"]
+    assert by_cursor["data"][1]["content"] == "b"
+    everything = (await client.get("/api/chat/history", params={"limit": 100})).json()
+    assert len(everything["data"]) == 6
+    assert everything["next_cursor"] is None
+    stamp = everything["data"][2]["created_at"]
+    older = (await client.get("/api/chat/history", params={"before": stamp})).json()["data"]
+    assert all(m["created_at"] < stamp for m in older)
+    bad = await client.get("/api/chat/history", params={"before": "2026-01-01T00:00:00"})
+    assert bad.status_code == 400
+
+
+async def test_another_users_chat_is_404_everywhere(signed_in: SignedIn, app: FastAPI) -> None:
+    alice, bob = await signed_in(), await signed_in()
+    alices = str((await _chat(alice, "private thoughts"))["session_id"])
+    alice_message = (await alice.get("/api/chat/history")).json()["data"][0]["id"]
+    probes = [
+        bob.get(f"/api/chat/sessions/{alices}"),
+        bob.patch(f"/api/chat/sessions/{alices}", json={"title": "mine now"}),
+        bob.delete(f"/api/chat/sessions/{alices}"),
+        bob.get("/api/chat/messages", params={"sessionId": alices}),
+        bob.post(f"/api/chat/{alices}/stop"),
+        bob.get("/api/chat/history", params={"before": alice_message}),
+        bob.post("/api/chat", json={"message": "hi", "session_id": alices, "stream": False}),
+        bob.post(
+            "/api/chat",
+            json={
+                "id": alices,
+                "messages": [{"id": "1", "role": "user", "parts": [{"type": "text", "text": "x"}]}],
+            },
+        ),
+    ]
+    for probe in probes:
+        response = await probe
+        assert response.status_code == 404, response.request.url
+    assert (await bob.get(f"/api/chat/{alices}/stream")).status_code == 204
+    assert (await bob.get("/api/chat/sessions")).json()["data"] == []
+    assert (await bob.get("/api/chat/history")).json()["data"] == []
+    assert "private thoughts" not in (await bob.get("/api/chat/history")).text
+    mine = (await alice.get(f"/api/chat/sessions/{alices}")).json()
+    assert mine["title"] == "private thoughts"
+    assert await _counts(app) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"content": ""},
+        {"message": "x" * 40_000},
+        {"content": "hi", "unexpected": 1},
+        {"id": "c", "messages": []},
+        {"id": "c", "messages": [{"id": "1", "role": "robot", "parts": []}]},
+        {
+            "id": "c",
+            "messages": [
+                {"id": "1", "role": "assistant", "parts": [{"type": "text", "text": "x"}]}
+            ],
+        },
+        {
+            "id": "c",
+            "messages": [{"id": "1", "role": "user", "parts": [{"type": "text", "text": "x"}]}],
+            "trigger": "nope",
+        },
+    ],
+)
+async def test_bad_bodies_are_422_and_write_nothing(
+    signed_in: SignedIn, app: FastAPI, body: dict[str, object]
+) -> None:
+    client = await signed_in()
+    response = await client.post("/api/chat", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "validation_error"
+    assert await _counts(app) == (0, 0)
+
+
+async def test_unknown_model_is_400_naming_valid_ones(signed_in: SignedIn, app: FastAPI) -> None:
+    client = await signed_in()
+    response = await client.post("/api/chat", json={"content": "hi", "model": "gpt-99"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "unknown_model"
+    assert "offline" in error["message"]
+    assert await _counts(app) == (0, 0)
+    models = (await client.get("/api/models")).json()
+    assert models["default"] == "offline"
+    assert [m["id"] for m in models["data"]] == ["offline"]
+
+
+async def test_regenerate_without_a_question_is_400(signed_in: SignedIn) -> None:
+    client = await signed_in()
+    body = {
+        "id": str(uuid.uuid4()),
+        "trigger": "regenerate-message",
+        "messages": [{"id": "1", "role": "user", "parts": [{"type": "text", "text": "x"}]}],
+    }
+    response = await client.post("/api/chat", json=body)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "nothing_to_regenerate"
+
+
+async def test_chat_is_rate_limited_per_user(signed_in: SignedIn, app: FastAPI) -> None:
+    client = await signed_in()
+    limit = int(app.state.settings.rate_limit_chat_user.split("/")[0])
+    for i in range(limit):
+        await _chat(client, f"message {i}")
+    limited = await client.post("/api/chat", json={"message": "one too many", "stream": False})
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) >= 1
+    other = await signed_in()
+    assert (
+        await other.post("/api/chat", json={"message": "hi", "stream": False})
+    ).status_code == 200
+
+
+async def test_chat_needs_authentication(app: FastAPI) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        for method, path in [
+            ("POST", "/api/chat"),
+            ("GET", "/api/chat/sessions"),
+            ("GET", "/api/chat/history"),
+            ("GET", "/api/chat/x/stream"),
+            ("GET", "/api/models"),
+        ]:
+            response = await client.request(
+                method, path, json={"content": "x"} if method == "POST" else None
+            )
+            assert response.status_code == 401, path
