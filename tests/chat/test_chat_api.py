@@ -14,10 +14,10 @@ from everything_app.chat.models import ChatSession, Message
 from tests.conftest import SignedIn
 
 
-async def _chat(client: httpx.AsyncClient, text: str, **extra: object) -> dict[str, object]:
+async def _chat(client: httpx.AsyncClient, text: str, **extra: str) -> dict[str, str]:
     response = await client.post("/api/chat", json={"message": text, "stream": False, **extra})
     assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
+    body: dict[str, str] = response.json()
     return body
 
 
@@ -55,13 +55,15 @@ async def test_sessions_crud(signed_in: SignedIn) -> None:
 
 async def test_messages_of_a_session_in_reading_order(signed_in: SignedIn) -> None:
     client = await signed_in()
-    session_id = str((await _chat(client, "one"))["session_id"])
+    session_id = (await _chat(client, "one"))["session_id"]
     for text in ("two", "three"):
         await _chat(client, text, session_id=session_id)
     seen: list[str] = []
     cursor = None
     while True:
-        params = {"sessionId": session_id, "limit": 4} | ({"cursor": cursor} if cursor else {})
+        params: dict[str, str | int] = {"sessionId": session_id, "limit": 4}
+        if cursor:
+            params["cursor"] = cursor
         page = (await client.get("/api/chat/messages", params=params)).json()
         seen += [m["content"] for m in page["data"] if m["role"] == "user"]
         cursor = page["next_cursor"]
