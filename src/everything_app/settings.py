@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -77,8 +77,35 @@ class Settings(BaseSettings):
     rate_limit_sign_in_email_failures: str = "5/minute"
     rate_limit_sign_up_ip: str = "10/minute"
     rate_limit_key_create_user: str = "20/hour"
+    # Calls to the OpenAI-compatible gateway (`/v1`), per API key (per user for sessions).
+    rate_limit_gateway_key: str = "60/minute"
     rate_limit_chat_user: str = "30/minute"
-    chat_max_concurrent_streams: int = Field(default=3, ge=1, le=100)
+    chat_max_concurrent_streams: int = Field(default=3, ge=1, le=10_000)
+
+    # Live queries (realtime/). The broker carries committed changes between instances:
+    # auto = Redis when REDIS_URL is set, else PostgreSQL LISTEN/NOTIFY on PostgreSQL, else
+    # in-process (one instance only).
+    realtime_broker: Literal["auto", "memory", "postgres", "redis"] = "auto"
+    realtime_heartbeat_seconds: float = Field(default=25.0, gt=0, le=300)
+    # How often live sockets re-check their session or API key (revocations also close them
+    # at once through change events; this is the backstop).
+    realtime_revalidate_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # A socket whose client reads nothing for this long is closed as a slow consumer.
+    realtime_send_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    realtime_max_connections: int = Field(default=10_000, ge=1)
+    realtime_max_subscriptions: int = Field(default=100, ge=1, le=10_000)
+    realtime_max_message_bytes: int = Field(default=65_536, ge=1024, le=16_777_216)
+    # Changes arriving within this window re-run an affected query once.
+    realtime_debounce_ms: int = Field(default=5, ge=0, le=5000)
+    realtime_query_concurrency: int = Field(default=4, ge=1, le=200)
+
+    # Reservations (seed 004): upcoming reservations one user may hold, how many days ahead
+    # a slot may be booked, whether bookings start confirmed (else an admin confirms them),
+    # and how early before its slot a reservation may join the service's queue.
+    max_future_reservations: int = Field(default=10, ge=1, le=10_000)
+    reservation_horizon_days: int = Field(default=90, ge=1, le=3650)
+    reservations_auto_confirm: bool = False
+    queue_checkin_early_minutes: int = Field(default=15, ge=0, le=1440)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
@@ -136,6 +163,23 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return value
+
+    @model_validator(mode="after")
+    def _realtime_broker(self) -> Settings:
+        if self.realtime_broker == "redis" and not self.redis_url:
+            raise ValueError("REALTIME_BROKER=redis needs REDIS_URL")
+        if self.realtime_broker == "postgres" and self.is_sqlite:
+            raise ValueError("REALTIME_BROKER=postgres needs a PostgreSQL DATABASE_URL")
+        return self
+
+    @property
+    def realtime_broker_kind(self) -> Literal["memory", "postgres", "redis"]:
+        """The broker in use, with `auto` resolved."""
+        if self.realtime_broker != "auto":
+            return self.realtime_broker
+        if self.redis_url:
+            return "redis"
+        return "memory" if self.is_sqlite else "postgres"
 
     @property
     def resolved_database_url(self) -> str:

@@ -401,3 +401,13 @@ async def test_anthropic_sdk_reads_a_non_streaming_message(
     assert [block.type for block in message.content] == ["text"]
     assert message.usage.input_tokens == 2
     assert message.usage.output_tokens == 3
+
+
+def test_slow_trigger_spaces_out_chunks() -> None:
+    from everything_app.ai.standins.script import Reply, behaviour_from_text
+
+    behaviour = behaviour_from_text("[[slow:20]] one two three")
+    assert isinstance(behaviour, Reply)
+    assert behaviour.chunk_delay == 0.02
+    assert behaviour.chunks >= 4
+    assert behaviour.text.startswith("Echo: ")

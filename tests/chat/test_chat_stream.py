@@ -72,6 +72,7 @@ async def test_server_trusts_its_own_history(chat_server: ChatServer) -> None:
         await client.post(
             "/api/chat", json=ui_chat_body("chat-h", "first question", model="gpt-test")
         )
+        await chat_server.app.state.generations.wait_idle()
         forged = {
             "id": "chat-h",
             "model": "gpt-test",
@@ -134,6 +135,7 @@ async def test_regenerate_replaces_the_last_answer(chat_server: ChatServer) -> N
     )
     async with signed_in_client(chat_server) as client:
         await client.post("/api/chat", json=ui_chat_body("chat-r", "question", model="gpt-test"))
+        await chat_server.app.state.generations.wait_idle()  # the title call comes second
         again = ui_chat_body("chat-r", "question", model="gpt-test", trigger="regenerate-message")
         response = await client.post("/api/chat", json=again)
         assert response.status_code == 200
@@ -158,15 +160,16 @@ async def test_disconnect_then_resume_then_complete(chat_server: ChatServer) -> 
         await asyncio.wait_for(script.stalled.wait(), 10)
         assert script.disconnects == 0  # the server kept the upstream call
 
-        resumed_task = asyncio.create_task(client.get("/api/chat/chat-d/stream"))
-        script.release()
-        resumed = await asyncio.wait_for(resumed_task, 10)
-        assert resumed.status_code == 200
-        events = parse_sse(resumed.text)
+        async with client.stream("GET", "/api/chat/chat-d/stream") as resumed:
+            assert resumed.status_code == 200  # attached to the answer before it ends
+            script.release()
+            body = (await resumed.aread()).decode()
+        events = parse_sse(body)
         assert events[0]["type"] == "start"  # replayed from the start of the answer
         text = "".join(e["delta"] for e in events if e != "[DONE]" and e["type"] == "text-delta")
         assert text == "Partial and the rest."
         assert events[-1] == "[DONE]"
+        await chat_server.app.state.generations.wait_idle()
         assert (await client.get("/api/chat/chat-d/stream")).status_code == 204
         session_id = session_id_for(await _user_id(client), "chat-d")
     answer = (await _messages(chat_server, session_id))[-1]
@@ -249,6 +252,7 @@ async def test_title_comes_from_the_model(chat_server: ChatServer) -> None:
             "/api/chat",
             json=ui_chat_body("chat-t", "Plan a trip to Lisbon please", model="gpt-test"),
         )
+        await chat_server.app.state.generations.wait_idle()
         sessions = (await client.get("/api/chat/sessions")).json()["data"]
     assert sessions[0]["title"] == "Trip To Lisbon"
 

@@ -107,6 +107,7 @@ class Generations:
         self._providers = providers
         self._bus = bus
         self._active: dict[uuid.UUID, Generation] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # incl. titles still being written
 
     def get(self, session_id: uuid.UUID) -> Generation | None:
         return self._active.get(session_id)
@@ -120,6 +121,8 @@ class Generations:
         generation = Generation(session.id, session.user_id, message.id)
         self._active[session.id] = generation
         generation.task = asyncio.create_task(self._run(generation, turn, tools))
+        self._tasks.add(generation.task)
+        generation.task.add_done_callback(self._tasks.discard)
         return generation
 
     async def stop(self, session_id: uuid.UUID) -> bool:
@@ -130,9 +133,15 @@ class Generations:
         await generation.done.wait()
         return True
 
+    async def wait_idle(self) -> None:
+        """Until every generation, and the title work that follows it, has finished."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def shutdown(self) -> None:
         for session_id in list(self._active):
             await self.stop(session_id)
+        await self.wait_idle()
 
     async def _run(self, gen: Generation, turn: Turn, tools: ToolBox) -> None:
         writer = _AnswerWriter(self._sessionmaker, self._bus, gen)
@@ -178,13 +187,16 @@ class Generations:
                 await asyncio.shield(
                     writer.finish(parts, input_tokens, output_tokens, turn.spec.id)
                 )
-                if turn.needs_title:
-                    await asyncio.shield(self._title(gen, turn))
             except Exception:
                 log.exception("generation_finish_failed", session_id=str(gen.session_id))
             finally:
                 self._active.pop(gen.session_id, None)
-                gen.close()
+                gen.close()  # listeners are done; the title below is nobody's wait
+            if turn.needs_title:
+                try:
+                    await asyncio.shield(self._title(gen, turn))
+                except Exception:
+                    log.exception("chat_title_failed", session_id=str(gen.session_id))
 
     async def _step(
         self,

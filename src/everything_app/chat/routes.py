@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated
 
@@ -99,7 +100,9 @@ async def chat(
     await _commit(request, db)
     generation = generations.start(session, assistant, turn, tools_for(request.app, turn.spec))
     if _wants_json(body, request):
-        await generation.done.wait()
+        assert generation.task is not None
+        await asyncio.shield(generation.task)  # the answer, and its session's title
+
         return ChatJSONReply(
             messages=[ChatReplyText(role="assistant", text=generation.text)],
             session_id=session.id,

@@ -237,7 +237,8 @@ async def set_title_if_missing(db: AsyncSession, session_id: uuid.UUID, title: s
     await db.execute(
         update(ChatSession)
         .where(ChatSession.id == session_id, ChatSession.title.is_(None))
-        .values(title=title[:200])
+        # A title is not activity: keep the session's place in the list.
+        .values(title=title[:200], updated_at=ChatSession.updated_at)
     )
 
 

@@ -8,6 +8,7 @@ behaviour chosen by a `Script`. Run one with
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -213,7 +214,9 @@ class _Stream:
             yield data
 
     async def _body(self, plan: Plan, script: Script) -> AsyncIterator[bytes]:
-        for piece in plan.text_chunks:
+        for number, piece in enumerate(plan.text_chunks):
+            if number and plan.chunk_delay:
+                await asyncio.sleep(plan.chunk_delay)
             if not self._text_open:
                 self._text_open = True
                 yield _event(

@@ -7,6 +7,7 @@ error bodies, and behaviour chosen by a `Script`. Run one with
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -210,7 +211,9 @@ class _Stream:
             yield data
 
     async def _body(self, plan: Plan, script: Script) -> AsyncIterator[bytes]:
-        for piece in plan.text_chunks:
+        for number, piece in enumerate(plan.text_chunks):
+            if number and plan.chunk_delay:
+                await asyncio.sleep(plan.chunk_delay)
             self._emitted.append(piece)
             yield self._chunk({"content": piece})
         for index, call in enumerate(plan.calls):

@@ -46,6 +46,7 @@ class Plan:
     error_message: str = ""
     resume: Plan | None = None
     """What follows a stall once released."""
+    chunk_delay: float = 0.0
 
     @property
     def text(self) -> str:
@@ -95,6 +96,7 @@ def _reply(reply: Reply, max_tokens: int | None) -> Plan:
         text, stop = " ".join(text.split()[:max_tokens]), "length"
     return Plan(
         text_chunks=split_text(text, reply.chunks),
+        chunk_delay=reply.chunk_delay,
         stop="length" if stop == "length" else "stop",
         finish_reason=reply.finish_reason,
     )

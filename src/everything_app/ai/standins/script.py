@@ -10,6 +10,7 @@ stand-in running in another process can be driven too:
 - `[[malformed]]` → some text, then an event that is not JSON
 - `[[truncate]]` → some text, then the stream ends without finishing
 - `[[stall]]` → some text, then nothing until released or disconnected
+- `[[slow:MS]]` → `Echo: <the message>` one word per chunk, MS milliseconds apart
 - anything else → `Echo: <the message>` in three chunks
 
 A conversation that ends in a tool result is answered with `Tool result received: …`.
@@ -35,6 +36,8 @@ class Reply:
     chunks: int = 3
     finish_reason: str | None = None
     """The wire value to finish with (e.g. "length"); None for the protocol's normal stop."""
+    chunk_delay: float = 0.0
+    """Seconds between chunks: a slow model (time to first token is unaffected)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +166,10 @@ def behaviour_from_text(text: str) -> Behaviour:
         if not argument:
             return Fail(status=400, message="[[tool:NAME {json}]] needs a tool name.")
         return ToolCalls(calls=(ScriptedToolCall(argument, rest or "{}"),))
+    if name == "slow":
+        words = max(1, len(text.split()))
+        delay = int(argument) / 1000 if argument.isdigit() else 0.05
+        return Reply(text=f"Echo: {text}", chunks=words + 1, chunk_delay=delay)
     simple: dict[str, Behaviour] = {
         "error": ErrorMidStream(),
         "malformed": Malformed(),
