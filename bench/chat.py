@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -62,7 +63,7 @@ async def stream_once(
     writer.close()
     if not token_times:
         raise RuntimeError(f"no tokens from {path}")
-    gaps = [b - a for a, b in zip(token_times, token_times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(token_times)]
     return token_times[0] - started, gaps
 
 
@@ -72,8 +73,8 @@ async def measure(name: str, concurrency: int, make: object) -> None:
     ttfts = [r[0] for r in results]
     gaps = [g for r in results for g in r[1]]
     print(
-        f"  {name:<28} x{concurrency:<4} TTFT p50 {pct(ttfts, 0.5):7.1f} ms  p99 {pct(ttfts, 0.99):7.1f} ms"
-        f" | token gap p50 {pct(gaps, 0.5):6.1f} ms  p99 {pct(gaps, 0.99):6.1f} ms"
+        f"  {name:<28} x{concurrency:<4} TTFT p50 {pct(ttfts, 0.5):7.1f} ms"
+        f"  p99 {pct(ttfts, 0.99):7.1f} ms | token gap p50 {pct(gaps, 0.5):6.1f} ms  p99 {pct(gaps, 0.99):6.1f} ms"
     )
 
 
@@ -129,7 +130,8 @@ async def fill_history(database_url: str, user_id: str, total: int) -> None:
             uuid.UUID(user_id),
         )
         await conn.execute(
-            """INSERT INTO messages (id, session_id, user_id, role, content, model, status, created_at, updated_at)
+            """INSERT INTO messages
+                (id, session_id, user_id, role, content, model, status, created_at, updated_at)
             SELECT gen_random_uuid(), $1, $2, CASE WHEN i % 2 = 0 THEN 'user' ELSE 'assistant' END,
                    'message number ' || i, NULL, 'complete',
                    now() - (i || ' seconds')::interval, now() - (i || ' seconds')::interval
@@ -227,8 +229,8 @@ async def main() -> None:
                 return stream_once(APP_PORT, "/api/chat", body, auth, b'"text-delta"')
 
             print(
-                f"streaming: {args.words} tokens, {args.delay_ms} ms apart; app on PostgreSQL, one worker, "
-                f"{os.cpu_count()} cores shared by stand-in, app, database and load generator"
+                f"streaming: {args.words} tokens, {args.delay_ms} ms apart; app on PostgreSQL, "
+                f"one worker, {os.cpu_count()} cores shared by stand-in, app, database and load generator"
             )
             for concurrency in (int(c) for c in args.concurrency.split(",")):
                 await measure("stand-in directly", concurrency, direct)

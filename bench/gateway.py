@@ -1,0 +1,234 @@
+"""Benchmark: what `POST /v1/chat/completions` (the OpenAI-compatible gateway) adds.
+
+An OpenAI stand-in (own process) streams one word every DELAY ms. We measure time to first
+token (TTFT) and the gaps between tokens calling the stand-in directly, then through the
+gateway (API-key auth, per-key rate limit, re-encoding every chunk, one usage row per
+completion), at 1, 16 and 128 concurrent streams, and print both and the difference.
+
+The client is a minimal HTTP/1.1 reader on asyncio streams (an HTTP library would cost more
+CPU than the servers on this 2-core machine). Everything shares the machine, so the figures
+are a floor, not a ceiling.
+
+    .venv/bin/python bench/gateway.py [--delay-ms 20] [--words 30] [--database-url URL|sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+import httpx
+
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+HOST = "127.0.0.1"
+APP_PORT, STANDIN_PORT = 8795, 8794
+STANDIN_KEY = "sk-bench"
+
+Stream = Callable[[], Awaitable[tuple[float, list[float]]]]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+
+async def stream_once(
+    port: int, body: dict[str, object], headers: dict[str, str]
+) -> tuple[float, list[float]]:
+    """POST a streamed completion and read it; returns TTFT and the gaps between tokens."""
+    reader, writer = await asyncio.open_connection(HOST, port)
+    payload = json.dumps(body).encode()
+    head = [
+        "POST /v1/chat/completions HTTP/1.1",
+        f"Host: {HOST}:{port}",
+        "Content-Type: application/json",
+        *(f"{k}: {v}" for k, v in headers.items()),
+        f"Content-Length: {len(payload)}",
+        "Connection: close",
+    ]
+    started = time.perf_counter()
+    writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+    token_times: list[float] = []
+    buffer = b""
+    while data := await reader.read(65536):
+        now = time.perf_counter()
+        buffer += data
+        *events, buffer = buffer.split(b"\n\n")
+        # A token is a chunk with non-empty content (both servers open with `"content": ""`).
+        token_times += [now for e in events if b'"content"' in e and not _empty_content(e)]
+    writer.close()
+    if not token_times:
+        raise RuntimeError(f"no tokens from port {port}: {buffer[:300]!r}")
+    gaps = [b - a for a, b in itertools.pairwise(token_times)]
+    return token_times[0] - started, gaps
+
+
+def _empty_content(event: bytes) -> bool:
+    return b'"content":""' in event or b'"content": ""' in event
+
+
+async def measure(concurrency: int, run: Stream, rounds: int) -> tuple[list[float], list[float]]:
+    ttfts: list[float] = []
+    gaps: list[float] = []
+    for _ in range(rounds):
+        for ttft, stream_gaps in await asyncio.gather(*(run() for _ in range(concurrency))):
+            ttfts.append(ttft)
+            gaps += stream_gaps
+    return ttfts, gaps
+
+
+def line(name: str, ttfts: list[float], gaps: list[float]) -> str:
+    return (
+        f"  {name:<22} TTFT p50 {pct(ttfts, 0.5):7.1f} ms  p99 {pct(ttfts, 0.99):7.1f} ms"
+        f" | token gap p50 {pct(gaps, 0.5):6.1f} ms  p99 {pct(gaps, 0.99):6.1f} ms"
+    )
+
+
+def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
+
+
+async def wait_ready(url: str) -> None:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                await client.get(url)
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def make_database(requested: str | None) -> tuple[str, str | None]:
+    """The app's DATABASE_URL, and the name of a database to drop afterwards (if we made it)."""
+    if requested == "sqlite":
+        return "", None  # the embedded default in DATA_DIR
+    if requested:
+        return requested, None
+    name = f"ea_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name, name
+
+
+async def drop_database(name: str) -> None:
+    admin = await asyncpg.connect(ADMIN_URL)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+async def api_key() -> str:
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{APP_PORT}") as client:
+        signed = await client.post(
+            "/api/auth/sign-up/email",
+            json={
+                "email": f"bench-{uuid.uuid4().hex[:6]}@example.com",
+                "password": "bench password",
+                "name": "b",
+            },
+        )
+        client.cookies.clear()  # the bearer token authenticates; a cookie would need an Origin
+        auth = {"Authorization": f"Bearer {signed.json()['token']}"}
+        created = await client.post("/api/keys", json={"name": "bench"}, headers=auth)
+    if created.status_code != 201:
+        raise RuntimeError(f"could not create a key: {signed.text} {created.text}")
+    key: str = created.json()["key"]
+    return key
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--delay-ms", type=int, default=20)
+    parser.add_argument("--words", type=int, default=30)
+    parser.add_argument("--concurrency", default="1,16,128")
+    parser.add_argument("--streams", type=int, default=64, help="at least this many per level")
+    parser.add_argument(
+        "--database-url", default=None, help="'sqlite' for the embedded default; else PostgreSQL"
+    )
+    args = parser.parse_args()
+
+    database_url, made = await make_database(args.database_url)
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        with tempfile.TemporaryDirectory() as data_dir:
+            processes.append(
+                start(
+                    [sys.executable, "-m", "everything_app.ai.standins.openai_server",
+                     "--port", str(STANDIN_PORT), "--api-key", STANDIN_KEY],
+                    {},
+                )
+            )  # fmt: skip
+            app_env = {
+                "DATA_DIR": data_dir,
+                "LOG_LEVEL": "WARNING",
+                "OPENAI_API_KEY": STANDIN_KEY,
+                "OPENAI_BASE_URL": f"http://{HOST}:{STANDIN_PORT}/v1",
+                "RATE_LIMIT_GATEWAY_KEY": "1000000/minute",
+                "DB_POOL_SIZE": "40",
+            }
+            if database_url:
+                app_env["DATABASE_URL"] = database_url
+            processes.append(
+                start(
+                    [sys.executable, "-m", "everything_app", "serve", "--port", str(APP_PORT)],
+                    app_env,
+                )
+            )
+            await wait_ready(f"http://{HOST}:{STANDIN_PORT}/v1/models")
+            await wait_ready(f"http://{HOST}:{APP_PORT}/healthz")
+            key = await api_key()
+            words = " ".join(f"w{i}" for i in range(args.words - 1))
+            body: dict[str, object] = {
+                "model": "gpt-4o-mini",
+                "stream": True,
+                "messages": [{"role": "user", "content": f"[[slow:{args.delay_ms}]] {words}"}],
+            }
+
+            def direct() -> Awaitable[tuple[float, list[float]]]:
+                return stream_once(STANDIN_PORT, body, {"Authorization": f"Bearer {STANDIN_KEY}"})
+
+            def gateway() -> Awaitable[tuple[float, list[float]]]:
+                return stream_once(APP_PORT, body, {"Authorization": f"Bearer {key}"})
+
+            database = "PostgreSQL" if database_url else "SQLite"
+            print(
+                f"{args.words} tokens per stream, {args.delay_ms} ms apart; app on {database}, "
+                f"one worker; {os.cpu_count()} cores shared by stand-in, app, database and "
+                "load generator"
+            )
+            for concurrency in (int(c) for c in args.concurrency.split(",")):
+                rounds = max(1, -(-args.streams // concurrency))
+                d_ttft, d_gaps = await measure(concurrency, direct, rounds)
+                g_ttft, g_gaps = await measure(concurrency, gateway, rounds)
+                print(f"{concurrency} concurrent streams ({concurrency * rounds} per side):")
+                print(line("stand-in directly", d_ttft, d_gaps))
+                print(line("via /v1 gateway", g_ttft, g_gaps))
+                print(
+                    f"  {'added by the gateway':<22} TTFT p50 "
+                    f"{pct(g_ttft, 0.5) - pct(d_ttft, 0.5):+7.1f} ms  p99 "
+                    f"{pct(g_ttft, 0.99) - pct(d_ttft, 0.99):+7.1f} ms | token gap p50 "
+                    f"{pct(g_gaps, 0.5) - pct(d_gaps, 0.5):+6.1f} ms  p99 "
+                    f"{pct(g_gaps, 0.99) - pct(d_gaps, 0.99):+6.1f} ms"
+                )
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
+        if made:
+            await drop_database(made)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
