@@ -74,7 +74,8 @@ async def measure(name: str, concurrency: int, make: object) -> None:
     gaps = [g for r in results for g in r[1]]
     print(
         f"  {name:<28} x{concurrency:<4} TTFT p50 {pct(ttfts, 0.5):7.1f} ms"
-        f"  p99 {pct(ttfts, 0.99):7.1f} ms | token gap p50 {pct(gaps, 0.5):6.1f} ms  p99 {pct(gaps, 0.99):6.1f} ms"
+        f"  p99 {pct(ttfts, 0.99):7.1f} ms | token gap p50 {pct(gaps, 0.5):6.1f} ms"
+        f"  p99 {pct(gaps, 0.99):6.1f} ms"
     )
 
 
@@ -230,7 +231,8 @@ async def main() -> None:
 
             print(
                 f"streaming: {args.words} tokens, {args.delay_ms} ms apart; app on PostgreSQL, "
-                f"one worker, {os.cpu_count()} cores shared by stand-in, app, database and load generator"
+                f"one worker, {os.cpu_count()} cores shared by stand-in, app, database "
+                "and load generator"
             )
             for concurrency in (int(c) for c in args.concurrency.split(",")):
                 await measure("stand-in directly", concurrency, direct)
