@@ -72,6 +72,14 @@ def test_invalid_settings_are_reported_clearly(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_invalid_ai_models_are_reported_clearly(tmp_path: Path) -> None:
+    env = {"AI_MODELS": '[{"id": "x"}]', "DATA_DIR": str(tmp_path)}
+    result = run_cli(["migrate"], env)
+    assert result.returncode == 2
+    assert "AI_MODELS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_migrate_upgrade_and_downgrade(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}", "DATA_DIR": str(tmp_path)}
     assert run_cli(["migrate", "upgrade"], env).returncode == 0

@@ -17,14 +17,23 @@ cli = typer.Typer(
 
 
 def _settings() -> Settings:
+    """The settings, validated (AI_MODELS included); a bad value exits 2 naming it."""
+    from everything_app.ai.setup import model_registry
+
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         typer.echo("Invalid configuration:", err=True)
         for error in exc.errors():
             name = ".".join(str(p) for p in error["loc"]).upper() or "settings"
             typer.echo(f"  {name}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
+    try:
+        model_registry(settings)
+    except ValueError as exc:
+        typer.echo(f"Invalid configuration:\n  AI_MODELS: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return settings
 
 
 @cli.command()
