@@ -1,0 +1,274 @@
+"""Row-level security on PostgreSQL: who the current transaction acts for, and the policies.
+
+Every user-owned table has ENABLE and FORCE ROW LEVEL SECURITY and policies that compare its
+`user_id` with a transaction-local setting (`app.user_id`). The application connects as a role
+that is neither superuser nor BYPASSRLS, so a query that forgets its `WHERE user_id = ...`
+still sees only the current user's rows, and with no user set it sees nothing. The
+application's own owner checks stay: SQLite has no RLS, and a 404 is friendlier than an
+empty result.
+
+Three explicit ways to widen what a transaction may touch, each narrow and greppable:
+
+- `set_current_user(db, user_id)`: act for one user (the auth dependency does this once it
+  knows who is calling; background work for a user passes `user_id=` to `open_unit_of_work`).
+- `allow_credential_lookup(db, hash)`: before anyone is known, read the one session or API key
+  row whose token hash the caller presented (holding the token is the right to read its row).
+- `act_as_system(db, tables=..., reason=...)`: maintenance across users (e.g. marking orphaned
+  answers at start-up), limited to the named tables and logged.
+
+The settings are applied with `set_config(..., true)`, so they end with the transaction. They
+are also kept in `session.info`, and re-applied whenever the session begins a new transaction,
+so a unit of work that commits half-way keeps acting for the same user.
+
+Migrations build their policies with `owner_policies()`; the runtime role and its grants come
+from `runtime_role_setup()`. On SQLite every function here is a no-op.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from everything_app.core.logging import get_logger
+
+log = get_logger(__name__)
+
+USER_SETTING = "app.user_id"
+ROLE_SETTING = "app.user_role"
+CREDENTIAL_SETTING = "app.credential_hash"
+SYSTEM_SETTING = "app.system_tables"
+_SCOPE_KEY = "rls_scope"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the session's transactions may see: one user's rows, plus any system tables."""
+
+    user_id: uuid.UUID | None = None
+    admin: bool = False
+    system_tables: tuple[str, ...] = field(default=())
+
+    def settings(self) -> dict[str, str]:
+        return {
+            USER_SETTING: str(self.user_id) if self.user_id else "",
+            ROLE_SETTING: "admin" if self.admin and self.user_id else "",
+            SYSTEM_SETTING: ",".join(self.system_tables),
+        }
+
+
+def _is_postgres(db: AsyncSession) -> bool:
+    return db.get_bind().dialect.name == "postgresql"
+
+
+def _set_sql(names: Sequence[str]) -> str:
+    calls = ", ".join(f"set_config('{name}', :v{i}, true)" for i, name in enumerate(names))
+    return f"SELECT {calls}"
+
+
+def _apply(connection: Connection, values: dict[str, str]) -> None:
+    params = {f"v{i}": value for i, value in enumerate(values.values())}
+    connection.execute(text(_set_sql(list(values))), params)
+
+
+@event.listens_for(Session, "after_begin")
+def _reapply_scope(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    # A new transaction starts with no settings: carry the session's scope over.
+    scope: Scope | None = session.info.get(_SCOPE_KEY)
+    if scope is not None and connection.dialect.name == "postgresql":
+        _apply(connection, scope.settings())
+
+
+async def _set_scope(db: AsyncSession, scope: Scope) -> None:
+    if db.info.get(_SCOPE_KEY) == scope:
+        return  # already in force: no round trip
+    db.info[_SCOPE_KEY] = scope
+    if _is_postgres(db) and db.in_transaction():
+        connection = await db.connection()
+        await connection.run_sync(_apply, scope.settings())
+
+
+async def set_current_user(
+    db: AsyncSession, user_id: uuid.UUID | None, *, admin: bool = False
+) -> None:
+    """From now on this session's transactions act for `user_id` (None: for nobody)."""
+    current: Scope = db.info.get(_SCOPE_KEY) or Scope()
+    await _set_scope(db, replace(current, user_id=user_id, admin=admin))
+
+
+async def allow_credential_lookup(db: AsyncSession, credential_hash: str) -> None:
+    """Let this transaction read the session or API key row whose hash the caller holds."""
+    if _is_postgres(db):
+        await db.execute(text(_set_sql([CREDENTIAL_SETTING])), {"v0": credential_hash})
+
+
+async def act_as_system(db: AsyncSession, *, tables: Sequence[str], reason: str) -> None:
+    """Let this session read and write every user's rows in `tables` (background work)."""
+    for table in tables:
+        _check_identifier(table)
+    log.info("rls_system_access", tables=list(tables), reason=reason)
+    current: Scope = db.info.get(_SCOPE_KEY) or Scope()
+    await _set_scope(db, replace(current, system_tables=tuple(tables)))
+
+
+# --- the runtime role -------------------------------------------------------------------
+
+
+def _check_identifier(name: str) -> str:
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{name!r} is not a plain lower-case SQL identifier")
+    return name
+
+
+def drop_privileges_on_connect(engine: AsyncEngine, role: str) -> None:
+    """Connections that log in as a superuser or BYPASSRLS role switch to `role` at once.
+
+    This keeps a single privileged DATABASE_URL (a developer's `postgres`) safe to serve with:
+    requests still run under row-level security. A login role without those attributes (the
+    production set-up, see README) is used as it is.
+    """
+    _check_identifier(role)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        async def switch(conn: Any) -> None:
+            privileged = await conn.fetchval(
+                "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+            )
+            if privileged:
+                await conn.execute(f'SET ROLE "{role}"')
+
+        dbapi_connection.run_async(switch)
+
+
+# --- SQL for migrations -----------------------------------------------------------------
+
+_USER_EXPR = f"nullif(current_setting('{USER_SETTING}', true), '')::uuid"
+
+
+def _system_expr(table: str) -> str:
+    return f"'{table}' = ANY(string_to_array(current_setting('{SYSTEM_SETTING}', true), ','))"
+
+
+def owner_policies(
+    table: str,
+    *,
+    owner_column: str = "user_id",
+    credential_column: str | None = None,
+    credential_commands: Sequence[str] = ("SELECT",),
+    admin_reads: bool = False,
+) -> list[str]:
+    """ENABLE + FORCE RLS on `table` and its policies; the statements, in order.
+
+    - `<table>_owner`: the current user's rows, for every command (USING and WITH CHECK, so a
+      row can be neither inserted for nor moved to another user).
+    - `<table>_system`: every row, while `act_as_system` names this table.
+    - `<table>_credential` (tables holding token hashes): the row whose hash was presented.
+    - `<table>_admin_read` (optional): administrators read every row.
+    """
+    for name in (table, owner_column, credential_column or "x"):
+        _check_identifier(name)
+    owner = f"{owner_column} = {_USER_EXPR}"
+    system = _system_expr(table)
+    statements = [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_owner ON {table} USING ({owner}) WITH CHECK ({owner})",
+        f"CREATE POLICY {table}_system ON {table} USING ({system}) WITH CHECK ({system})",
+    ]
+    if credential_column is not None:
+        lookup = f"{credential_column} = current_setting('{CREDENTIAL_SETTING}', true)"
+        for command in credential_commands:
+            assert command in ("SELECT", "DELETE")
+            statements.append(
+                f"CREATE POLICY {table}_credential_{command.lower()} ON {table} "
+                f"FOR {command} USING ({lookup})"
+            )
+    if admin_reads:
+        statements.append(
+            f"CREATE POLICY {table}_admin_read ON {table} FOR SELECT "
+            f"USING (current_setting('{ROLE_SETTING}', true) = 'admin')"
+        )
+    return statements
+
+
+def drop_owner_policies(table: str) -> list[str]:
+    """Undo `owner_policies(table)`: drop its policies and turn RLS off."""
+    _check_identifier(table)
+    names = ("owner", "system", "credential_select", "credential_delete", "admin_read")
+    return [
+        *(f"DROP POLICY IF EXISTS {table}_{name} ON {table}" for name in names),
+        f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
+    ]
+
+
+def runtime_role_setup(role: str) -> list[str]:
+    """Create the application's runtime role if missing (NOLOGIN: login roles join it) and
+    grant it data access to the schema's tables, present and future.
+
+    Roles belong to the whole cluster, so an existing one is reused; one that is a superuser
+    or BYPASSRLS is refused, since row-level security would not apply to it.
+    """
+    _check_identifier(role)
+    return [
+        f"""
+        DO $$
+        BEGIN
+          IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+            BEGIN
+              CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            EXCEPTION WHEN duplicate_object THEN NULL;  -- created concurrently
+            END;
+          END IF;
+          IF (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = '{role}') THEN
+            RAISE EXCEPTION 'role {role} is superuser or BYPASSRLS: RLS would not apply to it';
+          END IF;
+          EXECUTE format('GRANT USAGE ON SCHEMA %I TO {role}', current_schema());
+          EXECUTE format(
+            'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO {role}',
+            current_schema());
+          EXECUTE format(
+            'ALTER DEFAULT PRIVILEGES IN SCHEMA %I '
+            'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}', current_schema());
+        END $$
+        """,  # noqa: S608 - `role` passed _check_identifier
+        f"REVOKE ALL ON alembic_version FROM {role}",
+    ]
+
+
+def _role_exists(role: str) -> str:
+    return f"EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}')"
+
+
+def runtime_role_teardown(role: str, tables: Sequence[str]) -> list[str]:
+    """Revoke what `runtime_role_setup` granted on `tables` and for future tables. The role
+    and its schema USAGE are kept: other databases in the cluster, or other migration branches
+    in this one, may use them (drop the role by hand once nothing does)."""
+    _check_identifier(role)
+    statements = [
+        f"""
+        DO $$
+        BEGIN
+          IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+            EXECUTE format(
+              'ALTER DEFAULT PRIVILEGES IN SCHEMA %I '
+              'REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM {role}', current_schema());
+          END IF;
+        END $$
+        """  # noqa: S608 - `role` passed _check_identifier
+    ]
+    for table in tables:
+        _check_identifier(table)
+        revoke = f"REVOKE ALL ON {table} FROM {role}"
+        statements.append(f"DO $$ BEGIN IF {_role_exists(role)} THEN {revoke}; END IF; END $$")
+    return statements

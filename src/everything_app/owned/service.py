@@ -1,0 +1,128 @@
+"""List, create, read, update and delete for any owned table: always scoped to the owner.
+
+Another user's row and a missing row are the same 404. Every write records a change event
+(published after the commit, see core.changes). Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from everything_app.core.changes import Change, record_change
+from everything_app.core.errors import NotFound, ValidationFailed
+from everything_app.core.pagination import decode_cursor, encode_cursor
+from everything_app.owned.models import OwnedBase
+from everything_app.owned.registry import OwnedTable, SortOption
+from everything_app.owned.schemas import ListQuery, OwnedInput
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def _changed(
+    db: AsyncSession, table: OwnedTable, row: OwnedBase, op: Literal["insert", "update", "delete"]
+) -> None:
+    data = {"id": str(row.id)} if op == "delete" else to_json(table, row)
+    record_change(db, Change(table.table_name, op, row.id, row.user_id, data))
+
+
+def to_json(table: OwnedTable, row: OwnedBase) -> dict[str, Any]:
+    return table.read.model_validate(row).model_dump(mode="json")
+
+
+def _keyset(query: Select[Any], table: OwnedTable, sort: SortOption, cursor: str | None) -> Any:
+    column, id_column = sort.column, table.model.id
+    if cursor:
+        value, row_id = decode_cursor(cursor)
+        if sort.descending:
+            after = or_(column < value, and_(column == value, id_column < row_id))
+        else:
+            after = or_(column > value, and_(column == value, id_column > row_id))
+        query = query.where(after)
+    if sort.descending:
+        return query.order_by(column.desc(), id_column.desc())
+    return query.order_by(column.asc(), id_column.asc())
+
+
+async def list_rows(
+    db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, params: ListQuery
+) -> tuple[list[OwnedBase], str | None]:
+    """One page of the user's rows, filtered and keyset-paginated (one extra row tells
+    whether another page exists)."""
+    sort = table.sorts[params.sort]
+    query = select(table.model).where(table.model.user_id == user_id, *params.conditions())
+    query = _keyset(query, table, sort, params.cursor).limit(params.limit + 1)
+    rows = list((await db.execute(query)).scalars())
+    page = rows[: params.limit]
+    if len(rows) <= params.limit or not page:
+        return page, None
+    last = page[-1]
+    return page, encode_cursor(getattr(last, sort.column.key), last.id)
+
+
+async def get_row(
+    db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, row_id: uuid.UUID
+) -> OwnedBase:
+    row = (
+        await db.execute(
+            select(table.model).where(table.model.id == row_id, table.model.user_id == user_id)
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        label = table.label
+        raise NotFound(f"{label.capitalize()} not found.", code=f"{label}_not_found")
+    return row
+
+
+async def create_row(
+    db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, body: OwnedInput
+) -> OwnedBase:
+    if not isinstance(body, table.create):  # e.g. a tool's arguments: same validation as REST
+        body = validate(table.create, body.model_dump(exclude_unset=True))
+    row = table.model(user_id=user_id, **body.model_dump())
+    db.add(row)
+    await db.flush()
+    _changed(db, table, row, "insert")
+    return row
+
+
+async def update_row(
+    db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, row_id: uuid.UUID, patch: OwnedInput
+) -> OwnedBase:
+    """Apply the fields the patch sets. The result must be a valid create body, so rules that
+    span fields (an event's end after its start) hold whichever of them a patch changes."""
+    row = await get_row(db, table, user_id, row_id)
+    changes = patch.model_dump(exclude_unset=True)
+    current = {name: getattr(row, name) for name in table.create.model_fields}
+    merged = validate(table.create, {**current, **changes})
+    for name in changes:
+        setattr(row, name, getattr(merged, name))
+    if changes:
+        await db.flush()
+        _changed(db, table, row, "update")
+    return row
+
+
+async def delete_row(
+    db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, row_id: uuid.UUID
+) -> None:
+    row = await get_row(db, table, user_id, row_id)
+    await db.delete(row)
+    await db.flush()
+    _changed(db, table, row, "delete")
+
+
+def validate(schema: type[S], values: dict[str, Any]) -> S:
+    """Validate outside FastAPI's body parsing, answering a 422 in the same shape."""
+    try:
+        return schema.model_validate(values)
+    except ValidationError as exc:
+        details = [
+            {"loc": ["body", *err["loc"]], "type": err["type"], "msg": err["msg"]}
+            for err in exc.errors()
+        ]
+        raise ValidationFailed(details=details) from None
