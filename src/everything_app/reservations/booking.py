@@ -1,0 +1,195 @@
+"""Reservations: booking a slot within capacity, listing, confirming and canceling."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from everything_app.auth.models import User
+from everything_app.core.db import utcnow
+from everything_app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from everything_app.core.pagination import decode_cursor, page_of
+from everything_app.reservations import events
+from everything_app.reservations.access import is_admin
+from everything_app.reservations.catalog import schedule_of
+from everything_app.reservations.locks import lock_service, lock_user_bookings
+from everything_app.reservations.models import Reservation
+from everything_app.reservations.queue import leave_queue
+from everything_app.reservations.slots import day_bounds
+
+# (from, to) status changes; anything else is a 409. Canceled is final.
+TRANSITIONS = frozenset(
+    {("pending", "confirmed"), ("pending", "canceled"), ("confirmed", "canceled")}
+)
+
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class BookingPolicy:
+    max_future: int  # active reservations in the future, per user
+    horizon: timedelta  # how far ahead a slot may be booked
+    auto_confirm: bool  # new reservations start confirmed instead of pending
+
+
+@dataclass(frozen=True)
+class ReservationFilter:
+    status: str | None = None
+    day: date | None = None
+    zone: ZoneInfo = UTC_ZONE
+    service_id: uuid.UUID | None = None
+    user_id: uuid.UUID | None = None  # admins only; a user always sees only their own
+
+
+async def _counts(
+    db: AsyncSession, user_id: uuid.UUID, service_id: uuid.UUID, time_slot: datetime, now: datetime
+) -> tuple[int, int, int]:
+    """(places taken at the slot, the user's own among them, the user's upcoming reservations),
+    in one statement: it runs while the service lock is held, so every round trip counts."""
+    at_slot = and_(Reservation.service_id == service_id, Reservation.time_slot == time_slot)
+    upcoming = and_(Reservation.user_id == user_id, Reservation.time_slot > now)
+    row = (
+        await db.execute(
+            select(
+                func.count().filter(at_slot),
+                func.count().filter(at_slot, Reservation.user_id == user_id),
+                func.count().filter(upcoming),
+            ).where(Reservation.status != "canceled", or_(at_slot, upcoming))
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+async def book(
+    db: AsyncSession,
+    user: User,
+    service_id: uuid.UUID,
+    time_slot: datetime,
+    *,
+    now: datetime,
+    policy: BookingPolicy,
+) -> Reservation:
+    """Reserve one place at a slot. The checks and the insert run under the user's and the
+    service's locks (see locks.py), so concurrent bookings cannot overfill a slot."""
+    time_slot = time_slot.astimezone(UTC)
+    await lock_user_bookings(db, user.id)
+    service = await lock_service(db, service_id)
+    if not schedule_of(service).offers(time_slot):
+        raise ValidationFailed(
+            "This is not a slot of the service: check its opening hours and slot length.",
+            code="slot_not_offered",
+        )
+    if time_slot <= now:
+        raise ValidationFailed("The slot has already started.", code="slot_in_past")
+    if time_slot > now + policy.horizon:
+        raise ValidationFailed(
+            f"Slots can be booked at most {policy.horizon.days} days ahead.", code="slot_too_far"
+        )
+    taken, mine, upcoming = await _counts(db, user.id, service.id, time_slot, now)
+    if mine:
+        raise Conflict("You already hold a reservation for this slot.", code="already_reserved")
+    if upcoming >= policy.max_future:
+        raise Conflict(
+            f"You already hold {policy.max_future} upcoming reservations, the most allowed.",
+            code="too_many_reservations",
+        )
+    if taken >= service.capacity:
+        raise Conflict("This slot is fully booked.", code="slot_full")
+    reservation = Reservation(
+        user_id=user.id,
+        service_id=service.id,
+        time_slot=time_slot,
+        status="confirmed" if policy.auto_confirm else "pending",
+    )
+    db.add(reservation)
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # the unique index, should a writer ever skip the lock
+        raise Conflict(
+            "You already hold a reservation for this slot.", code="already_reserved"
+        ) from exc
+    events.reservation_changed(db, reservation, "insert")
+    return reservation
+
+
+def _visible(actor: User) -> Select[Reservation]:
+    query = select(Reservation)
+    return query if is_admin(actor) else query.where(Reservation.user_id == actor.id)
+
+
+async def get_reservation(db: AsyncSession, actor: User, reservation_id: uuid.UUID) -> Reservation:
+    """One reservation the actor may see; another user's is indistinguishable from none."""
+    found = (
+        await db.execute(
+            _visible(actor)
+            .where(Reservation.id == reservation_id)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound("Reservation not found.", code="reservation_not_found")
+    return found
+
+
+async def list_reservations(
+    db: AsyncSession, actor: User, filters: ReservationFilter, *, cursor: str | None, limit: int
+) -> tuple[list[Reservation], str | None]:
+    """Calendar order (earliest slot first), keyset-paginated on (time_slot, id)."""
+    query = _visible(actor)
+    if filters.status is not None:
+        query = query.where(Reservation.status == filters.status)
+    if filters.service_id is not None:
+        query = query.where(Reservation.service_id == filters.service_id)
+    if filters.user_id is not None:
+        query = query.where(Reservation.user_id == filters.user_id)
+    if filters.day is not None:
+        start, end = day_bounds(filters.day, filters.zone)
+        query = query.where(Reservation.time_slot >= start, Reservation.time_slot < end)
+    if cursor:
+        slot, row_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                Reservation.time_slot > slot,
+                and_(Reservation.time_slot == slot, Reservation.id > row_id),
+            )
+        )
+    query = query.order_by(Reservation.time_slot, Reservation.id).limit(limit + 1)
+    rows = list((await db.execute(query)).scalars())
+    return page_of(rows, limit, lambda r: (r.time_slot, r.id))
+
+
+async def change_status(
+    db: AsyncSession, actor: User, reservation_id: uuid.UUID, status: str, *, now: datetime
+) -> Reservation:
+    """Confirm (admins) or cancel (the owner until the slot starts, admins any time).
+    Canceling frees the place at once and takes the holder out of the queue."""
+    reservation = await get_reservation(db, actor, reservation_id)
+    if status == "confirmed" and not is_admin(actor):
+        raise Forbidden("Only an administrator confirms reservations.", code="admin_required")
+    # Every writer of a service's reservations holds its lock; re-read under it so the
+    # transition is checked against the current status, not the one read before the lock.
+    await lock_service(db, reservation.service_id)
+    reservation = await get_reservation(db, actor, reservation_id)
+    if reservation.status == "canceled":
+        raise Conflict("A canceled reservation stays canceled.", code="reservation_canceled")
+    if (reservation.status, status) not in TRANSITIONS:
+        raise Conflict(
+            f"A {reservation.status} reservation cannot become {status}.",
+            code="invalid_status_transition",
+        )
+    if status == "canceled" and not is_admin(actor) and reservation.time_slot <= now:
+        raise Conflict("The slot has started; ask an administrator.", code="reservation_started")
+    reservation.status = status
+    reservation.updated_at = utcnow()
+    await db.flush()
+    events.reservation_changed(db, reservation, "update")
+    if status == "canceled":
+        await leave_queue(db, reservation)
+    return reservation

@@ -1,0 +1,98 @@
+"""Which reservation may join a service's queue now, and why not (the 409s of check-in).
+
+A reservation checks in when it is confirmed, not yet in the queue, and the time is within
+its window: from `early` before its slot starts until the slot ends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from everything_app.auth.models import User
+from everything_app.core.errors import Conflict, NotFound, ValidationFailed
+from everything_app.reservations.access import is_admin
+from everything_app.reservations.models import QueueEntry, Reservation, Service
+
+
+def _refuse(
+    reservation: Reservation,
+    queued: set[uuid.UUID],
+    *,
+    now: datetime,
+    early: timedelta,
+    length: timedelta,
+) -> Conflict | None:
+    """Why this reservation cannot be checked in now, or None if it can."""
+    if reservation.status == "canceled":
+        return Conflict("The reservation is canceled.", code="reservation_canceled")
+    if reservation.status != "confirmed":
+        return Conflict("The reservation is not confirmed yet.", code="reservation_not_confirmed")
+    if not reservation.time_slot - early <= now < reservation.time_slot + length:
+        return Conflict(
+            f"Check-in opens {int(early.total_seconds() // 60)} minutes before the slot "
+            "and closes at its end.",
+            code="outside_checkin_window",
+        )
+    if reservation.id in queued:
+        return Conflict("This reservation is already in the queue.", code="already_in_queue")
+    return None
+
+
+async def to_check_in(
+    db: AsyncSession,
+    actor: User,
+    service: Service,
+    reservation_id: uuid.UUID | None,
+    *,
+    now: datetime,
+    early: timedelta,
+) -> Reservation:
+    """The reservation to check in: the one named, or the caller's own for now."""
+    length = timedelta(minutes=service.duration_minutes)
+    if reservation_id is not None:
+        query = select(Reservation).where(Reservation.id == reservation_id)
+        if not is_admin(actor):
+            query = query.where(Reservation.user_id == actor.id)
+        found = (await db.execute(query)).scalar_one_or_none()
+        if found is None:
+            raise NotFound("Reservation not found.", code="reservation_not_found")
+        if found.service_id != service.id:
+            raise ValidationFailed(
+                "The reservation is for another service.", code="reservation_for_another_service"
+            )
+        candidates = [found]
+    else:
+        query = (
+            select(Reservation)
+            .where(
+                Reservation.user_id == actor.id,
+                Reservation.service_id == service.id,
+                Reservation.status != "canceled",
+                Reservation.time_slot > now - length,
+                Reservation.time_slot <= now + early,
+            )
+            .order_by(Reservation.time_slot)
+        )
+        candidates = list((await db.execute(query)).scalars())
+        if not candidates:
+            raise Conflict(
+                "You have no reservation for this service right now.", code="no_reservation_now"
+            )
+    checked_in = await db.execute(
+        select(QueueEntry.reservation_id).where(
+            QueueEntry.reservation_id.in_([c.id for c in candidates])
+        )
+    )
+    queued = {rid for rid in checked_in.scalars() if rid is not None}
+    first_refusal: Conflict | None = None
+    for candidate in candidates:
+        refusal = _refuse(candidate, queued, now=now, early=early, length=length)
+        if refusal is None:
+            return candidate
+        first_refusal = first_refusal or refusal
+    assert first_refusal is not None
+    raise first_refusal
