@@ -1,0 +1,193 @@
+"""The ASGI response that runs one completion against the provider and tells the client.
+
+Why a response class of its own rather than `StreamingResponse`:
+- the status is decided by the provider's first event: a failure before anything was
+  generated is an HTTP error (the SDK raises `APIStatusError`), a later one an in-stream
+  `{"error": …}` event;
+- a client that disconnects stops the upstream at once, even while the provider is silent
+  (Starlette only notices a disconnect on some servers, and only when a write fails);
+- whatever happened, the outcome is recorded once the answer is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from everything_app.ai import Finish, ProviderError, StreamEvent, Usage
+from everything_app.core.errors import openai_error_body
+from everything_app.core.logging import get_logger
+from everything_app.gateway import wire
+from everything_app.gateway.inflight import InFlight
+from everything_app.gateway.usage import UsageStatus
+
+log = get_logger(__name__)
+
+_SSE_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),  # nginx and friends: pass each event straight on
+]
+
+
+@dataclass
+class Outcome:
+    """What is known when the answer ends; `canceled` until it finishes or fails."""
+
+    usage: Usage | None = None
+    status: UsageStatus = "canceled"
+
+
+OnDone = Callable[[Outcome], Awaitable[None]]
+
+
+class CompletionResponse(Response):
+    def __init__(
+        self,
+        events: AsyncGenerator[StreamEvent, None],
+        *,
+        model: str,
+        stream: bool,
+        include_usage: bool,
+        on_done: OnDone,
+        inflight: InFlight,
+    ) -> None:
+        super().__init__()
+        # Only headers other code adds (dependencies' response headers) are kept; the body's
+        # own are chosen once the outcome (a stream, a JSON answer or an error) is known.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self._events = events
+        self._model = model
+        self._stream = stream
+        self._include_usage = include_usage
+        self._on_done = on_done
+        self._inflight = inflight
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._inflight.enter()
+        outcome = Outcome()
+        try:
+            produce = self._produce_stream if self._stream else self._produce_json
+            await _until_disconnect(produce(send, outcome), receive)
+        except Exception:
+            outcome.status = "error"  # a bug of ours; the middleware answers 500 if it can
+            raise
+        finally:
+            # Shielded: a server shutting down must not lose the row of an answer it served.
+            done = asyncio.ensure_future(self._on_done(outcome))
+            done.add_done_callback(lambda _: self._inflight.exit())
+            await asyncio.shield(done)
+        if self.background is not None:
+            await self.background()
+
+    async def _produce_stream(self, send: Send, outcome: Outcome) -> None:
+        encoder = wire.ChunkEncoder(self._model, include_usage=self._include_usage)
+        async with aclosing(self._events) as events:
+            try:
+                first = await anext(events, None)
+            except ProviderError as error:
+                outcome.status = "error"
+                await self._send_error(send, error)
+                return
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": self._all_headers(_SSE_HEADERS),
+                }
+            )
+            head = encoder.start() + (encoder.event(first) if first is not None else b"")
+            outcome.usage = first if isinstance(first, Usage) else None
+            await _body(send, head)
+            # Every write passes the whole middleware stack: the last chunks (finish reason,
+            # usage, [DONE]) and the end of the body go out as one.
+            tail = b""
+            try:
+                async for event in events:
+                    if isinstance(event, Usage):
+                        outcome.usage = event
+                    data = encoder.event(event)
+                    if isinstance(event, Finish):
+                        tail = data
+                    elif data:
+                        await _body(send, data)
+            except Exception as exc:
+                outcome.status = "error"
+                tail = wire.sse(_error_object(exc))
+            else:
+                outcome.status = "complete"
+                tail += encoder.end(outcome.usage)
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
+
+    async def _produce_json(self, send: Send, outcome: Outcome) -> None:
+        builder = wire.CompletionBuilder(self._model)
+        async with aclosing(self._events) as events:
+            try:
+                async for event in events:
+                    if isinstance(event, Usage):
+                        outcome.usage = event
+                    builder.feed(event)
+            except ProviderError as error:
+                outcome.status = "error"
+                await self._send_error(send, error)
+                return
+        outcome.status = "complete"
+        await self._send_json(send, 200, builder.body(outcome.usage))
+
+    async def _send_error(self, send: Send, error: ProviderError) -> None:
+        await self._send_json(send, error.status_code, _error_object(error), error.headers)
+
+    async def _send_json(
+        self, send: Send, status: int, body: dict[str, Any], extra: dict[str, str] | None = None
+    ) -> None:
+        payload = wire.dumps(body)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (extra or {}).items()),
+        ]
+        await send(
+            {"type": "http.response.start", "status": status, "headers": self._all_headers(headers)}
+        )
+        await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+    def _all_headers(self, own: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        return [*own, *self.raw_headers]
+
+
+def _error_object(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, ProviderError):
+        return openai_error_body(exc.status_code, exc.code, exc.message)
+    # A bug of ours after the stream started: logged, and the client still gets a clean end.
+    log.error("gateway_stream_failed", error=type(exc).__name__, exc_info=exc)
+    return openai_error_body(500, "internal_error", "The gateway failed while answering.")
+
+
+async def _body(send: Send, data: bytes) -> None:
+    await send({"type": "http.response.body", "body": data, "more_body": True})
+
+
+async def _until_disconnect(produce: Awaitable[None], receive: Receive) -> None:
+    """Run `produce`; cancel it if the client goes away first (closing the provider stream)."""
+    producer = asyncio.ensure_future(produce)
+    listener = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait({producer, listener}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (producer, listener):
+            task.cancel()
+        await asyncio.gather(producer, listener, return_exceptions=True)
+    error = None if producer.cancelled() else producer.exception()
+    if error is not None:
+        raise error
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
