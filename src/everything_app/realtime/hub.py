@@ -1,0 +1,370 @@
+"""The hub: live connections, their subscriptions, and re-running queries on changes.
+
+Subscriptions with the same query, arguments and user share one `Group`: the query runs once
+per group however many sockets watch it, and its result is serialised once. A change is
+matched against the groups indexed under its table and owner (so a write by one user never
+even considers another user's groups), then against each query's `affects` predicate. A group
+runs at most once at a time; changes arriving meanwhile mark it dirty and it runs once more
+afterwards, which both coalesces bursts and guarantees that the last result reflects every
+change announced so far. Results go to each subscriber only when they differ from the last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import to_json
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from everything_app.core import rls
+from everything_app.core.changes import Change
+from everything_app.core.db import open_unit_of_work
+from everything_app.core.errors import AppError
+from everything_app.core.logging import get_logger
+from everything_app.realtime.connection import Connection, Subscription
+from everything_app.realtime.identity import Identity, live_credentials
+from everything_app.realtime.protocol import (
+    CLOSE_GOING_AWAY,
+    CLOSE_UNAUTHORIZED,
+    resync_frame,
+)
+from everything_app.realtime.registry import LiveQuery, QueryRegistry, Viewer
+from everything_app.settings import Settings
+
+log = get_logger(__name__)
+
+GroupKey = tuple[str, str, uuid.UUID | None]
+
+
+@dataclass(frozen=True)
+class QueryError:
+    code: str
+    message: str
+
+
+@dataclass(eq=False)
+class Group:
+    key: GroupKey
+    query: LiveQuery[Any]
+    args: BaseModel
+    viewer: Viewer
+    subs: set[Subscription] = field(default_factory=set)
+    data: str | None = None  # the last result, serialised
+    dirty: bool = False  # a change arrived while a run was in progress: run again
+    force: bool = False  # resync: send the next result even if it did not change
+    task: asyncio.Task[None] | None = None
+
+
+@dataclass
+class HubStats:
+    runs: int = 0  # query executions
+    results: int = 0  # result messages queued
+    changes: int = 0  # changes received
+
+
+def _error_code(exc: AppError) -> str:
+    # Clients get a small, stable set of codes; the message is the feature's own text.
+    return {404: "not_found", 403: "forbidden", 400: "invalid_args", 422: "invalid_args"}.get(
+        exc.status_code, "query_failed"
+    )
+
+
+class Hub:
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        registry: QueryRegistry,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.registry = registry
+        self.stats = HubStats()
+        self.connections: set[Connection] = set()
+        self.groups: dict[GroupKey, Group] = {}
+        # Indexes from a change to the groups it may concern.
+        self._by_table: dict[str, set[Group]] = defaultdict(set)
+        self._by_owner: dict[tuple[str, uuid.UUID], set[Group]] = defaultdict(set)
+        self._admin_by_table: dict[str, set[Group]] = defaultdict(set)
+        # Indexes from a credential to the connections it opened.
+        self._by_session: dict[uuid.UUID, set[Connection]] = defaultdict(set)
+        self._by_key: dict[uuid.UUID, set[Connection]] = defaultdict(set)
+        self._by_user: dict[uuid.UUID, set[Connection]] = defaultdict(set)
+        # Database connections live queries may hold at once: query runs, and handshakes.
+        self._semaphore = asyncio.Semaphore(settings.realtime_query_concurrency)
+        self.handshakes = asyncio.Semaphore(settings.realtime_query_concurrency)
+        self._debounce = settings.realtime_debounce_ms / 1000
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._revalidator: asyncio.Task[None] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._revalidator = asyncio.create_task(self._revalidate_forever())
+
+    async def aclose(self) -> None:
+        for conn in list(self.connections):
+            conn.close(CLOSE_GOING_AWAY, "server_shutdown")
+        tasks = [*self._tasks, *([self._revalidator] if self._revalidator else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- connections -------------------------------------------------------------------
+
+    def connect(self, identity: Identity, transport: str) -> Connection | str:
+        """Register a connection, or say why not: this instance, or this user, has as many
+        as allowed already (one user must not be able to take an instance's every socket)."""
+        mine = self._by_user.get(identity.user_id, ())
+        if len(mine) >= self.settings.realtime_max_connections_per_user:
+            return "too_many_connections_for_user"
+        if len(self.connections) >= self.settings.realtime_max_connections:
+            return "too_many_connections"
+        conn = Connection(identity=identity, transport=transport)
+        self.connections.add(conn)
+        self._by_user[identity.user_id].add(conn)
+        if identity.session_id is not None:
+            self._by_session[identity.session_id].add(conn)
+        if identity.api_key_id is not None:
+            self._by_key[identity.api_key_id].add(conn)
+        return conn
+
+    def disconnect(self, conn: Connection) -> None:
+        for sub in list(conn.subscriptions.values()):
+            self._remove(sub)
+        self.connections.discard(conn)
+        identity = conn.identity
+        _discard(self._by_user, identity.user_id, conn)
+        if identity.session_id is not None:
+            _discard(self._by_session, identity.session_id, conn)
+        if identity.api_key_id is not None:
+            _discard(self._by_key, identity.api_key_id, conn)
+
+    # --- subscriptions -----------------------------------------------------------------
+
+    def subscribe(self, conn: Connection, sub_id: str, name: str, raw_args: dict[str, Any]) -> None:
+        """Start a subscription; its first result (or an error) arrives in the outbox."""
+        if sub_id in conn.subscriptions:
+            conn.send_error(sub_id, "duplicate_id", "This subscription id is already in use.")
+            return
+        if len(conn.subscriptions) >= self.settings.realtime_max_subscriptions:
+            limit = self.settings.realtime_max_subscriptions
+            conn.send_error(sub_id, "too_many_subscriptions", f"At most {limit} per connection.")
+            return
+        if not conn.take_token():
+            conn.send_error(sub_id, "rate_limited", "Too many subscriptions too fast; slow down.")
+            return
+        query = self.registry.get(name)
+        if query is None:
+            conn.send_error(sub_id, "unknown_query", f"There is no live query named {name!r}.")
+            return
+        viewer = conn.identity.viewer
+        if query.admin and not viewer.is_admin:
+            conn.send_error(sub_id, "forbidden", "This query is for administrators.")
+            return
+        try:
+            args = query.args.model_validate(raw_args)
+        except ValidationError as exc:
+            details = [
+                {"loc": list(e["loc"]), "type": e["type"], "msg": e["msg"]} for e in exc.errors()
+            ]
+            conn.send_error(sub_id, "invalid_args", "The query arguments are not valid.", details)
+            return
+        key: GroupKey = (name, args.model_dump_json(), None if query.admin else viewer.user_id)
+        group = self.groups.get(key) or self._create_group(key, query, args, viewer)
+        sub = Subscription(conn=conn, id=sub_id, group=group)
+        group.subs.add(sub)
+        conn.subscriptions[sub_id] = sub
+        if group.task is not None:
+            return  # the run in progress delivers to every subscriber without a result
+        if group.data is not None:
+            self._queue_result(sub, group.data)
+        else:
+            self._schedule(group)
+
+    def unsubscribe(self, conn: Connection, sub_id: str) -> None:
+        sub = conn.subscriptions.get(sub_id)
+        if sub is not None:
+            self._remove(sub)
+
+    def _create_group(
+        self, key: GroupKey, query: LiveQuery[Any], args: BaseModel, viewer: Viewer
+    ) -> Group:
+        group = Group(key=key, query=query, args=args, viewer=viewer)
+        self.groups[key] = group
+        for table in query.tables:
+            self._by_table[table].add(group)
+            if query.admin:
+                self._admin_by_table[table].add(group)
+            else:
+                self._by_owner[(table, viewer.user_id)].add(group)
+        return group
+
+    def _remove(self, sub: Subscription) -> None:
+        sub.conn.subscriptions.pop(sub.id, None)
+        sub.conn.outbox.drop_result(sub.id)
+        group = sub.group
+        group.subs.discard(sub)
+        if group.subs or self.groups.get(group.key) is not group:
+            return
+        del self.groups[group.key]
+        for table in group.query.tables:
+            _discard(self._by_table, table, group)
+            _discard(self._admin_by_table, table, group)
+            _discard(self._by_owner, (table, group.viewer.user_id), group)
+
+    # --- changes -----------------------------------------------------------------------
+
+    def on_changes(self, changes: Sequence[Change]) -> None:
+        """The bus listener: runs synchronously, so it only marks and schedules."""
+        for change in changes:
+            self.stats.changes += 1
+            self._apply_credential_change(change)
+            for group in self._candidates(change):
+                if group.task is not None and group.dirty:
+                    continue  # a run is already due
+                if group.query.affects(change, group.viewer, group.args):
+                    self._schedule(group)
+
+    def _candidates(self, change: Change) -> list[Group]:
+        if change.owner_id is None:
+            return list(self._by_table.get(change.table, ()))
+        owned = self._by_owner.get((change.table, change.owner_id), set())
+        admin = self._admin_by_table.get(change.table, set())
+        return [*owned, *admin]
+
+    def _apply_credential_change(self, change: Change) -> None:
+        """Close sockets whose credential a committed change revoked (on any instance)."""
+        if change.table == "sessions" and change.op == "delete":
+            conns, reason = self._by_session.get(change.row_id, set()), "session_revoked"
+        elif change.table == "api_keys" and (change.op == "delete" or change.data.get("revoked")):
+            conns, reason = self._by_key.get(change.row_id, set()), "api_key_revoked"
+        elif change.table == "users" and change.op == "delete":
+            conns, reason = self._by_user.get(change.row_id, set()), "account_deleted"
+        else:
+            return
+        for conn in list(conns):
+            conn.close(CLOSE_UNAUTHORIZED, reason)
+
+    def resync(self, reason: str) -> None:
+        """Changes may have been missed (a broker connection was lost): tell every client and
+        send every subscription a fresh result, changed or not."""
+        log.info("realtime_resync", reason=reason, groups=len(self.groups))
+        frame = resync_frame(reason)
+        for conn in list(self.connections):
+            conn.send(frame)
+        for group in list(self.groups.values()):
+            group.force = True
+            self._schedule(group)
+
+    # --- running queries ---------------------------------------------------------------
+
+    def _schedule(self, group: Group) -> None:
+        if group.task is not None:
+            group.dirty = True
+            return
+        task = asyncio.create_task(self._run(group))
+        group.task = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, group: Group) -> None:
+        try:
+            first = group.data is None
+            while group.subs:
+                if self._debounce and not first:
+                    await asyncio.sleep(self._debounce)  # let a burst of changes land
+                first = False
+                group.dirty = False
+                outcome = await self._execute(group)
+                if isinstance(outcome, QueryError):
+                    self._fail(group, outcome)
+                    return
+                self._deliver(group, outcome)
+                if not group.dirty:
+                    return
+        finally:
+            group.task = None
+
+    async def _execute(self, group: Group) -> str | QueryError:
+        async with self._semaphore:
+            self.stats.runs += 1
+            db = await open_unit_of_work(self.sessionmaker, write=False)
+            try:
+                await rls.set_current_user(db, group.viewer.user_id, admin=group.viewer.is_admin)
+                data = await group.query.run(db, group.viewer, group.args)
+                return to_json(data).decode()
+            except AppError as exc:
+                return QueryError(_error_code(exc), exc.message)
+            except Exception:
+                log.exception("live_query_failed", query=group.query.name)
+                return QueryError("query_failed", "The query failed; subscribe again.")
+            finally:
+                await db.close()
+
+    def _deliver(self, group: Group, data: str) -> None:
+        changed = data != group.data
+        group.data = data
+        force, group.force = group.force, False
+        for sub in list(group.subs):
+            if changed or force or sub.version == 0:
+                self._queue_result(sub, data)
+
+    def _queue_result(self, sub: Subscription, data: str) -> None:
+        sub.version += 1
+        sub.conn.outbox.put_result(sub.id, sub.version, data)
+        self.stats.results += 1
+
+    def _fail(self, group: Group, error: QueryError) -> None:
+        """An error ends the subscriptions (e.g. their chat session was deleted)."""
+        for sub in list(group.subs):
+            self._remove(sub)
+            sub.conn.send_error(sub.id, error.code, error.message)
+
+    # --- re-validating credentials -----------------------------------------------------
+
+    async def _revalidate_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.realtime_revalidate_seconds)
+            try:
+                await self.revalidate()
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("realtime_revalidate_failed")
+
+    async def revalidate(self) -> None:
+        """Close every connection whose session or key is gone, expired or revoked, or whose
+        user's role changed (admin queries depend on it)."""
+        conns = list(self.connections)
+        if not conns:
+            return
+        session_ids = {c.identity.session_id for c in conns if c.identity.session_id}
+        key_ids = {c.identity.api_key_id for c in conns if c.identity.api_key_id}
+        db = await open_unit_of_work(self.sessionmaker, write=False)
+        try:
+            await rls.act_as_system(
+                db, tables=("sessions", "api_keys", "users"), reason="realtime revalidation"
+            )
+            valid = await live_credentials(db, session_ids, key_ids)
+        finally:
+            await db.close()
+        for conn in conns:
+            credential = conn.identity.session_id or conn.identity.api_key_id
+            role = valid.get(credential) if credential else None
+            if role is None:
+                conn.close(CLOSE_UNAUTHORIZED, "credentials_expired")
+            elif role != conn.identity.role:
+                conn.close(CLOSE_UNAUTHORIZED, "role_changed")
+
+
+def _discard(index: dict[Any, set[Any]], key: Any, item: Any) -> None:
+    members = index.get(key)
+    if members is not None:
+        members.discard(item)
+        if not members:
+            del index[key]

@@ -1,0 +1,177 @@
+"""Who is on the other end of a live connection, and whether they still may be.
+
+A socket lives for hours, far longer than one request's authentication. It is authenticated
+once at the handshake, then re-checked: at once when a `sessions`/`api_keys` change says its
+credential was revoked, and every REALTIME_REVALIDATE_SECONDS in one batched query for all
+of this instance's sockets (the backstop for expiry and for changes nobody announced).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
+
+from everything_app.auth.cookies import read_session_cookie
+from everything_app.auth.deps import QUERY_CREDENTIAL_NAMES, Principal, session_policy
+from everything_app.auth.models import Session, User
+from everything_app.auth.service import resolve_session
+from everything_app.core.changes import ChangeBus, commit_and_publish, take_changes
+from everything_app.core.db import open_unit_of_work, utcnow
+from everything_app.keys.models import ApiKey
+from everything_app.keys.service import authenticate_key, looks_like_key
+from everything_app.realtime.protocol import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_FORBIDDEN,
+    CLOSE_UNAUTHORIZED,
+)
+from everything_app.realtime.registry import Viewer
+from everything_app.settings import Settings
+
+Via = Literal["cookie", "bearer", "api_key"]
+CHUNK = 500  # ids per IN (...) list when re-checking credentials
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: uuid.UUID
+    role: str
+    via: Via
+    session_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(self.user_id, is_admin=self.role == "admin")
+
+    @classmethod
+    def of(cls, principal: Principal) -> Identity:
+        return cls(
+            user_id=principal.user.id,
+            role=principal.user.role,
+            via=principal.via,
+            session_id=principal.session_id,
+            api_key_id=principal.api_key.id if principal.api_key is not None else None,
+        )
+
+
+class Refused(Exception):
+    """The handshake is refused; `code` is the WebSocket close code."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _bearer(conn: HTTPConnection) -> str | None:
+    scheme, _, credential = conn.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
+
+
+def check_origin(conn: HTTPConnection, settings: Settings, *, required: bool) -> None:
+    """Cookies ride along on cross-site handshakes, so a cookie-authenticated socket must come
+    from a trusted origin (Cross-Site WebSocket Hijacking). Browsers always send Origin on a
+    WebSocket handshake; EventSource sends it only cross-origin, hence `required`."""
+    origin = conn.headers.get("origin")
+    if origin is None and not required:
+        return
+    if not origin or origin == "null":
+        raise Refused(CLOSE_FORBIDDEN, "missing_or_null_origin")
+    parts = urlsplit(origin)
+    if f"{parts.scheme}://{parts.netloc}" not in settings.all_trusted_origins:
+        raise Refused(CLOSE_FORBIDDEN, "invalid_origin")
+
+
+async def authenticate(
+    conn: HTTPConnection,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    bus: ChangeBus | None,
+) -> Identity:
+    """The identity behind a WebSocket handshake: bearer API key, bearer session token, or the
+    session cookie (with the Origin check)."""
+    if QUERY_CREDENTIAL_NAMES.intersection(conn.query_params.keys()):
+        raise Refused(CLOSE_BAD_REQUEST, "credentials_in_query")
+    bearer = _bearer(conn)
+    token = bearer
+    if bearer is None:
+        token = read_session_cookie(conn, settings)
+        if token is None:
+            raise Refused(CLOSE_UNAUTHORIZED, "unauthenticated")
+        check_origin(conn, settings, required=True)
+    assert token is not None
+    db = await open_unit_of_work(sessionmaker, write=False)
+    try:
+        identity = await _resolve(db, token, via_bearer=bearer is not None, settings=settings)
+        # Resolving may slide a session's expiry or stamp a key's last use: commit that.
+        await commit_and_publish(db, bus)
+    except BaseException:
+        take_changes(db)
+        await db.rollback()
+        raise
+    finally:
+        await db.close()
+    return identity
+
+
+async def _resolve(
+    db: AsyncSession, token: str, *, via_bearer: bool, settings: Settings
+) -> Identity:
+    if via_bearer and looks_like_key(token, settings.api_key_prefix):
+        found = await authenticate_key(db, token)
+        if found is None:
+            raise Refused(CLOSE_UNAUTHORIZED, "invalid_api_key")
+        key, user = found
+        return Identity(user.id, user.role, "api_key", api_key_id=key.id)
+    resolved = await resolve_session(db, token, session_policy(settings))
+    if resolved is None:
+        raise Refused(CLOSE_UNAUTHORIZED, "unauthenticated")
+    via: Via = "bearer" if via_bearer else "cookie"
+    return Identity(resolved.user.id, resolved.user.role, via, session_id=resolved.session.id)
+
+
+def _chunks(ids: Iterable[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
+    batch: list[uuid.UUID] = []
+    for item in ids:
+        batch.append(item)
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def live_credentials(
+    db: AsyncSession, session_ids: Iterable[uuid.UUID], key_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Of the given session and key ids, those still valid, each with its user's role."""
+    now = utcnow()
+    valid: dict[uuid.UUID, str] = {}
+    for batch in _chunks(session_ids):
+        rows = await db.execute(
+            select(Session.id, User.role)
+            .join(User, User.id == Session.user_id)
+            .where(Session.id.in_(batch), Session.expires_at > now)
+        )
+        valid.update(dict(rows.all()))
+    for batch in _chunks(key_ids):
+        rows = await db.execute(
+            select(ApiKey.id, User.role)
+            .join(User, User.id == ApiKey.user_id)
+            .where(
+                ApiKey.id.in_(batch),
+                ApiKey.revoked.is_(False),
+                or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
+            )
+        )
+        valid.update(dict(rows.all()))
+    return valid

@@ -1,0 +1,129 @@
+"""Two app instances: a write on one reaches subscribers on the other, through PostgreSQL
+LISTEN/NOTIFY or Redis pub/sub; a lost broker connection comes back with a resync."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+from everything_app.realtime.brokers import PostgresBroker, RedisBroker
+from tests.conftest import PG_URL, Backends, make_settings
+from tests.realtime.conftest import FAST
+from tests.realtime.support import Instance, create_key, ids, live, new_user, start_instance
+
+
+@dataclass
+class Pair:
+    a: Instance
+    b: Instance
+    kill_b_broker: Callable[[], Awaitable[None]]
+
+
+async def _kill_postgres_listener(instance: Instance) -> None:
+    broker = instance.realtime.bus.broker
+    assert isinstance(broker, PostgresBroker)
+    pid = broker.backend_pid
+    assert pid is not None
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()
+
+
+async def _kill_redis_subscriber(instance: Instance, redis_url: str) -> None:
+    broker = instance.realtime.bus.broker
+    assert isinstance(broker, RedisBroker)
+    client = aioredis.from_url(redis_url)
+    try:
+        (found,) = [c for c in await client.client_list() if c["name"] == broker.client_name]
+        assert await client.client_kill_filter(_id=found["id"]) == 1
+    finally:
+        await client.aclose()
+
+
+@dataclass
+class Setup:
+    broker: str
+    database_url: str
+    redis_url: str = ""
+
+
+@pytest.fixture(params=["postgres", "redis+sqlite", "redis+postgresql"])
+def setup(request: pytest.FixtureRequest, backends: Backends, tmp_path: Path) -> Setup:
+    """Which broker and database (sync: finding the services runs its own event loop)."""
+    broker, _, database = request.param.partition("+")
+    on_sqlite = database == "sqlite"
+    url = backends.sqlite(tmp_path / "shared.db") if on_sqlite else backends.postgresql()
+    redis_url = request.getfixturevalue("redis_url") if broker == "redis" else ""
+    return Setup(broker, url, redis_url)
+
+
+@pytest.fixture
+async def pair(setup: Setup, tmp_path: Path) -> AsyncIterator[Pair]:
+    overrides: dict[str, object] = {**FAST, "realtime_broker": setup.broker}
+    if setup.broker == "redis":
+        prefix = f"t{uuid.uuid4().hex[:10]}"  # channels of their own: no other test hears
+        overrides |= {"redis_url": setup.redis_url, "redis_prefix": prefix}
+    settings = make_settings(setup.database_url, tmp_path, **overrides)
+    async with AsyncExitStack() as stack:
+        a = await start_instance(stack, settings, fresh=True)
+        b = await start_instance(stack, settings, fresh=False)
+        assert a.realtime.bus.instance_id != b.realtime.bus.instance_id
+
+        async def kill() -> None:
+            if setup.broker == "redis":
+                await _kill_redis_subscriber(b, setup.redis_url)
+            else:
+                await _kill_postgres_listener(b)
+
+        yield Pair(a, b, kill)
+
+
+async def test_a_write_on_one_instance_reaches_subscribers_on_the_other(pair: Pair) -> None:
+    user = await new_user(pair.a)
+    async with live(pair.b, user=user) as on_b, live(pair.a, user=user) as on_a:
+        await on_b.subscribe("k", "keys.list")
+        await on_a.subscribe("k", "keys.list")
+        key = await create_key(pair.a, user, "written on A")
+        for client in (on_a, on_b):
+            result = await client.result("k", lambda d: d["data"])
+            assert (result["version"], ids(result["data"])) == (2, [key["id"]])
+        # Delivered once each: nothing more is on its way to either socket.
+        assert await on_a.barrier() == []
+        assert await on_b.barrier() == []
+
+
+async def test_revoking_on_one_instance_closes_the_socket_on_the_other(pair: Pair) -> None:
+    user = await new_user(pair.a)
+    async with live(pair.b, user=user, via="cookie") as on_b:
+        await on_b.subscribe("k", "keys.list")
+        async with pair.a.http(Cookie=user.cookie) as http:
+            assert (await http.post("/api/auth/sign-out")).status_code == 200
+        assert await on_b.closed() == (4401, "session_revoked")
+
+
+async def test_a_lost_broker_connection_reconnects_and_resyncs(pair: Pair) -> None:
+    user = await new_user(pair.a)
+    async with live(pair.b, user=user) as on_b:
+        await on_b.subscribe("k", "keys.list")
+        await on_b.subscribe("s", "chat.sessions")
+        await pair.kill_b_broker()
+        # Written while B may be disconnected: B must not silently miss it.
+        missed = await create_key(pair.a, user, "during the outage")
+        resync = await on_b.until(lambda m: m["type"] == "resync")
+        assert resync["reason"] == "broker_reconnected"
+        # Every subscription gets a fresh result, changed or not.
+        fresh = await on_b.result("s")
+        assert fresh["version"] >= 2
+        await on_b.result("k", lambda d: ids(d) == [missed["id"]])
+
+        after = await create_key(pair.a, user, "after the outage")
+        await on_b.result("k", lambda d: after["id"] in ids(d))
