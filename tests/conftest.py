@@ -7,6 +7,11 @@ drive concurrent requests and real server processes, which need their own connec
 
 PostgreSQL and Redis are expected on 127.0.0.1. Outside CI their tests skip when the
 service is absent; with CI=true a missing service fails the run.
+
+On PostgreSQL the app runs as it does in production: migrations as the owner (`PG_URL`'s
+superuser, `MIGRATION_DATABASE_URL`), requests as `RUNTIME_LOGIN`, a login role that is
+neither superuser nor BYPASSRLS, so row-level security applies to every test. Tests that
+inspect or rig rows behind the app's back use `privileged_db(app)`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,10 +31,11 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.app import create_app
 from everything_app.core import migrations
+from everything_app.core.db import create_engine, create_sessionmaker
 from everything_app.models import metadata
 from everything_app.settings import Settings
 
@@ -39,6 +45,8 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 BASE_URL = "http://testserver"
 SECRET = "test-secret-" + "x" * 40
 PASSWORD = "correct horse battery"
+# The app's login on PostgreSQL: a member of the runtime role the migrations create.
+RUNTIME_LOGIN = "ea_test_app"
 
 
 def require_service(available: bool, reason: str) -> None:
@@ -85,6 +93,28 @@ async def create_pg_database() -> str:
     return _with_database(PG_URL, name)
 
 
+async def ensure_runtime_login(url: str, runtime_role: str = "everything_app") -> None:
+    """Create (once per cluster) the unprivileged login role the tests serve with."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            f"""
+            DO $$ BEGIN
+              CREATE ROLE {RUNTIME_LOGIN} LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE {runtime_role};
+            EXCEPTION WHEN duplicate_object THEN NULL;
+            END $$
+            """
+        )
+    finally:
+        await conn.close()
+
+
+def runtime_url(url: str) -> str:
+    """The same database, logged in as RUNTIME_LOGIN."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{RUNTIME_LOGIN}@{rest.partition('@')[2]}"
+
+
 async def drop_pg_database(url: str) -> None:
     name = url.rpartition("/")[2]
     conn = await asyncpg.connect(PG_URL)
@@ -116,6 +146,7 @@ class Backends:
             if asyncio.run(_pg_reachable()):
                 self.pg_url = asyncio.run(create_pg_database())
                 migrations.upgrade(Settings(database_url=self.pg_url))
+                asyncio.run(ensure_runtime_login(self.pg_url))
         require_service(self.pg_url is not None, f"PostgreSQL is not reachable at {PG_URL}")
         assert self.pg_url is not None
         return self.pg_url
@@ -143,9 +174,12 @@ def redis_url() -> str:
 
 
 def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for an app on `database_url`; on PostgreSQL it serves as RUNTIME_LOGIN."""
+    serving = runtime_url(database_url) if database_url.startswith("postgres") else database_url
     values: dict[str, Any] = {
         "data_dir": tmp_path / "data",
-        "database_url": database_url,
+        "database_url": serving,
+        "migration_database_url": database_url,
         "secret_key": SECRET,
         "base_url": BASE_URL,
         "auto_migrate": False,
@@ -161,12 +195,34 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 
 async def truncate_all(app: FastAPI) -> None:
-    engine = app.state.engine
-    if engine.dialect.name != "postgresql":
+    settings: Settings = app.state.settings
+    if settings.is_sqlite:
         return
     tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    # As the owner: the runtime role may not TRUNCATE (and TRUNCATE ignores row security).
+    owner_url = settings.resolved_migration_database_url.replace("+asyncpg", "")
+    conn = await asyncpg.connect(owner_url)
+    try:
+        await conn.execute(f"TRUNCATE {tables} CASCADE")
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def privileged_db(app: FastAPI) -> AsyncIterator[AsyncSession]:
+    """A session that sees every user's rows: the owner's (superuser) connection on
+    PostgreSQL, where the app's own sessions see only the current user's rows."""
+    settings: Settings = app.state.settings
+    if settings.is_sqlite:
+        async with app.state.sessionmaker() as db:
+            yield db
+        return
+    engine = create_engine(settings, owner=True)
+    try:
+        async with create_sessionmaker(engine)() as db:
+            yield db
+    finally:
+        await engine.dispose()
 
 
 async def start_app(stack: AsyncExitStack, settings: Settings) -> FastAPI:

@@ -15,7 +15,6 @@ from everything_app.auth.routes import router as auth_router
 from everything_app.chat.generation import Generations, mark_orphaned_answers
 from everything_app.chat.routes import router as chat_router
 from everything_app.core import health
-from everything_app.core.changes import LocalChangeBus
 from everything_app.core.csrf import OriginCheckMiddleware
 from everything_app.core.db import create_engine, create_sessionmaker
 from everything_app.core.errors import install_error_handlers
@@ -27,7 +26,14 @@ from everything_app.core.middleware import (
 )
 from everything_app.core.ratelimit import RateLimiter
 from everything_app.core.redis import connect_redis
+from everything_app.gateway.routes import router as gateway_router
+from everything_app.gateway.routes import usage_router
 from everything_app.keys.routes import router as keys_router
+from everything_app.planner import chat_tools as planner_chat_tools
+from everything_app.planner.routes import routers as planner_routers
+from everything_app.realtime.routes import router as realtime_router
+from everything_app.realtime.setup import start_realtime
+from everything_app.reservations.routes import routers as reservation_routers
 from everything_app.settings import Settings
 
 
@@ -45,7 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
         app.state.redis = redis
         app.state.limiter = RateLimiter(redis, namespace=settings.redis_prefix)
-        app.state.changes = LocalChangeBus()
+        # Changes reach live queries here and, through a broker, on every other instance.
+        realtime = await start_realtime(settings, app.state.sessionmaker, redis)
+        app.state.realtime = realtime
+        app.state.changes = realtime.bus
         app.state.models = models
         app.state.providers = ai_setup.providers(settings)
         app.state.generations = Generations(
@@ -56,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.generations.shutdown()
+            await realtime.aclose()
             await app.state.providers.aclose()
             await engine.dispose()
             if redis is not None:
@@ -71,6 +81,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (health.router, auth_router, keys_router, models_router, chat_router):
         app.include_router(router)
+    # The OpenAI-compatible gateway serves `/v1` (not under /api, where OpenAI clients would
+    # not look). Its router brings a lifespan of its own, merged into the app's.
+    app.include_router(gateway_router)
+    app.include_router(usage_router)
+    for router in reservation_routers:
+        app.include_router(router)
+    planner_chat_tools.register()  # the planner's tools in chat, and offline sentences
+    for router in planner_routers:
+        app.include_router(router)
+    app.include_router(realtime_router)
 
     # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, Origin
     # (security headers outermost, so they are on the 500 that RequestContext renders too).

@@ -1,9 +1,10 @@
-"""`everything-app`: serve · migrate · create-admin."""
+"""`everything-app`: serve · migrate · create-admin · backup · restore."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -132,6 +133,52 @@ async def _create_admin(settings: Settings, email: str, password: str, name: str
             return message
     finally:
         await engine.dispose()
+
+
+@cli.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="Where to write the backup file")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
+) -> None:
+    """Back the database up: consistent even while the server writes (SQLite's online backup
+    API; pg_dump's custom format on PostgreSQL)."""
+    from everything_app.core import backup as backups
+
+    settings = _settings()
+    try:
+        backups.backup(settings, path, _progress, force=force)
+    except backups.BackupError as exc:
+        typer.echo(f"backup failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"backup written to {path}")
+
+
+@cli.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="The backup file to restore")],
+    yes: Annotated[bool, typer.Option("--yes", help="Overwrite a database that has data")] = False,
+) -> None:
+    """Replace the database's content with a backup. Refuses to overwrite a database holding
+    data unless confirmed (a prompt, or --yes). Stop the server first."""
+    from everything_app.core import backup as backups
+
+    settings = _settings()
+    confirmed = yes or not backups.database_has_data(settings)
+    if not confirmed and sys.stdin.isatty():
+        confirmed = typer.confirm("The database has data, which the backup will replace. Continue?")
+    if not confirmed:
+        typer.echo("restore refused: the database has data; pass --yes to replace it", err=True)
+        raise typer.Exit(1)
+    try:
+        backups.restore(settings, path, _progress)
+    except backups.BackupError as exc:
+        typer.echo(f"restore failed: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"restored {path}")
+
+
+def _progress(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 def main() -> None:

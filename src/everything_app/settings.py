@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     # A socket whose client reads nothing for this long is closed as a slow consumer.
     realtime_send_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     realtime_max_connections: int = Field(default=10_000, ge=1)
+    realtime_max_connections_per_user: int = Field(default=100, ge=1)
     realtime_max_subscriptions: int = Field(default=100, ge=1, le=10_000)
     realtime_max_message_bytes: int = Field(default=65_536, ge=1024, le=16_777_216)
     # Changes arriving within this window re-run an affected query once.

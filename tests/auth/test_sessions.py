@@ -11,7 +11,14 @@ from sqlalchemy import func, select
 
 from everything_app.auth.models import Session, User
 from everything_app.keys.models import ApiKey
-from tests.conftest import PASSWORD, ClientFactory, SignedIn, sign_up, unique_email
+from tests.conftest import (
+    PASSWORD,
+    ClientFactory,
+    SignedIn,
+    privileged_db,
+    sign_up,
+    unique_email,
+)
 
 
 async def _second_device(new_client: ClientFactory, email: str) -> httpx.AsyncClient:
@@ -93,7 +100,7 @@ async def test_delete_account_removes_all_its_data(signed_in: SignedIn, app: Fas
     deleted = await doomed.post("/api/auth/delete-user", json={"password": PASSWORD})
     assert deleted.json()["success"] is True
     assert (await doomed.get("/api/auth/get-session")).json() is None
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         assert (await db.execute(select(func.count()).select_from(User))).scalar_one() == 1
         assert (await db.execute(select(func.count()).select_from(Session))).scalar_one() == 1
         assert (await db.execute(select(func.count()).select_from(ApiKey))).scalar_one() == 1

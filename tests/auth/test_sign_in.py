@@ -12,7 +12,14 @@ from sqlalchemy import select, update
 from everything_app.auth.models import Session, User
 from everything_app.core.db import utcnow
 from everything_app.core.security import token_hash
-from tests.conftest import PASSWORD, ClientFactory, SignedIn, sign_up, unique_email
+from tests.conftest import (
+    PASSWORD,
+    ClientFactory,
+    SignedIn,
+    privileged_db,
+    sign_up,
+    unique_email,
+)
 
 
 async def test_sign_up_get_session_sign_out_cycle(client: httpx.AsyncClient) -> None:
@@ -140,7 +147,7 @@ async def test_sign_up_rejects_bad_input(
     response = await client.post("/api/auth/sign-up/email", json=body)
     assert response.status_code == 400
     assert response.json()["code"] == code
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         assert (await db.execute(select(User))).first() is None  # nothing half-written
 
 
@@ -180,7 +187,7 @@ async def test_role_cannot_be_chosen_at_sign_up(client: httpx.AsyncClient, app: 
     )
     assert response.status_code == 400
     assert "role" in response.json()["message"]
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         assert (await db.execute(select(User))).first() is None
 
 
@@ -199,7 +206,7 @@ async def test_role_cannot_be_changed_by_update_user(signed_in: SignedIn) -> Non
 
 async def test_expired_session_is_signed_out(client: httpx.AsyncClient, app: FastAPI) -> None:
     token = (await sign_up(client))["token"]
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         await db.execute(
             update(Session)
             .where(Session.token_hash == token_hash(token))
@@ -208,7 +215,7 @@ async def test_expired_session_is_signed_out(client: httpx.AsyncClient, app: Fas
         await db.commit()
     assert (await client.get("/api/auth/get-session")).json() is None
     assert (await client.get("/api/keys")).status_code == 401
-    async with app.state.sessionmaker() as db:  # the dead row was removed
+    async with privileged_db(app) as db:  # the dead row was removed
         assert (await db.execute(select(Session))).first() is None
 
 
@@ -218,14 +225,14 @@ async def test_session_slides_forward_after_update_age(
     token = (await sign_up(client))["token"]
     settings = app.state.settings
     stale = utcnow() + timedelta(seconds=settings.session_ttl_seconds) - timedelta(days=2)
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         await db.execute(
             update(Session).where(Session.token_hash == token_hash(token)).values(expires_at=stale)
         )
         await db.commit()
     response = await client.get("/api/auth/get-session")
     assert "set-cookie" in response.headers  # the cookie's Max-Age is renewed too
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         row = (await db.execute(select(Session))).scalar_one()
     assert row.expires_at > stale + timedelta(days=1)
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from everything_app.chat.models import ChatSession, Message
-from tests.conftest import SignedIn
+from tests.conftest import SignedIn, privileged_db
 
 
 async def _chat(client: httpx.AsyncClient, text: str, **extra: str) -> dict[str, str]:
@@ -22,7 +22,7 @@ async def _chat(client: httpx.AsyncClient, text: str, **extra: str) -> dict[str,
 
 
 async def _counts(app: FastAPI) -> tuple[int, int]:
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         sessions = (await db.execute(select(func.count()).select_from(ChatSession))).scalar_one()
         messages = (await db.execute(select(func.count()).select_from(Message))).scalar_one()
     return sessions, messages

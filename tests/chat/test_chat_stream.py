@@ -13,6 +13,7 @@ from everything_app.ai.standins.script import ErrorMidStream, Fail, Reply, Stall
 from everything_app.chat.models import ChatSession, Message
 from everything_app.chat.service import session_id_for
 from tests.chat.conftest import ChatServer, parse_sse, signed_in_client, ui_chat_body
+from tests.conftest import privileged_db
 
 UI_HEADERS = {
     "content-type": "text/event-stream",
@@ -23,7 +24,7 @@ UI_HEADERS = {
 
 
 async def _messages(server: ChatServer, session_id: uuid.UUID) -> list[Message]:
-    async with server.app.state.sessionmaker() as db:
+    async with privileged_db(server.app) as db:
         result = await db.execute(
             select(Message).where(Message.session_id == session_id).order_by(Message.created_at)
         )
@@ -265,7 +266,7 @@ async def test_orphaned_streaming_answer_is_marked_on_restart(chat_server: ChatS
 
     async with signed_in_client(chat_server) as client:
         user_id = await _user_id(client)
-    async with chat_server.app.state.sessionmaker() as db:
+    async with privileged_db(chat_server.app) as db:
         session = ChatSession(user_id=user_id, model="gpt-test")
         db.add(session)
         await db.flush()

@@ -210,3 +210,32 @@ async def test_streamed_oversized_body_is_413(signed_in: SignedIn) -> None:
     )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def _served_http_routes(app: FastAPI) -> set[tuple[str, str]]:
+    served: set[tuple[str, str]] = set()
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        for context in contexts() if contexts else [route]:
+            methods = getattr(context, "methods", None)
+            path = getattr(context, "path", "")
+            if not methods or path in ("/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"):
+                continue  # WebSocket routes have no methods (and no place in OpenAPI)
+            served |= {(path, m.lower()) for m in methods if m != "HEAD"}
+    return served
+
+
+async def test_every_served_route_is_in_the_openapi_schema(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    documented = {
+        (path, method)
+        for path, operations in response.json()["paths"].items()
+        for method in operations
+    }
+    served = _served_http_routes(app)
+    assert served
+    assert served - documented == set()
+    assert (await client.get("/docs")).status_code == 200

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from everything_app.core.db import utcnow
 from everything_app.keys.models import ApiKey
-from tests.conftest import ClientFactory, SignedIn
+from tests.conftest import ClientFactory, SignedIn, privileged_db
 
 
 def _bare(new_client: ClientFactory) -> httpx.AsyncClient:
@@ -35,7 +35,7 @@ async def test_create_list_never_shows_secret(signed_in: SignedIn, app: FastAPI)
     assert listed["next_cursor"] is None
     assert [k["id"] for k in listed["data"]] == [body["id"]]
     assert secret not in (await client.get("/api/keys")).text
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         row = (await db.execute(select(ApiKey))).scalar_one()
     assert secret not in row.key_hash  # only a hash is stored
 
@@ -75,7 +75,7 @@ async def test_expired_key_is_refused(
 ) -> None:
     owner = await signed_in()
     created = (await owner.post("/api/keys", json={"name": "temp", "expires_in_days": 1})).json()
-    async with app.state.sessionmaker() as db:
+    async with privileged_db(app) as db:
         await db.execute(update(ApiKey).values(expires_at=utcnow() - timedelta(seconds=1)))
         await db.commit()
     script = _bare(new_client)

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 
 from everything_app.auth.cookies import read_session_cookie
 from everything_app.auth.models import Session, User
-from everything_app.auth.service import ClientInfo, SessionPolicy, resolve_session
+from everything_app.auth.service import ClientInfo, SessionPolicy, act_as, resolve_session
 from everything_app.core.db import SessionDep
 from everything_app.core.deps import SettingsDep
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
@@ -94,6 +94,9 @@ async def optional_principal(
 ) -> Principal | None:
     principal = await _resolve(request, db, settings)
     if principal is not None:
+        # The request's transaction acts for the caller (row-level security on PostgreSQL);
+        # resolving the credential has usually done so already, and then this costs nothing.
+        await act_as(db, principal.user)
         request.state.user_id = str(principal.user.id)  # for the access log
     return principal
 

@@ -57,8 +57,8 @@ def _json(model: Any, *, exclude_none: bool = False) -> JSONResponse:
 
 
 @router.post("/sign-up/email", response_model=SignUpOut)
-@router.post("/sign-up", response_model=SignUpOut, include_in_schema=False)
-@router.post("/register", response_model=SignUpOut, include_in_schema=False)
+@router.post("/sign-up", response_model=SignUpOut)
+@router.post("/register", response_model=SignUpOut)
 async def sign_up(
     body: SignUpBody,
     request: Request,
@@ -85,8 +85,8 @@ async def sign_up(
 
 
 @router.post("/sign-in/email", response_model=SignInOut, response_model_exclude_none=True)
-@router.post("/sign-in", response_model=SignInOut, include_in_schema=False)
-@router.post("/login", response_model=SignInOut, include_in_schema=False)
+@router.post("/sign-in", response_model=SignInOut)
+@router.post("/login", response_model=SignInOut)
 async def sign_in(
     body: SignInBody,
     request: Request,

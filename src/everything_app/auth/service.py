@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import passwords
 from everything_app.auth.models import ROLES, Session, User
+from everything_app.core import rls
+from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import AppError, BadRequest, NotFound, Unauthorized
 from everything_app.core.security import new_token, token_hash
@@ -95,6 +98,8 @@ async def create_user(
 async def create_session(
     db: AsyncSession, user: User, client: ClientInfo, policy: SessionPolicy
 ) -> tuple[Session, str]:
+    # Signing in makes the rest of this unit of work act for the user (row-level security).
+    await act_as(db, user)
     token = new_token()
     session = Session(
         user_id=user.id,
@@ -106,6 +111,11 @@ async def create_session(
     db.add(session)
     await db.flush()
     return session, token
+
+
+async def act_as(db: AsyncSession, user: User) -> None:
+    """Row-level security: the unit of work's transactions act for `user` from now on."""
+    await rls.set_current_user(db, user.id, admin=user.role == "admin")
 
 
 async def authenticate(db: AsyncSession, email: str, password: str) -> User:
@@ -132,12 +142,18 @@ class ResolvedSession:
 async def resolve_session(
     db: AsyncSession, token: str, policy: SessionPolicy
 ) -> ResolvedSession | None:
-    """The live session for a token, sliding its expiry forward once per `update_age`."""
+    """The live session for a token, sliding its expiry forward once per `update_age`.
+
+    From then on the unit of work acts for the session's user (row-level security).
+    """
+    hashed = token_hash(token)
+    # Nobody is known yet: row-level security lets us read (and end) only this token's row.
+    await rls.allow_credential_lookup(db, hashed)
     row = (
         await db.execute(
             select(Session, User)
             .join(User, User.id == Session.user_id)
-            .where(Session.token_hash == token_hash(token))
+            .where(Session.token_hash == hashed)
         )
     ).one_or_none()
     if row is None:
@@ -147,6 +163,7 @@ async def resolve_session(
     if session.expires_at <= now:
         await db.execute(delete(Session).where(Session.id == session.id))
         return None
+    await act_as(db, user)
     refreshed = False
     if session.expires_at - policy.ttl + policy.update_age <= now:
         session.expires_at = now + policy.ttl
@@ -156,8 +173,18 @@ async def resolve_session(
     return ResolvedSession(session=session, user=user, refreshed=refreshed)
 
 
+def _sessions_ended(db: AsyncSession, rows: Sequence[Row[uuid.UUID, uuid.UUID]]) -> None:
+    """Announce ended sessions: live sockets (realtime) opened with them close at once."""
+    for session_id, user_id in rows:
+        record_change(db, Change("sessions", "delete", session_id, user_id))
+
+
+_ENDED = (Session.id, Session.user_id)
+
+
 async def delete_session(db: AsyncSession, session_id: uuid.UUID) -> None:
-    await db.execute(delete(Session).where(Session.id == session_id))
+    result = await db.execute(delete(Session).where(Session.id == session_id).returning(*_ENDED))
+    _sessions_ended(db, result.all())
 
 
 async def list_sessions(db: AsyncSession, user: User) -> list[Session]:
@@ -180,16 +207,17 @@ async def revoke_session(
         query = query.where(Session.token_hash == token_hash(token))
     else:
         raise BadRequest("Give the session's id or token.", code="missing_session")
-    result = await db.execute(query)
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    ended = (await db.execute(query.returning(*_ENDED))).all()
+    if not ended:
         raise NotFound("Session not found.", code="session_not_found")
+    _sessions_ended(db, ended)
 
 
 async def revoke_other_sessions(db: AsyncSession, user: User, keep: uuid.UUID | None) -> None:
     query = delete(Session).where(Session.user_id == user.id)
     if keep is not None:
         query = query.where(Session.id != keep)
-    await db.execute(query)
+    _sessions_ended(db, (await db.execute(query.returning(*_ENDED))).all())
 
 
 async def change_password(
@@ -222,6 +250,7 @@ async def delete_account(db: AsyncSession, user: User, password: str) -> None:
     """Delete the account and, through ON DELETE CASCADE, everything it owns."""
     if not await passwords.verify_password(user.password_hash, password):
         raise BadRequest("Invalid password", code="invalid_password")
+    await revoke_other_sessions(db, user, None)  # announced, unlike the cascade
     await db.execute(delete(User).where(User.id == user.id))
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.ai import (
@@ -42,6 +43,7 @@ from everything_app.chat.service import (
     title_from,
 )
 from everything_app.chat.tools import ToolBox, ToolFailed
+from everything_app.core import rls
 from everything_app.core.changes import Change, ChangeBus, commit_and_publish, record_change
 from everything_app.core.db import open_unit_of_work, utcnow
 from everything_app.core.logging import get_logger
@@ -275,7 +277,9 @@ class Generations:
         title = title_from(turn.first_user_text)
         if turn.spec.provider != "offline" and gen.status == "complete":
             title = await self._model_title(turn) or title
-        async with await open_unit_of_work(self._sessionmaker, write=True) as db:
+        async with await open_unit_of_work(
+            self._sessionmaker, write=True, user_id=gen.user_id
+        ) as db:
             await set_title_if_missing(db, gen.session_id, title)
             record_change(db, Change("chat_sessions", "update", gen.session_id, gen.user_id))
             await commit_and_publish(db, self._bus)
@@ -344,7 +348,10 @@ class _AnswerWriter:
 
     async def _write(self, values: dict[str, Any]) -> None:
         self._last_flush = time.monotonic()
-        async with await open_unit_of_work(self._sessionmaker, write=True) as db:
+        # As the user: on PostgreSQL row-level security hides the row from anyone else.
+        async with await open_unit_of_work(
+            self._sessionmaker, write=True, user_id=self._gen.user_id
+        ) as db:
             await db.execute(
                 update(Message)
                 .where(Message.id == self._gen.message_id)
@@ -356,9 +363,17 @@ class _AnswerWriter:
 
 
 async def mark_orphaned_answers(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """At start-up: answers left `streaming` by a server that went away become `error`."""
-    async with await open_unit_of_work(sessionmaker, write=True) as db:
-        count = await mark_orphans(db)
-        await db.commit()
+    """At start-up: answers left `streaming` by a server that went away become `error`.
+
+    Best effort: a database that is down must not stop the server from starting (/readyz
+    says it is not ready); the next start marks them."""
+    try:
+        async with await open_unit_of_work(sessionmaker, write=True) as db:
+            await rls.act_as_system(db, tables=["messages"], reason="mark orphaned answers")
+            count = await mark_orphans(db)
+            await db.commit()
+    except (OSError, SQLAlchemyError) as exc:
+        log.warning("orphaned_answers_not_marked", error=type(exc).__name__)
+        return
     if count:
         log.warning("orphaned_answers_marked", count=count)

@@ -53,12 +53,11 @@ def _turn_request(body: ChatRequest, user_id: uuid.UUID) -> TurnRequest:
         text = None if body.trigger == "regenerate-message" else body.messages[-1].text()
         if text is not None and (body.messages[-1].role != "user" or not text.strip()):
             raise ValidationFailed("The last message must be a user message with text.")
-        return TurnRequest(
-            service.session_id_for(user_id, body.id), text, body.model, body.max_tokens
-        )
+        session_id = service.session_id_for(user_id, body.id)
+        return TurnRequest(session_id, text, body.model, body.max_tokens, body.timezone)
     text = body.content if isinstance(body, ContentChatRequest) else body.message
     session_id = body.session_id or uuid.uuid4()
-    return TurnRequest(session_id, text, body.model, body.max_tokens)
+    return TurnRequest(session_id, text, body.model, body.max_tokens, body.timezone)
 
 
 def _wants_json(body: ChatRequest, request: Request) -> bool:
@@ -98,7 +97,9 @@ async def chat(
         db, user.id, turn_request, request.app.state.models
     )
     await _commit(request, db)
-    generation = generations.start(session, assistant, turn, tools_for(request.app, turn.spec))
+    generation = generations.start(
+        session, assistant, turn, tools_for(request.app, turn.spec, turn_request.timezone)
+    )
     if _wants_json(body, request):
         assert generation.task is not None
         await asyncio.shield(generation.task)  # the answer, and its session's title

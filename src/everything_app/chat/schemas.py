@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 MAX_TEXT = 32_000
+
+
+def _check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)"
+        ) from None
+    return value
+
+
+# The user's IANA time zone: "tomorrow at 9" and the planner tools read times in it.
+Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
 
 
 class UIPart(BaseModel):
@@ -41,6 +56,7 @@ class UIChatRequest(BaseModel):
     messageId: str | None = Field(default=None, max_length=200)  # noqa: N815 - AI SDK's name
     model: str | None = Field(default=None, max_length=100)
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    timezone: Timezone = "UTC"
 
 
 class ContentChatRequest(BaseModel):
@@ -53,6 +69,7 @@ class ContentChatRequest(BaseModel):
     session_id: uuid.UUID | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     stream: bool | None = None
+    timezone: Timezone = "UTC"
 
 
 class MessageChatRequest(BaseModel):
@@ -66,6 +83,7 @@ class MessageChatRequest(BaseModel):
     session_id: uuid.UUID | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     stream: bool | None = None
+    timezone: Timezone = "UTC"
 
 
 ChatRequest = UIChatRequest | ContentChatRequest | MessageChatRequest

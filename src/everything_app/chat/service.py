@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.chat.models import ChatSession, Message
@@ -69,7 +70,13 @@ async def get_or_create_session(
         return found, False
     session = ChatSession(id=session_id, user_id=user_id, model=model)
     db.add(session)
-    await db.flush()
+    try:
+        async with db.begin_nested():
+            await db.flush()
+    except IntegrityError:
+        # The id is taken by a session we may not see (PostgreSQL's row-level security hides
+        # another user's rows from the lookup above): the same 404 as an owner mismatch.
+        raise NotFound("Chat session not found.", code="chat_session_not_found") from None
     _session_changed(db, session, "insert")
     return session, True
 

@@ -41,18 +41,20 @@ class ToolBox:
 NO_TOOLS = ToolBox()
 
 
-# Features that offer tools register a factory: it is given the app and the model in use.
-ToolBoxFactory = Callable[[Any, ModelSpec], ToolBox]
-_factories: list[ToolBoxFactory] = []
+# Features that offer tools register a factory, given the app, the model in use and the
+# user's IANA time zone (tools read times without an offset in it).
+ToolBoxFactory = Callable[[Any, ModelSpec, str], ToolBox]
+_factories: dict[str, ToolBoxFactory] = {}
 
 
-def register_toolbox(factory: ToolBoxFactory) -> None:
-    _factories.append(factory)
+def register_toolbox(name: str, factory: ToolBoxFactory) -> None:
+    """Offer a feature's tools in chat; registering a name again replaces it."""
+    _factories[name] = factory
 
 
-def tools_for(app: Any, spec: ModelSpec) -> ToolBox:
+def tools_for(app: Any, spec: ModelSpec, timezone: str) -> ToolBox:
     """Every registered feature's tools, offered together in one turn."""
-    boxes = [factory(app, spec) for factory in _factories]
+    boxes = [factory(app, spec, timezone) for factory in _factories.values()]
     boxes = [box for box in boxes if box.specs]
     if not boxes:
         return NO_TOOLS

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +19,8 @@ from everything_app.core.errors import BadRequest
 
 SYSTEM_PROMPT = (
     "You are the assistant of Everything-App. Answer helpfully and concisely. "
-    "The current date and time is {now} (UTC)."
+    "When the user asks to add or find tasks, events or expenses, use the tools.\n"
+    "Current time: {now}\nTime zone: {timezone}"
 )
 CHARS_PER_TOKEN = 4  # a rough estimate, erring towards trimming a little early
 
@@ -29,6 +31,7 @@ class TurnRequest:
     text: str | None  # None: regenerate the answer to the last user message
     model: str | None
     max_tokens: int | None
+    timezone: str = "UTC"
 
 
 def resolve_model(models: ModelRegistry, model_id: str | None) -> ModelSpec:
@@ -91,9 +94,12 @@ async def prepare_turn(
         if m.role in ("user", "assistant", "system") and (m.content or m.role == "user")
     ]
     max_tokens = min(request.max_tokens or spec.max_output_tokens, spec.max_output_tokens)
+    local_now = (now or utcnow()).astimezone(ZoneInfo(request.timezone))
     system = ChatMessage(
         role="system",
-        content=SYSTEM_PROMPT.format(now=(now or utcnow()).isoformat(timespec="minutes")),
+        content=SYSTEM_PROMPT.format(
+            now=local_now.isoformat(timespec="minutes"), timezone=request.timezone
+        ),
     )
     context = trim_context(system, history, spec.context_window - max_tokens)
     first_user = next((m.content for m in stored if m.role == "user"), "")

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from everything_app.core import rls
 from everything_app.core.changes import commit_and_publish, take_changes
 from everything_app.settings import Settings
 
@@ -96,8 +97,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
-    url = settings.resolved_database_url
+def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
+    """The serving engine; `owner=True` for migrations (MIGRATION_DATABASE_URL, no role switch).
+
+    On PostgreSQL the serving engine never runs as a superuser or BYPASSRLS role: such a login
+    switches to the runtime role on connect, so row-level security always applies.
+    """
+    url = settings.resolved_migration_database_url if owner else settings.resolved_database_url
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -105,13 +111,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
     )
+    if not owner:
+        rls.drop_privileges_on_connect(engine, settings.db_runtime_role)
+    return engine
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -119,10 +128,19 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 async def open_unit_of_work(
-    sessionmaker: async_sessionmaker[AsyncSession], *, write: bool
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    write: bool,
+    user_id: uuid.UUID | None = None,
 ) -> AsyncSession:
-    """A session whose transaction is opened for reading or (on SQLite, locked) for writing."""
+    """A session whose transaction is opened for reading or (on SQLite, locked) for writing.
+
+    Work done on a user's behalf outside a request (e.g. finishing a streamed answer) passes
+    `user_id`: on PostgreSQL row-level security shows a session acting for nobody no rows.
+    """
     session = sessionmaker()
+    if user_id is not None:
+        await rls.set_current_user(session, user_id)
     if write and session.bind is not None and session.bind.dialect.name == "sqlite":
         await session.connection(execution_options={"sqlite_immediate": True})
     return session

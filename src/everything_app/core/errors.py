@@ -1,7 +1,9 @@
 """One error type raised by services, rendered by one set of handlers.
 
-Two renderings: the API's `{"error": {"code", "message", "details"}}` everywhere, and
-better-auth's `{"code": "UPPER_CODE", "message"}` under `/api/auth`, which its client parses.
+The path prefix picks the rendering, because each family of clients parses its own shape:
+the API's `{"error": {"code", "message", "details"}}` everywhere, better-auth's
+`{"code": "UPPER_CODE", "message"}` under `/api/auth`, and OpenAI's
+`{"error": {"message", "type", "param", "code"}}` under `/v1` (the OpenAI-compatible gateway).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 BETTER_AUTH_PREFIX = "/api/auth"
+OPENAI_PREFIX = "/v1"
 
 
 class AppError(Exception):
@@ -90,14 +93,58 @@ class TooManyRequests(AppError):
         self.retry_after = max(1, retry_after)
 
 
-def error_body(path: str, code: str, message: str, details: Sequence[Any] = ()) -> dict[str, Any]:
+def is_openai_path(path: str) -> bool:
+    return path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
+
+
+# OpenAI's own names for the few generic codes its SDKs and clients look at.
+_OPENAI_CODES = {"rate_limited": "rate_limit_exceeded"}
+
+
+def openai_error_body(
+    status: int, code: str | None, message: str, param: str | None = None
+) -> dict[str, Any]:
+    """OpenAI's error object; its `type` follows the status the way OpenAI's API sets it."""
+    if status == 429:
+        error_type = "requests"
+    elif status >= 500:
+        error_type = "server_error"
+    else:
+        error_type = "invalid_request_error"
+    code = _OPENAI_CODES.get(code, code) if code is not None else None
+    return {"error": {"message": message, "type": error_type, "param": param, "code": code}}
+
+
+def _openai_param(details: Sequence[Any]) -> str | None:
+    """The offending parameter as OpenAI names it (`messages[0].role`), from the first detail."""
+    first = details[0] if details else None
+    if not isinstance(first, Mapping):
+        return None
+    if isinstance(first.get("param"), str):
+        return str(first["param"])
+    loc = [part for part in first.get("loc", ()) if part != "body"]
+    if not loc:
+        return None
+    param = str(loc[0])
+    for part in loc[1:]:
+        param += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return param
+
+
+def error_body(
+    path: str, code: str, message: str, details: Sequence[Any] = (), *, status: int = 400
+) -> dict[str, Any]:
     if path.startswith(BETTER_AUTH_PREFIX):
         return {"code": code.upper(), "message": message}
+    if is_openai_path(path):
+        return openai_error_body(status, code, message, _openai_param(details))
     return {"error": {"code": code, "message": message, "details": list(details)}}
 
 
 def error_response(request: Request, error: AppError) -> JSONResponse:
-    body = error_body(request.url.path, error.code, error.message, error.details)
+    body = error_body(
+        request.url.path, error.code, error.message, error.details, status=error.status_code
+    )
     return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
@@ -126,7 +173,25 @@ async def _handle_validation(request: Request, exc: Exception) -> JSONResponse:
             first = details[0] if details else {"loc": [], "msg": "invalid"}
             field = ".".join(str(part) for part in first["loc"][1:]) or "body"
             error = BadRequest(f"[{field}] {first['msg']}", code="validation_error")
+        elif is_openai_path(request.url.path):
+            error = _openai_validation_error(details)
     return error_response(request, error)
+
+
+def _openai_validation_error(details: list[dict[str, Any]]) -> AppError:
+    """OpenAI answers schema failures with 400 naming the parameter (its SDKs raise
+    BadRequestError); the renderer puts the parameter in `param`."""
+    param = _openai_param(details) or "body"
+    if details and details[0]["type"] == "missing":
+        return BadRequest(
+            f"Missing required parameter: '{param}'.",
+            code="missing_required_parameter",
+            details=details,
+        )
+    reason = details[0]["msg"] if details else "invalid"
+    return BadRequest(
+        f"Invalid value for '{param}': {reason}", code="invalid_value", details=details
+    )
 
 
 _HTTP_CODES = {

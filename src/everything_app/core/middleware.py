@@ -69,6 +69,10 @@ class RequestContextMiddleware:
                 response_started = True
                 status = message["status"]
                 MutableHeaders(scope=message).append("X-Request-ID", request_id)
+            elif message["type"] == "websocket.accept":
+                status = 101  # logged as the handshake's outcome; the socket lives on
+            elif message["type"] == "websocket.close" and status == 500:
+                status = 403  # closed before it was accepted: the handshake was refused
             await send(message)
 
         try:
@@ -80,6 +84,7 @@ class RequestContextMiddleware:
                     scope.get("path", ""),
                     "internal_error",
                     f"Internal server error. Quote request id {request_id} when reporting it.",
+                    status=500,
                 )
                 for message in send_json_error(500, body):
                     await send_wrapper(message)
@@ -145,7 +150,9 @@ class BodyLimitMiddleware:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            body = error_body(scope["path"], "payload_too_large", "The request body is too large.")
+            body = error_body(
+                scope["path"], "payload_too_large", "The request body is too large.", status=413
+            )
             for message in send_json_error(413, body):
                 await send(message)
             return

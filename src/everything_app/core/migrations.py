@@ -17,7 +17,10 @@ def alembic_config(settings: Settings) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("file_template", "%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s")
-    config.set_main_option("sqlalchemy.url", settings.resolved_database_url.replace("%", "%%"))
+    url = settings.resolved_migration_database_url
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    # The migrations grant data access to this role (PostgreSQL, see core.rls).
+    config.set_main_option("runtime_role", settings.db_runtime_role)
     return config
 
 

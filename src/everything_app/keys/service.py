@@ -10,6 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.models import User
+from everything_app.auth.service import act_as
+from everything_app.core import rls
+from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import NotFound
 from everything_app.core.pagination import keyset, page_of
@@ -45,14 +48,24 @@ async def create_key(
     )
     db.add(key)
     await db.flush()
+    record_change(db, Change("api_keys", "insert", key.id, user_id))
     return NewKey(key=key, secret=secret)
 
 
 async def list_keys(
-    db: AsyncSession, user_id: uuid.UUID, *, cursor: str | None, limit: int
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+    revoked: bool | None = None,
 ) -> tuple[list[ApiKey], str | None]:
+    """The user's keys, newest first; only revoked (or only unrevoked) ones if `revoked`."""
+    query = select(ApiKey).where(ApiKey.user_id == user_id)
+    if revoked is not None:
+        query = query.where(ApiKey.revoked.is_(revoked))
     query = keyset(
-        select(ApiKey).where(ApiKey.user_id == user_id),
+        query,
         ApiKey.created_at,
         ApiKey.id,
         cursor=cursor,
@@ -76,17 +89,23 @@ async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) ->
     key = await get_key(db, user_id, key_id)
     key.revoked = True
     await db.flush()
+    # Live sockets opened with this key close on this event (realtime).
+    record_change(db, Change("api_keys", "update", key.id, user_id, {"revoked": True}))
     return key
 
 
 async def authenticate_key(db: AsyncSession, secret: str) -> tuple[ApiKey, User] | None:
     """The live key for a secret (not revoked, not expired) and its owner, in one query;
-    marks when the key was last used (at most once per LAST_USED_RESOLUTION)."""
+    marks when the key was last used (at most once per LAST_USED_RESOLUTION). From then on
+    the unit of work acts for the key's owner (row-level security)."""
+    hashed = token_hash(secret)
+    # Nobody is known yet: row-level security lets us read only this key's row.
+    await rls.allow_credential_lookup(db, hashed)
     row = (
         await db.execute(
             select(ApiKey, User)
             .join(User, User.id == ApiKey.user_id)
-            .where(ApiKey.key_hash == token_hash(secret))
+            .where(ApiKey.key_hash == hashed)
         )
     ).one_or_none()
     if row is None:
@@ -94,8 +113,10 @@ async def authenticate_key(db: AsyncSession, secret: str) -> tuple[ApiKey, User]
     key, user = row
     if key.status != "active":
         return None
+    await act_as(db, user)
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
         key.last_used_at = now
+        record_change(db, Change("api_keys", "update", key.id, key.user_id))
     return key, user

@@ -39,8 +39,8 @@ async def _run_async() -> None:
     from everything_app.settings import Settings
 
     url = config.get_main_option("sqlalchemy.url")
-    settings = Settings(database_url=url) if url else Settings()
-    engine = create_engine(settings)
+    settings = Settings(database_url=url, migration_database_url=url) if url else Settings()
+    engine = create_engine(settings, owner=True)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -51,6 +51,13 @@ def not_configured(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (not_configured,)
+# Rules features add (the planner's sentence parser); tried in order before the defaults.
+_extra_rules: dict[str, Rule] = {}
+
+
+def register_rule(name: str, rule: Rule) -> None:
+    """Teach the offline assistant something; registering a name again replaces it."""
+    _extra_rules[name] = rule
 
 
 class OfflineProvider:
@@ -71,7 +78,7 @@ class OfflineProvider:
         return None
 
     def respond(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Reply:
-        for rule in self._rules:
+        for rule in (*_extra_rules.values(), *self._rules):
             reply = rule(messages, tools)
             if reply is not None:
                 return reply
