@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from everything_app.ai import ChatMessage, ModelSpec, ToolCall, ToolSpec
-from everything_app.ai.providers.offline import Reply, register_rule
+from everything_app.ai.providers.offline import NOT_CONFIGURED, Reply, register_rule
 from everything_app.chat.tools import ToolBox, ToolFailed, register_toolbox
 from everything_app.core.changes import commit_and_publish
 from everything_app.core.db import open_unit_of_work, utcnow
@@ -66,7 +66,8 @@ def offline_planner(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) 
         return None
     invocation = parse_sentence(last.content, utcnow(), timezone)
     if invocation is None:
-        return Reply(text=HELP)
+        # Say what it can do, and why it cannot do more: no model is behind it.
+        return Reply(text=f"{HELP}\n\n{NOT_CONFIGURED}")
     call = ToolCall(
         id=f"call_{uuid.uuid4().hex[:12]}",
         name=invocation.name,
