@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
-import anyio
 from anthropic.types import (
     ContentBlockParam,
     InputJSONDelta,
@@ -28,7 +28,7 @@ from anthropic.types import TextDelta as AnthropicTextDelta
 
 from everything_app.ai.models import ModelSpec
 from everything_app.ai.providers import errors
-from everything_app.ai.providers.base import RetryPolicy, stream_with_retry
+from everything_app.ai.providers.base import RetryPolicy, relay, stream_with_retry
 from everything_app.ai.types import (
     ChatMessage,
     Finish,
@@ -108,24 +108,9 @@ class AnthropicProvider:
             )
         except Exception as exc:
             raise _map_error(exc) from exc
-        try:
-            assembler = _Assembler()
-            while True:
-                try:
-                    event = await anext(events)
-                except StopAsyncIteration:
-                    break
-                except Exception as exc:
-                    raise _map_error(exc) from exc
-                for out in assembler.feed(event):
-                    yield out
-            for out in assembler.finish():
+        async with aclosing(relay(events, _Assembler(), _map_error)) as relayed:
+            async for out in relayed:
                 yield out
-        finally:
-            # Shielded: when the consumer's task is being cancelled, the close must still run,
-            # or the upstream keeps generating into a connection nobody reads.
-            with anyio.CancelScope(shield=True):
-                await events.close()
 
 
 @dataclass

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+import anyio
 
 from everything_app.ai.models import ModelSpec
 from everything_app.ai.types import ChatMessage, ProviderError, StreamEvent, ToolSpec
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+T_contra = TypeVar("T_contra", contravariant=True)
 
 
 class Provider(Protocol):
@@ -85,3 +91,44 @@ async def stream_with_retry(
                 raise
         retry_number += 1
         await asyncio.sleep(delay)
+
+
+class Assembler(Protocol[T_contra]):
+    """Turns one SDK's stream items into our events (each provider has its own)."""
+
+    def feed(self, item: T_contra) -> Iterable[StreamEvent]: ...
+
+    def finish(self) -> Iterable[StreamEvent]: ...
+
+
+async def relay(
+    source: UpstreamStream[T],
+    assembler: Assembler[T],
+    map_error: Callable[[Exception], ProviderError],
+) -> AsyncGenerator[StreamEvent, None]:
+    """The provider's stream as our events, errors mapped; the upstream is always closed."""
+    try:
+        while True:
+            try:
+                item = await anext(source)
+            except StopAsyncIteration:
+                break
+            except Exception as exc:
+                raise map_error(exc) from exc
+            for event in assembler.feed(item):
+                yield event
+        for event in assembler.finish():
+            yield event
+    finally:
+        # Shielded: when the consumer's task is being cancelled, the close must still run,
+        # or the upstream keeps generating into a connection nobody reads.
+        with anyio.CancelScope(shield=True):
+            await source.close()
+
+
+class UpstreamStream(Protocol[T_co]):
+    """What both SDKs' streams offer: async iteration and close()."""
+
+    def __anext__(self) -> Awaitable[T_co]: ...
+
+    async def close(self) -> None: ...

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import anyio
 import openai
 from openai.types.chat import (
     ChatCompletionChunk,
@@ -17,7 +17,7 @@ from openai.types.chat import (
 
 from everything_app.ai.models import ModelSpec
 from everything_app.ai.providers import errors
-from everything_app.ai.providers.base import RetryPolicy, stream_with_retry
+from everything_app.ai.providers.base import RetryPolicy, relay, stream_with_retry
 from everything_app.ai.types import (
     ChatMessage,
     Finish,
@@ -103,24 +103,9 @@ class OpenAIProvider:
             )
         except Exception as exc:
             raise _map_error(exc) from exc
-        try:
-            assembler = _Assembler()
-            while True:
-                try:
-                    chunk = await anext(chunks)
-                except StopAsyncIteration:
-                    break
-                except Exception as exc:
-                    raise _map_error(exc) from exc
-                for event in assembler.feed(chunk):
-                    yield event
-            for event in assembler.finish():
-                yield event
-        finally:
-            # Shielded: when the consumer's task is being cancelled, the close must still run,
-            # or the upstream keeps generating into a connection nobody reads.
-            with anyio.CancelScope(shield=True):
-                await chunks.close()
+        async with aclosing(relay(chunks, _Assembler(), _map_error)) as relayed:
+            async for out in relayed:
+                yield out
 
 
 @dataclass
