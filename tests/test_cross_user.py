@@ -57,7 +57,7 @@ async def test_second_user_gets_nothing_from_any_id_route(
         for method in operations:
             for value in ids.values():
                 path = re.sub(r"\{[^}]+\}", value, template)
-                body = {} if method in ("post", "patch", "put") else None
+                body: dict[str, str] | None = {} if method in ("post", "patch", "put") else None
                 response = await bob.request(method.upper(), path, json=body)
                 probed += 1
                 assert response.status_code in HARMLESS, (
