@@ -14,11 +14,12 @@ from everything_app.auth.cookies import COOKIE_NAMES
 from everything_app.auth.routes import router as auth_router
 from everything_app.chat.generation import Generations, mark_orphaned_answers
 from everything_app.chat.routes import router as chat_router
-from everything_app.core import health
+from everything_app.core import health, observability
 from everything_app.core.csrf import OriginCheckMiddleware
 from everything_app.core.db import create_engine, create_sessionmaker
 from everything_app.core.errors import install_error_handlers
 from everything_app.core.logging import configure_logging
+from everything_app.core.metrics import build_registry
 from everything_app.core.middleware import (
     BodyLimitMiddleware,
     RequestContextMiddleware,
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, json=settings.log_json)
     _ = settings.secret  # generate or load the secret now, not on the first request
     models = ai_setup.model_registry(settings)  # a bad AI_MODELS fails here, at start
+    observability.init_sentry(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,8 +80,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = build_registry(app.state)
     install_error_handlers(app)
-    for router in (health.router, auth_router, keys_router, models_router, chat_router):
+    for router in (
+        health.router,
+        observability.router,
+        auth_router,
+        keys_router,
+        models_router,
+        chat_router,
+    ):
         app.include_router(router)
     # The OpenAI-compatible gateway serves `/v1` (not under /api, where OpenAI clients would
     # not look). Its router brings a lifespan of its own, merged into the app's.

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
+    # GET /metrics is open (for a scraper on a private network) unless this is set; then it
+    # needs `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: SecretStr | None = None
+    # Errors are reported to Sentry when set (no personal data: see core.observability).
+    sentry_dsn: SecretStr | None = None
+    sentry_environment: str = "production"
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
@@ -157,6 +163,12 @@ class Settings(BaseSettings):
         for proxy in value:
             ipaddress.ip_network(proxy, strict=False)  # raises ValueError with a clear message
         return value
+
+    @field_validator("metrics_token", "sentry_dsn", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # Compose passes `${METRICS_TOKEN:-}` as ""; an empty token must not become the token.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("secret_key")
     @classmethod

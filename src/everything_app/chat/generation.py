@@ -47,6 +47,7 @@ from everything_app.core import rls
 from everything_app.core.changes import Change, ChangeBus, commit_and_publish, record_change
 from everything_app.core.db import open_unit_of_work, utcnow
 from everything_app.core.logging import get_logger
+from everything_app.core.metrics import count_tokens
 
 log = get_logger(__name__)
 FLUSH_INTERVAL = 0.5  # seconds between writes of a growing answer
@@ -113,6 +114,10 @@ class Generations:
 
     def get(self, session_id: uuid.UUID) -> Generation | None:
         return self._active.get(session_id)
+
+    @property
+    def active_count(self) -> int:
+        return len(self._active)
 
     def count_for(self, user_id: uuid.UUID) -> int:
         return sum(1 for g in self._active.values() if g.user_id == user_id)
@@ -185,6 +190,9 @@ class Generations:
             gen.emit(ui.error(gen.error))
         finally:
             gen.emit(ui.DONE)
+            # Counted whether or not the answer is stored: the provider was paid either way.
+            spec = turn.spec
+            count_tokens("chat", spec.provider, spec.id, input_tokens, output_tokens)
             try:
                 await asyncio.shield(
                     writer.finish(parts, input_tokens, output_tokens, turn.spec.id)

@@ -30,6 +30,7 @@ from everything_app.core.changes import commit_and_publish
 from everything_app.core.db import SessionDep
 from everything_app.core.deps import LimiterDep, SettingsDep
 from everything_app.core.errors import Conflict, TooManyRequests, ValidationFailed
+from everything_app.core.metrics import count_rate_limited
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(require_user)])
@@ -89,6 +90,7 @@ async def chat(
     await limiter.hit(settings.rate_limit_chat_user, "chat", str(user.id))
     generations = _generations(request)
     if generations.count_for(user.id) >= settings.chat_max_concurrent_streams:
+        count_rate_limited("chat-concurrent-streams")
         raise TooManyRequests(1, "Too many answers are streaming at once; wait for one to finish.")
     turn_request = _turn_request(body, user.id)
     if generations.get(turn_request.session_id) is not None:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from everything_app.core.clientip import client_ip
 from everything_app.core.errors import error_body
 from everything_app.core.logging import get_logger
+from everything_app.core.metrics import observe_request
 from everything_app.settings import Settings
 
 log = get_logger("everything_app.access")
@@ -89,14 +90,18 @@ class RequestContextMiddleware:
                 for message in send_json_error(500, body):
                     await send_wrapper(message)
         finally:
-            route = scope.get("route")
+            elapsed = time.perf_counter() - started
+            method = scope.get("method", "WS")
+            route = getattr(scope.get("route"), "path", None)  # the template, never the path
+            # A socket's lifetime is no latency: WebSockets are counted, not timed.
+            observe_request(method, route, status, elapsed if scope["type"] == "http" else None)
             log.info(
                 "request",
-                method=scope.get("method", "WS"),
-                route=getattr(route, "path", None),
+                method=method,
+                route=route,
                 path=scope.get("path"),
                 status=status,
-                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+                latency_ms=round(elapsed * 1000, 2),
                 user_id=state.get("user_id"),
                 client_ip=state["client_ip"],
             )

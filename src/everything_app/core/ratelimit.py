@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from everything_app.core.errors import TooManyRequests
 from everything_app.core.logging import get_logger
+from everything_app.core.metrics import count_rate_limited
 
 log = get_logger(__name__)
 REDIS_RETRY_SECONDS = 5.0
@@ -74,14 +75,20 @@ class RateLimiter:
             return item.get_expiry()
         return max(1, math.ceil(stats.reset_time - time.time()))
 
+    async def _rejected(self, item: RateLimitItem, keys: tuple[str, ...]) -> TooManyRequests:
+        # Labelled by the rule's name (its first key, e.g. "sign-in-ip"), never by the IP,
+        # email or id that follows it: those would be unbounded and personal.
+        count_rate_limited(keys[0] if keys else "unnamed")
+        return TooManyRequests(await self._retry_after(item, keys))
+
     async def hit(self, limit: str, *keys: str) -> None:
         """Count one request against `limit` for `keys`; raise 429 when it is exhausted."""
         item = rule(limit)
         if not await self._call("hit", item, keys):
-            raise TooManyRequests(await self._retry_after(item, keys))
+            raise await self._rejected(item, keys)
 
     async def check(self, limit: str, *keys: str) -> None:
         """Raise 429 if `limit` is already exhausted for `keys`, without counting."""
         item = rule(limit)
         if not await self._call("test", item, keys):
-            raise TooManyRequests(await self._retry_after(item, keys))
+            raise await self._rejected(item, keys)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from everything_app.ai import ModelRegistry, ModelSpec, Providers
 from everything_app.auth.deps import Principal
 from everything_app.core.logging import get_logger
+from everything_app.core.metrics import count_tokens
 from everything_app.gateway import usage
 from everything_app.gateway.convert import provider_call
 from everything_app.gateway.inflight import InFlight
@@ -52,6 +53,9 @@ def start_completion(
             input_tokens=outcome.usage.input_tokens if outcome.usage else 0,
             output_tokens=outcome.usage.output_tokens if outcome.usage else 0,
             status=outcome.status,
+        )
+        count_tokens(
+            "gateway", call.model.provider, entry.model, entry.input_tokens, entry.output_tokens
         )
         try:
             await usage.record(sessionmaker, entry)

@@ -1,0 +1,127 @@
+"""Prometheus metrics, served by `GET /metrics` (see `core.observability`).
+
+Counters and histograms are process-wide objects, incremented where things happen (the
+request middleware, the rate limiter, chat and the gateway). They are created with
+`registry=None` and registered in a registry made per app, next to a collector that reads
+live state (database pool, streams, sockets) from `app.state` only at scrape time, so nothing
+has to keep those gauges up to date and several apps in one process (the tests) do not clash.
+
+Labels are bounded on purpose: routes are templates (`/api/keys/{id}`), never raw paths, so
+no id ever becomes a time series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+UNMATCHED = "unmatched"
+
+HTTP_REQUESTS = Counter(
+    "everything_app_http_requests",
+    "HTTP requests and WebSocket handshakes, by route template and status.",
+    ["method", "route", "status"],
+    registry=None,
+)
+HTTP_LATENCY = Histogram(
+    "everything_app_http_request_duration_seconds",
+    "Time until the response ended (a whole stream for SSE answers), by route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=None,
+)
+AI_TOKENS = Counter(
+    "everything_app_ai_tokens",
+    "Tokens reported by AI providers, by source (chat or gateway), provider, model, direction.",
+    ["source", "provider", "model", "direction"],
+    registry=None,
+)
+RATE_LIMITED = Counter(
+    "everything_app_rate_limit_rejections",
+    "Requests refused with 429, by rule (e.g. sign-in-ip, chat, gateway-key).",
+    ["rule"],
+    registry=None,
+)
+_SHARED = (HTTP_REQUESTS, HTTP_LATENCY, AI_TOKENS, RATE_LIMITED)
+
+
+def observe_request(method: str, route: str | None, status: int, seconds: float | None) -> None:
+    """`route` is the matched route's template; None (no route matched) is `unmatched`."""
+    template = route or UNMATCHED
+    HTTP_REQUESTS.labels(method, template, str(status)).inc()
+    if seconds is not None:
+        HTTP_LATENCY.labels(method, template).observe(seconds)
+
+
+def count_tokens(
+    source: str, provider: str, model: str, input_tokens: int, output_tokens: int
+) -> None:
+    """`model` is one of the configured model ids (the registry bounds them), never free text."""
+    if input_tokens:
+        AI_TOKENS.labels(source, provider, model, "input").inc(input_tokens)
+    if output_tokens:
+        AI_TOKENS.labels(source, provider, model, "output").inc(output_tokens)
+
+
+def count_rate_limited(rule: str) -> None:
+    RATE_LIMITED.labels(rule).inc()
+
+
+class AppStateCollector(Collector):
+    """Gauges read from the app's live objects when Prometheus scrapes."""
+
+    def __init__(self, state: Any) -> None:
+        self._state = state  # app.state: filled by the lifespan, read lazily
+
+    def collect(self) -> Iterable[Metric]:
+        pool = getattr(getattr(self._state, "engine", None), "pool", None)
+        checked_out = GaugeMetricFamily(
+            "everything_app_db_pool_checked_out", "Database connections in use."
+        )
+        size = GaugeMetricFamily(
+            "everything_app_db_pool_size", "Connections the database pool keeps open."
+        )
+        # SQLite's pool may have neither figure; a missing gauge beats a made-up one.
+        if pool is not None and hasattr(pool, "checkedout"):
+            checked_out.add_metric([], pool.checkedout())
+        if pool is not None and hasattr(pool, "size"):
+            size.add_metric([], pool.size())
+        yield checked_out
+        yield size
+
+        streams = GaugeMetricFamily(
+            "everything_app_chat_streams_active", "Chat answers being generated in this process."
+        )
+        generations = getattr(self._state, "generations", None)
+        if generations is not None:
+            streams.add_metric([], generations.active_count)
+        yield streams
+
+        connections = GaugeMetricFamily(
+            "everything_app_realtime_connections",
+            "Live-query connections in this process, by transport (websocket or sse).",
+            labels=["transport"],
+        )
+        realtime = getattr(self._state, "realtime", None)
+        if realtime is not None:
+            counts = {"websocket": 0, "sse": 0}
+            for conn in list(realtime.hub.connections):
+                counts[conn.transport] = counts.get(conn.transport, 0) + 1
+            for transport, count in sorted(counts.items()):
+                connections.add_metric([transport], count)
+        yield connections
+
+
+def build_registry(state: Any) -> CollectorRegistry:
+    """The registry one app serves: the shared metrics, its live state, this process."""
+    registry = CollectorRegistry(auto_describe=True)
+    for metric in _SHARED:
+        registry.register(metric)
+    registry.register(AppStateCollector(state))
+    ProcessCollector(registry=registry)  # CPU, memory, open files (Linux only, else empty)
+    return registry

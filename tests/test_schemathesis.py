@@ -1,0 +1,84 @@
+"""Hostile input: Schemathesis generates requests for every operation in our OpenAPI schema
+against a real server, signed in as a real user. No server error and no response that breaks
+the documented schema is allowed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import PASSWORD, make_settings, unique_email
+
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+# Routes that end the session the run authenticates with, or need a socket.
+EXCLUDED = "realtime|sign-out|delete-user|revoke|change-password"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis is not installed")
+async def test_no_server_errors_and_no_schema_violations(database_url: str, tmp_path: Path) -> None:
+    settings = make_settings(database_url, tmp_path)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url or "",
+        "MIGRATION_DATABASE_URL": settings.migration_database_url or "",
+        "DATA_DIR": str(tmp_path / "data"),
+        "AUTO_MIGRATE": "false",
+        "LOG_LEVEL": "WARNING",
+        # Generated traffic would trip the abuse limits, which are tested elsewhere.
+        "RATE_LIMIT_SIGN_IN_IP": "100000/minute",
+        "RATE_LIMIT_SIGN_UP_IP": "100000/minute",
+        "RATE_LIMIT_CHAT_USER": "100000/minute",
+        "RATE_LIMIT_KEY_CREATE_USER": "100000/hour",
+        "RATE_LIMIT_GATEWAY_KEY": "100000/minute",
+        "CHAT_MAX_CONCURRENT_STREAMS": "1000",
+    }
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "everything_app", "serve", "--port", str(port),
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            for _ in range(300):
+                try:
+                    if (await client.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)  # waiting for the process to listen, not syncing
+            signed = await client.post(
+                "/api/auth/sign-up/email",
+                json={"email": unique_email("fuzz"), "password": PASSWORD, "name": "Fuzz"},
+            )
+            token = signed.json()["token"]
+        run = await asyncio.to_thread(
+            subprocess.run,
+            [
+                str(SCHEMATHESIS), "run", f"{base}/openapi.json",
+                "-H", f"Authorization: Bearer {token}",
+                "--checks",
+                "not_a_server_error,response_schema_conformance,content_type_conformance",
+                "--max-examples", "10",
+                "--exclude-path-regex", EXCLUDED,
+                "--no-color",
+            ],
+            capture_output=True, text=True, timeout=600, check=False,
+        )  # fmt: skip
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert " passed" in run.stdout
