@@ -20,15 +20,13 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
 
-import asyncpg
 import httpx
+from support import drop_database, fresh_database, start_server, wait_ready
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 HOST, PORT = "127.0.0.1", 8799
 PASSWORD = "benchmark password"  # noqa: S105 - a throwaway bench account
 
@@ -104,49 +102,17 @@ async def _run(
     return stats.report(name, seconds), stats
 
 
-async def _fresh_database() -> str:
-    name = f"ea_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def _drop_database(url: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    await conn.close()
-
-
 def _start_server(database_url: str, workers: int, data_dir: str) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "DATA_DIR": data_dir,
-        "LOG_LEVEL": "WARNING",
         "BASE_URL": f"http://{HOST}:{PORT}",
         # The benchmark measures throughput, so the abuse limits are lifted.
         "RATE_LIMIT_SIGN_IN_IP": "1000000/minute",
         "RATE_LIMIT_SIGN_IN_EMAIL_FAILURES": "1000000/minute",
         "RATE_LIMIT_SIGN_UP_IP": "1000000/minute",
     }
-    cmd = [
-        sys.executable, "-m", "everything_app", "serve",
-        "--host", HOST, "--port", str(PORT), "--workers", str(workers),
-    ]  # fmt: skip
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-
-
-async def _wait_ready() -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(200):
-            try:
-                if (await client.get(f"http://{HOST}:{PORT}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not become ready")
+    return start_server(PORT, env, host=HOST, workers=workers)
 
 
 async def main() -> None:
@@ -157,13 +123,13 @@ async def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
 
-    database_url = args.database_url or await _fresh_database()
+    database_url = args.database_url or await fresh_database()
     import tempfile
 
     with tempfile.TemporaryDirectory() as data_dir:
         server = _start_server(database_url, args.workers, data_dir)
         try:
-            await _wait_ready()
+            await wait_ready(f"http://{HOST}:{PORT}/readyz")
             origin = {"Origin": f"http://{HOST}:{PORT}"}
             async with httpx.AsyncClient(
                 base_url=f"http://{HOST}:{PORT}", headers=origin
@@ -212,7 +178,7 @@ async def main() -> None:
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
     if not args.database_url:
-        await _drop_database(database_url)
+        await drop_database(database_url)
 
 
 if __name__ == "__main__":

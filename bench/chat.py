@@ -28,16 +28,18 @@ from typing import Any
 
 import asyncpg
 import httpx
+from support import (
+    drop_database,
+    fresh_database,
+    pct,
+    start_process,
+    start_server,
+    wait_ready,
+)
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 HOST = "127.0.0.1"
 APP_PORT, STANDIN_PORT = 8797, 8796
 STANDIN_KEY = "sk-bench"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
 
 
 async def stream_once(
@@ -147,21 +149,6 @@ async def fill_history(database_url: str, user_id: str, total: int) -> None:
         await conn.close()
 
 
-def start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL)
-
-
-async def wait_ready(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                await client.get(url)
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--delay-ms", type=int, default=20)
@@ -171,24 +158,18 @@ async def main() -> None:
     parser.add_argument("--history-sizes", default="1000,100000,1000000")
     args = parser.parse_args()
 
-    name = f"ea_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    database_url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    database_url = await fresh_database()
     processes: list[subprocess.Popen[bytes]] = []
     try:
         with tempfile.TemporaryDirectory() as data_dir:
+            standin = [
+                sys.executable, "-m", "everything_app.ai.standins.openai_server",
+                "--port", str(STANDIN_PORT), "--api-key", STANDIN_KEY,
+            ]  # fmt: skip
+            processes.append(start_process(standin))
             processes.append(
-                start(
-                    [sys.executable, "-m", "everything_app.ai.standins.openai_server",
-                     "--port", str(STANDIN_PORT), "--api-key", STANDIN_KEY],
-                    {},
-                )
-            )  # fmt: skip
-            processes.append(
-                start(
-                    [sys.executable, "-m", "everything_app", "serve", "--port", str(APP_PORT)],
+                start_server(
+                    APP_PORT,
                     {
                         "DATABASE_URL": database_url,
                         "DATA_DIR": data_dir,
@@ -201,7 +182,7 @@ async def main() -> None:
                     },
                 )
             )
-            await wait_ready(f"http://{HOST}:{STANDIN_PORT}/v1/models")
+            await wait_ready(f"http://{HOST}:{STANDIN_PORT}/v1/models", any_answer=True)
             await wait_ready(f"http://{HOST}:{APP_PORT}/healthz")
             async with httpx.AsyncClient(base_url=f"http://{HOST}:{APP_PORT}") as client:
                 signed = await client.post(
@@ -248,9 +229,7 @@ async def main() -> None:
         for process in processes:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)
-        admin = await asyncpg.connect(ADMIN_URL)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(database_url)
 
 
 if __name__ == "__main__":

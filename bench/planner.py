@@ -27,7 +27,6 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -36,8 +35,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import httpx
+from support import drop_database, fresh_database, start_server, wait_ready
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 HOST, PORT = "127.0.0.1", 8798
 PASSWORD = "benchmark password"  # noqa: S105 - a throwaway bench account
 OWNED_TABLES = (
@@ -131,46 +130,15 @@ async def _run(
     return stats
 
 
-async def _fresh_database() -> str:
-    name = f"ea_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def _drop_database(url: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    await conn.close()
-
-
 def _start_server(database_url: str, workers: int, data_dir: str) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "DATA_DIR": data_dir,
         "LOG_LEVEL": "WARNING",
         "BASE_URL": f"http://{HOST}:{PORT}",
         "RATE_LIMIT_SIGN_UP_IP": "1000000/minute",
     }
-    cmd = [
-        sys.executable, "-m", "everything_app", "serve",
-        "--host", HOST, "--port", str(PORT), "--workers", str(workers),
-    ]  # fmt: skip
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-
-
-async def _wait_ready() -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"http://{HOST}:{PORT}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not become ready")
+    return start_server(PORT, env, host=HOST, workers=workers)
 
 
 async def _sign_up() -> tuple[str, uuid.UUID]:
@@ -282,12 +250,12 @@ async def main() -> None:
     args = parser.parse_args()
     n, seconds = args.connections, args.seconds
 
-    database_url = await _fresh_database()
+    database_url = await fresh_database()
     with tempfile.TemporaryDirectory() as data_dir:
         server = _start_server(database_url, args.workers, data_dir)
         db = await asyncpg.connect(database_url)  # the owner: seeds rows, toggles RLS
         try:
-            await _wait_ready()
+            await wait_ready(f"http://{HOST}:{PORT}/readyz")
             token, user = await _sign_up()
             dash_token, dash_user = await _sign_up()
             print(
@@ -331,7 +299,7 @@ async def main() -> None:
             await db.close()
             server.send_signal(signal.SIGINT)
             server.wait(timeout=30)
-    await _drop_database(database_url)
+    await drop_database(database_url)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import random
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -38,10 +37,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import httpx
+from support import drop_database, fresh_database, start_server, wait_ready
 
 from everything_app.core.security import new_token, token_hash
 
-ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 HOST, PORT = "127.0.0.1", 8797
 SLOT_HOURS = range(9, 17)  # the default opening hours, 60-minute slots
 
@@ -285,25 +284,8 @@ async def advance_run(admin_token: str, service_id: str, seconds: float, joiners
 # --- server -----------------------------------------------------------------------------
 
 
-async def fresh_database() -> str:
-    name = f"ea_bench_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-async def drop_database(url: str) -> None:
-    conn = await asyncpg.connect(ADMIN_URL)
-    await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-    await conn.close()
-
-
-def start_server(
-    database_url: str, workers: int, data_dir: str, pool: int
-) -> subprocess.Popen[bytes]:
+def serve(database_url: str, workers: int, data_dir: str, pool: int) -> subprocess.Popen[bytes]:
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "DATA_DIR": data_dir,
         "LOG_LEVEL": "WARNING",
@@ -314,23 +296,7 @@ def start_server(
         "DB_POOL_SIZE": str(pool),
         "DB_MAX_OVERFLOW": "0",
     }
-    cmd = [
-        sys.executable, "-m", "everything_app", "serve",
-        "--host", HOST, "--port", str(PORT), "--workers", str(workers),
-    ]  # fmt: skip
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-
-
-async def wait_ready() -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            try:
-                if (await client.get(f"http://{HOST}:{PORT}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("server did not become ready")
+    return start_server(PORT, env, host=HOST, workers=workers)
 
 
 async def main() -> None:
@@ -346,9 +312,9 @@ async def main() -> None:
 
     database_url = await fresh_database()
     with tempfile.TemporaryDirectory() as data_dir:
-        server = start_server(database_url, args.workers, data_dir, args.pool)
+        server = serve(database_url, args.workers, data_dir, args.pool)
         try:
-            await wait_ready()
+            await wait_ready(f"http://{HOST}:{PORT}/readyz")
             db = await asyncpg.connect(database_url)
             [(_, admin_token)] = await make_users(db, 1, role="admin")
             tokens = [t for _, t in await make_users(db, n)]

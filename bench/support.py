@@ -1,0 +1,74 @@
+"""What every benchmark here needs: a throwaway PostgreSQL database, `everything-app serve`
+as a subprocess, waiting until it answers, and percentiles.
+
+Benchmarks run as scripts (`python bench/x.py`), so this module is imported as `support`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+
+import asyncpg
+import httpx
+
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def fresh_database() -> str:
+    """A new, empty PostgreSQL database; returns its URL."""
+    name = f"ea_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_database(url: str) -> None:
+    conn = await asyncpg.connect(ADMIN_URL)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def start_server(
+    port: int, env: dict[str, str], *, host: str = "127.0.0.1", workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """`everything-app serve` with `env` over ours (quiet logs unless `env` says otherwise)."""
+    cmd = [
+        sys.executable, "-m", "everything_app", "serve",
+        "--host", host, "--port", str(port), "--workers", str(workers),
+    ]  # fmt: skip
+    return start_process(cmd, {"LOG_LEVEL": "WARNING", **env})
+
+
+def start_process(cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """A long-running helper process (server, stand-in), stdout discarded."""
+    return subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+
+
+async def wait_ready(url: str, *, any_answer: bool = False, attempts: int = 300) -> None:
+    """Until `url` answers 200 (or anything, with `any_answer`): the process is up."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(attempts):
+            try:
+                response = await client.get(url)
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+                continue
+            if any_answer or response.status_code == 200:
+                return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-quantile of `values` (seconds) in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
