@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -43,7 +44,7 @@ STANDIN_KEY = "sk-bench"
 
 
 async def stream_once(
-    port: int, path: str, body: dict[str, object], headers: dict[str, str], marker: bytes
+    port: int, path: str, body: Mapping[str, object], headers: dict[str, str], marker: bytes
 ) -> tuple[float, list[float]]:
     """POST and read the SSE body; returns TTFT and the gaps between token events."""
     reader, writer = await asyncio.open_connection(HOST, port)

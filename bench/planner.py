@@ -30,7 +30,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -89,7 +89,7 @@ def _get(path: str, token: str) -> bytes:
     ).encode()
 
 
-def _post(path: str, token: str, body: dict[str, object]) -> bytes:
+def _post(path: str, token: str, body: Mapping[str, object]) -> bytes:
     data = json.dumps(body).encode()
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {HOST}:{PORT}\r\nAuthorization: Bearer {token}\r\n"
@@ -214,7 +214,7 @@ async def _policy_cost(database_url: str, owner: asyncpg.Connection, user: uuid.
     alternate; the best of each is printed, the least disturbed by the rest of the machine."""
     conn = await asyncpg.connect(database_url)
     await conn.execute("SET ROLE everything_app")
-    runs, best = 1_000, {}
+    runs, best = 1_000, dict[str, float]()
     modes = {
         "RLS on, user set": (True, True),
         "RLS off, user set": (False, True),

@@ -7,9 +7,6 @@ other test."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -26,41 +23,17 @@ from tests.conftest import (
     start_app,
     unique_email,
 )
-
-REDIS_SERVER = shutil.which("redis-server")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.private_services import REDIS_SERVER, private_redis
 
 
 @pytest.fixture
-async def private_redis() -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+async def redis_to_stop() -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     if REDIS_SERVER is None:
         if IN_CI:
             pytest.fail("redis-server is needed (CI=true)")
         pytest.skip("redis-server is not installed")
-    port = _free_port()
-    process = await asyncio.create_subprocess_exec(
-        REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no",
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(200):  # until it accepts connections (the process is starting, not a race)
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.02)
-            continue
-        writer.close()
-        break
-    yield url, process
-    if process.returncode is None:
-        process.kill()
-        await process.wait()
+    async with private_redis() as found:
+        yield found
 
 
 async def _fail_sign_in(client: httpx.AsyncClient, email: str) -> int:
@@ -71,9 +44,9 @@ async def _fail_sign_in(client: httpx.AsyncClient, email: str) -> int:
 
 
 async def test_service_survives_redis_stopping(
-    database_url: str, tmp_path: Path, private_redis: tuple[str, asyncio.subprocess.Process]
+    database_url: str, tmp_path: Path, redis_to_stop: tuple[str, asyncio.subprocess.Process]
 ) -> None:
-    redis_url, redis_process = private_redis
+    redis_url, redis_process = redis_to_stop
     async with AsyncExitStack() as stack:
         settings = make_settings(
             database_url, tmp_path, redis_url=redis_url, realtime_broker="redis"

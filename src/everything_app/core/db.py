@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event, make_url
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -34,6 +35,11 @@ NAMING_CONVENTION = {
 }
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# SQLSTATEs that mean "not now" rather than "not this": a lost or refused connection (class
+# 08), the server shutting down, crashing or starting up (57P01-57P03), no free connection
+# slot (53300).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
 
 
 def utcnow() -> datetime:
@@ -95,6 +101,20 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # between, whereas an immediate one simply waits its turn (busy_timeout).
         immediate = conn.get_execution_options().get("sqlite_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached right now (restarting, refusing
+    connections, connection dropped), so the request may simply be retried: it is answered
+    503 with Retry-After, not 500. The pool's pre-ping replaces dead connections, so the
+    service recovers by itself once the database is back."""
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        return exc.connection_invalidated or (
+            isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+        )
+    # asyncpg's connect raises the socket's own error (refused, reset) unwrapped.
+    return isinstance(exc, ConnectionError)
 
 
 def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:

@@ -14,17 +14,22 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from everything_app.core.clientip import client_ip
+from everything_app.core.db import database_unavailable
 from everything_app.core.errors import error_body
 from everything_app.core.logging import get_logger
 from everything_app.core.metrics import observe_request
 from everything_app.settings import Settings
 
 log = get_logger("everything_app.access")
+DATABASE_RETRY_AFTER = "1"  # seconds: a restart takes about that long
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
-def send_json_error(status: int, body: dict[str, Any]) -> list[Message]:
+def send_json_error(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> list[Message]:
     payload = json.dumps(body).encode()
+    extra = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
     return [
         {
             "type": "http.response.start",
@@ -32,6 +37,7 @@ def send_json_error(status: int, body: dict[str, Any]) -> list[Message]:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *extra,
             ],
         },
         {"type": "http.response.body", "body": payload},
@@ -42,7 +48,9 @@ class RequestContextMiddleware:
     """Request id, client IP, one access log line per request, and the last-resort 500.
 
     It sits outside the app's own handlers so that a crash still yields our error shape
-    with the request id (Starlette's own 500 page would bypass every middleware).
+    with the request id (Starlette's own 500 page would bypass every middleware). A database
+    that cannot be reached right now (restarting, say) is no crash: 503 with Retry-After,
+    wherever in the request it was found.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
@@ -78,17 +86,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
-        except Exception:
-            log.exception("unhandled_error", path=scope.get("path"))
+        except Exception as exc:
             if scope["type"] == "http" and not response_started:
-                body = error_body(
-                    scope.get("path", ""),
-                    "internal_error",
-                    f"Internal server error. Quote request id {request_id} when reporting it.",
-                    status=500,
-                )
-                for message in send_json_error(500, body):
+                for message in _error_response(exc, scope.get("path", ""), request_id):
                     await send_wrapper(message)
+            else:
+                log.exception("unhandled_error", path=scope.get("path"))
         finally:
             elapsed = time.perf_counter() - started
             method = scope.get("method", "WS")
@@ -105,6 +108,17 @@ class RequestContextMiddleware:
                 user_id=state.get("user_id"),
                 client_ip=state["client_ip"],
             )
+
+
+def _error_response(exc: Exception, path: str, request_id: str) -> list[Message]:
+    if database_unavailable(exc):
+        log.warning("database_unavailable", path=path, error=repr(exc))
+        message = "The database is unavailable for a moment. Please retry shortly."
+        body = error_body(path, "service_unavailable", message, status=503)
+        return send_json_error(503, body, {"Retry-After": DATABASE_RETRY_AFTER})
+    log.exception("unhandled_error", path=path)
+    message = f"Internal server error. Quote request id {request_id} when reporting it."
+    return send_json_error(500, error_body(path, "internal_error", message, status=500))
 
 
 class SecurityHeadersMiddleware:

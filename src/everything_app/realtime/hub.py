@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.core import rls
 from everything_app.core.changes import Change
-from everything_app.core.db import open_unit_of_work
+from everything_app.core.db import database_unavailable, open_unit_of_work
 from everything_app.core.errors import AppError
 from everything_app.core.logging import get_logger
 from everything_app.realtime.connection import Connection, Subscription
@@ -40,12 +40,21 @@ from everything_app.settings import Settings
 log = get_logger(__name__)
 
 GroupKey = tuple[str, str, uuid.UUID | None]
+RETRY_FIRST_SECONDS = 0.25  # a query that met an unreachable database runs again after this,
+RETRY_MAX_SECONDS = 5.0  # doubling up to this, until the database is back
 
 
 @dataclass(frozen=True)
 class QueryError:
     code: str
     message: str
+
+
+class _Unavailable:
+    """A run that met an unreachable database: keep the subscription and run again."""
+
+
+UNAVAILABLE = _Unavailable()
 
 
 @dataclass(eq=False)
@@ -64,6 +73,7 @@ class Group:
 @dataclass
 class HubStats:
     runs: int = 0  # query executions
+    deferred: int = 0  # executions that met an unreachable database (run again later)
     results: int = 0  # result messages queued
     changes: int = 0  # changes received
 
@@ -277,12 +287,19 @@ class Hub:
     async def _run(self, group: Group) -> None:
         try:
             first = group.data is None
+            retry = RETRY_FIRST_SECONDS
             while group.subs:
                 if self._debounce and not first:
                     await asyncio.sleep(self._debounce)  # let a burst of changes land
                 first = False
                 group.dirty = False
                 outcome = await self._execute(group)
+                if isinstance(outcome, _Unavailable):
+                    # The database is restarting, say: subscribers keep their last result
+                    # and get a fresh one once it answers (no change event would tell us).
+                    await asyncio.sleep(retry)
+                    retry = min(retry * 2, RETRY_MAX_SECONDS)
+                    continue
                 if isinstance(outcome, QueryError):
                     self._fail(group, outcome)
                     return
@@ -292,7 +309,7 @@ class Hub:
         finally:
             group.task = None
 
-    async def _execute(self, group: Group) -> str | QueryError:
+    async def _execute(self, group: Group) -> str | QueryError | _Unavailable:
         async with self._semaphore:
             self.stats.runs += 1
             db = await open_unit_of_work(self.sessionmaker, write=False)
@@ -302,7 +319,11 @@ class Hub:
                 return to_json(data).decode()
             except AppError as exc:
                 return QueryError(_error_code(exc), exc.message)
-            except Exception:
+            except Exception as exc:
+                if database_unavailable(exc):
+                    self.stats.deferred += 1
+                    log.warning("live_query_deferred", query=group.query.name, error=repr(exc))
+                    return UNAVAILABLE
                 log.exception("live_query_failed", query=group.query.name)
                 return QueryError("query_failed", "The query failed; subscribe again.")
             finally:
@@ -334,8 +355,11 @@ class Hub:
             await asyncio.sleep(self.settings.realtime_revalidate_seconds)
             try:
                 await self.revalidate()
-            except Exception:  # a database hiccup must not end the loop
-                log.exception("realtime_revalidate_failed")
+            except Exception as exc:  # a database hiccup must not end the loop
+                if database_unavailable(exc):  # restarting, say: the next round will do
+                    log.warning("realtime_revalidate_deferred", error=repr(exc))
+                else:
+                    log.exception("realtime_revalidate_failed")
 
     async def revalidate(self) -> None:
         """Close every connection whose session or key is gone, expired or revoked, or whose
