@@ -23,7 +23,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from everything_app.core import rls
 from everything_app.core.changes import commit_and_publish, take_changes
+from everything_app.core.logging import get_logger
 from everything_app.settings import Settings
+
+log = get_logger(__name__)
 
 # One naming convention so Alembic names every constraint the same way on both databases.
 NAMING_CONVENTION = {
@@ -179,10 +182,20 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
         await commit_and_publish(session, getattr(request.app.state, "changes", None))
     except BaseException:
         take_changes(session)
-        await session.rollback()
+        await _rollback_quietly(session)
         raise
     finally:
         await session.close()
+
+
+async def _rollback_quietly(session: AsyncSession) -> None:
+    """Roll back without hiding the error being raised: when the connection died with that
+    error (the database shutting down), the rollback fails too, and the first error is the
+    one that says what happened. Closing the session then discards the broken connection."""
+    try:
+        await session.rollback()
+    except Exception as exc:
+        log.warning("rollback_failed", error=repr(exc))
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]

@@ -1,0 +1,53 @@
+"""Which database errors mean "not now" (503, retry) rather than a bug or a bad request."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from everything_app.core.db import database_unavailable
+
+
+class _DriverError(Exception):
+    """What SQLAlchemy's asyncpg adapter exposes: the server's SQLSTATE."""
+
+    def __init__(self, sqlstate: str | None) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "unavailable"),
+    [
+        ("57P01", True),  # terminating connection due to administrator command
+        ("57P02", True),  # crash shutdown
+        ("57P03", True),  # the database system is starting up / shutting down
+        ("08006", True),  # connection failure
+        ("53300", True),  # too many connections
+        ("23505", False),  # unique violation: the request's fault, not the database's
+        ("42501", False),  # row-level security refused a row
+        ("40001", False),  # serialization failure
+        (None, False),
+    ],
+)
+def test_sqlstates(sqlstate: str | None, unavailable: bool) -> None:
+    error = DBAPIError("SELECT 1", None, _DriverError(sqlstate))
+    assert database_unavailable(error) is unavailable
+
+
+def test_a_dropped_connection_is_unavailable_whatever_its_sqlstate() -> None:
+    error = DBAPIError("SELECT 1", None, _DriverError(None), connection_invalidated=True)
+    assert database_unavailable(error)
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (ConnectionResetError(104, "Connection reset by peer"), True),
+        (ValueError("a bug"), False),
+        (FileNotFoundError("not a database error"), False),
+    ],
+)
+def test_socket_errors(error: Exception, unavailable: bool) -> None:
+    assert database_unavailable(error) is unavailable
