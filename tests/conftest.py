@@ -38,6 +38,7 @@ from everything_app.core import migrations
 from everything_app.core.db import create_engine, create_sessionmaker
 from everything_app.models import metadata
 from everything_app.settings import Settings
+from tests.private_services import PrivatePostgres, postgres_available, private_postgres
 
 IN_CI = os.environ.get("CI") == "true"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -292,3 +293,23 @@ def signed_in(new_client: ClientFactory) -> SignedIn:
         return client
 
     return factory
+
+
+@pytest.fixture
+async def restartable_postgres() -> AsyncIterator[tuple[PrivatePostgres, str]]:
+    """A migrated database on a PostgreSQL cluster of the test's own, which the test may
+    stop, crash and restart; its superuser (owner) URL. The app serves as RUNTIME_LOGIN."""
+    if not postgres_available():
+        if IN_CI:
+            pytest.fail("PostgreSQL's initdb and pg_ctl are needed (CI=true)")
+        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+    async with private_postgres() as cluster:
+        conn = await asyncpg.connect(cluster.url)
+        try:
+            await conn.execute("CREATE DATABASE everything_app")
+        finally:
+            await conn.close()
+        url = cluster.url.rsplit("/", 1)[0] + "/everything_app"
+        await asyncio.to_thread(migrations.upgrade, Settings(database_url=url))
+        await ensure_runtime_login(url)
+        yield cluster, url

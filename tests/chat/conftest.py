@@ -60,26 +60,31 @@ class ChatServer:
         return httpx.AsyncClient(base_url=self.url, headers={"Origin": BASE_URL}, timeout=30)
 
 
-@pytest.fixture
-async def chat_server(database_url: str, tmp_path: Path) -> AsyncIterator[ChatServer]:
+async def start_chat_server(stack: AsyncExitStack, database_url: str, tmp_path: Path) -> ChatServer:
+    """Our app on a real server, with OpenAI and Anthropic stand-ins as its providers."""
     openai = OpenAIStandin(api_key=OPENAI_KEY)
     anthropic = AnthropicStandin(api_key=ANTHROPIC_KEY)
+    openai_url = await stack.enter_async_context(serve(openai.app))
+    anthropic_url = await stack.enter_async_context(serve(anthropic.app))
+    settings: Settings = make_settings(
+        database_url,
+        tmp_path,
+        openai_api_key=OPENAI_KEY,
+        openai_base_url=f"{openai_url}/v1",
+        anthropic_api_key=ANTHROPIC_KEY,
+        anthropic_base_url=anthropic_url,
+        ai_models=json.dumps(MODELS),
+        ai_retry_base_delay=0.0,  # retry at once, so failure tests need no clock
+    )
+    app = await start_app(stack, settings)
+    url = await stack.enter_async_context(serve(app))
+    return ChatServer(app, url, openai, anthropic)
+
+
+@pytest.fixture
+async def chat_server(database_url: str, tmp_path: Path) -> AsyncIterator[ChatServer]:
     async with AsyncExitStack() as stack:
-        openai_url = await stack.enter_async_context(serve(openai.app))
-        anthropic_url = await stack.enter_async_context(serve(anthropic.app))
-        settings: Settings = make_settings(
-            database_url,
-            tmp_path,
-            openai_api_key=OPENAI_KEY,
-            openai_base_url=f"{openai_url}/v1",
-            anthropic_api_key=ANTHROPIC_KEY,
-            anthropic_base_url=anthropic_url,
-            ai_models=json.dumps(MODELS),
-            ai_retry_base_delay=0.0,  # retry at once, so failure tests need no clock
-        )
-        app = await start_app(stack, settings)
-        url = await stack.enter_async_context(serve(app))
-        yield ChatServer(app, url, openai, anthropic)
+        yield await start_chat_server(stack, database_url, tmp_path)
 
 
 @asynccontextmanager

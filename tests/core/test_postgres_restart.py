@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +18,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from everything_app.core import migrations
-from everything_app.settings import Settings
-from tests.conftest import IN_CI, ensure_runtime_login, make_settings
-from tests.private_services import PrivatePostgres, postgres_available, private_postgres
+from tests.conftest import make_settings
+from tests.private_services import PrivatePostgres
 from tests.realtime.support import (
     Instance,
     User,
@@ -87,24 +84,6 @@ class Writers:
     def _done(mine: list[Outcome], restarted: float) -> bool:
         after = [o for o in mine if o.status == 201 and o.started >= restarted]
         return len(after) >= WRITES_EACH_SIDE
-
-
-@pytest.fixture
-async def restartable_postgres() -> AsyncIterator[tuple[PrivatePostgres, str]]:
-    if not postgres_available():
-        if IN_CI:
-            pytest.fail("PostgreSQL's initdb and pg_ctl are needed (CI=true)")
-        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
-    async with private_postgres() as cluster:
-        conn = await asyncpg.connect(cluster.url)
-        try:
-            await conn.execute("CREATE DATABASE everything_app")
-        finally:
-            await conn.close()
-        url = cluster.url.rsplit("/", 1)[0] + "/everything_app"
-        await asyncio.to_thread(migrations.upgrade, Settings(database_url=url))
-        await ensure_runtime_login(url)
-        yield cluster, url
 
 
 async def _stored_task_ids(url: str, user: User) -> set[str]:

@@ -8,6 +8,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from everything_app.core.validation import Input
+
 # Fields a client may never set on its own account.
 PROTECTED_FIELDS = ("role", "emailVerified", "email_verified", "id", "passwordHash")
 
@@ -16,7 +18,7 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class _RejectsProtected(BaseModel):
+class _RejectsProtected(Input):
     model_config = ConfigDict(extra="allow")
 
     @model_validator(mode="before")
@@ -39,14 +41,14 @@ class SignUpBody(_RejectsProtected):
     rememberMe: bool = True  # noqa: N815
 
 
-class SignInBody(BaseModel):
+class SignInBody(Input):
     email: str = Field(max_length=1000)
     password: str = Field(max_length=10_000)
     callbackURL: str | None = None  # noqa: N815
     rememberMe: bool = True  # noqa: N815
 
 
-class ChangePasswordBody(BaseModel):
+class ChangePasswordBody(Input):
     currentPassword: str = Field(max_length=10_000)  # noqa: N815
     newPassword: str = Field(max_length=10_000)  # noqa: N815
     revokeOtherSessions: bool = True  # noqa: N815 - always done; accepted for compatibility
@@ -63,11 +65,11 @@ class UpdateUserBody(_RejectsProtected):
         return self
 
 
-class DeleteUserBody(BaseModel):
+class DeleteUserBody(Input):
     password: str = Field(max_length=10_000)
 
 
-class RevokeSessionBody(BaseModel):
+class RevokeSessionBody(Input):
     token: str | None = None
     id: uuid.UUID | None = None
 

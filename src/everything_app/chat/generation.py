@@ -45,12 +45,15 @@ from everything_app.chat.service import (
 from everything_app.chat.tools import ToolBox, ToolFailed
 from everything_app.core import rls
 from everything_app.core.changes import Change, ChangeBus, commit_and_publish, record_change
-from everything_app.core.db import open_unit_of_work, utcnow
+from everything_app.core.db import database_unavailable, open_unit_of_work, utcnow
 from everything_app.core.logging import get_logger
 from everything_app.core.metrics import count_tokens
 
 log = get_logger(__name__)
 FLUSH_INTERVAL = 0.5  # seconds between writes of a growing answer
+# A finished answer waits this long, at most, for a database that is restarting (retrying
+# with backoff up to FINISH_RETRY_MAX apart) before it is given up for lost.
+FINISH_PATIENCE, FINISH_RETRY_FIRST, FINISH_RETRY_MAX = 30.0, 0.1, 2.0
 MAX_STEPS = 5  # model calls per turn when tools are in play
 
 
@@ -336,23 +339,40 @@ class _AnswerWriter:
         self._last_flush = time.monotonic()
 
     async def maybe_flush(self) -> None:
-        if time.monotonic() - self._last_flush >= FLUSH_INTERVAL:
+        if time.monotonic() - self._last_flush < FLUSH_INTERVAL:
+            return
+        try:
             await self._write({"content": self._gen.text})
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            # The answer goes on: it is whole in memory, and the final write stores it.
+            log.warning("answer_flush_deferred", error=repr(exc))
 
     async def finish(
         self, parts: list[dict[str, Any]], input_tokens: int, output_tokens: int, model: str
     ) -> None:
-        await self._write(
-            {
-                "content": self._gen.text,
-                "status": self._gen.status,
-                "error": self._gen.error,
-                "parts": parts or None,
-                "input_tokens": input_tokens or None,
-                "output_tokens": output_tokens or None,
-                "model": model,
-            }
-        )
+        values = {
+            "content": self._gen.text,
+            "status": self._gen.status,
+            "error": self._gen.error,
+            "parts": parts or None,
+            "input_tokens": input_tokens or None,
+            "output_tokens": output_tokens or None,
+            "model": model,
+        }
+        give_up_at = time.monotonic() + FINISH_PATIENCE
+        delay = FINISH_RETRY_FIRST
+        while True:
+            try:
+                await self._write(values)
+                return
+            except Exception as exc:
+                if not database_unavailable(exc) or time.monotonic() + delay > give_up_at:
+                    raise
+                log.warning("answer_finish_deferred", error=repr(exc))
+            await asyncio.sleep(delay)  # the database is restarting: the answer waits for it
+            delay = min(delay * 2, FINISH_RETRY_MAX)
 
     async def _write(self, values: dict[str, Any]) -> None:
         self._last_flush = time.monotonic()

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from everything_app.core.validation import Input
+
 MAX_TEXT = 32_000
 
 
@@ -26,14 +28,14 @@ def _check_timezone(value: str) -> str:
 Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
 
 
-class UIPart(BaseModel):
+class UIPart(Input):
     model_config = ConfigDict(extra="allow")
 
     type: str = Field(max_length=100)
     text: str | None = Field(default=None, max_length=MAX_TEXT)
 
 
-class UIMessage(BaseModel):
+class UIMessage(Input):
     model_config = ConfigDict(extra="allow")
 
     id: str = Field(default="", max_length=200)
@@ -44,7 +46,7 @@ class UIMessage(BaseModel):
         return "".join(part.text or "" for part in self.parts if part.type == "text")
 
 
-class UIChatRequest(BaseModel):
+class UIChatRequest(Input):
     """The AI SDK `useChat` request (DefaultChatTransport). Only the last message is read:
     the server trusts its own stored history, not the client's copy."""
 
@@ -59,7 +61,7 @@ class UIChatRequest(BaseModel):
     timezone: Timezone = "UTC"
 
 
-class ContentChatRequest(BaseModel):
+class ContentChatRequest(Input):
     """Seed 001's request: `{content, model}`, optionally into an existing session."""
 
     model_config = ConfigDict(extra="forbid")
@@ -72,7 +74,7 @@ class ContentChatRequest(BaseModel):
     timezone: Timezone = "UTC"
 
 
-class MessageChatRequest(BaseModel):
+class MessageChatRequest(Input):
     """Seed 002's request: `{message}`; answered as JSON with `stream: false` or an
     `Accept: application/json` header."""
 
@@ -113,7 +115,7 @@ class SessionOut(BaseModel):
     updated_at: datetime
 
 
-class SessionRename(BaseModel):
+class SessionRename(Input):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=200)

@@ -10,12 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement
 
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from everything_app.core.validation import Input
 
 # Set by the server only; a body naming one of them is rejected.
 PROTECTED_FIELDS = frozenset({"id", "user_id", "created_at", "updated_at"})
 
 
-class OwnedInput(BaseModel):
+class OwnedInput(Input):
     """A create or update body."""
 
     model_config = ConfigDict(extra="forbid")
@@ -35,7 +36,7 @@ class OwnedOutput(BaseModel):
         return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
-class ListQuery(BaseModel):
+class ListQuery(Input):
     """Query parameters of a list. Subclasses add their filters, a `sort` Literal whose values
     are the table's `sorts` keys, and `conditions()`. Unknown parameters are a 422, so a
     misspelt filter is never silently ignored."""

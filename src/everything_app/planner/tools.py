@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core import rls
 from everything_app.core.errors import AppError
+from everything_app.core.validation import Input
 from everything_app.owned import service as owned
 from everything_app.owned.schemas import OwnedInput
 from everything_app.planner import service
@@ -54,7 +55,7 @@ class ToolError(Exception):
         self.message = message
 
 
-class _Args(BaseModel):
+class _Args(Input):
     model_config = ConfigDict(extra="forbid")
 
 

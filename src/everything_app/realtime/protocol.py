@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from everything_app.core.validation import Input
+
 # Close codes. 4xxx mirror HTTP statuses so that a browser, which sees only the close code
 # of a refused socket, can tell "sign in again" from "not allowed".
 CLOSE_BAD_REQUEST = 4400
@@ -23,7 +25,7 @@ CLOSE_INTERNAL_ERROR = 1011
 CLOSE_GOING_AWAY = 1001
 
 
-class Subscribe(BaseModel):
+class Subscribe(Input):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["subscribe"]
@@ -32,14 +34,14 @@ class Subscribe(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
 
 
-class Unsubscribe(BaseModel):
+class Unsubscribe(Input):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["unsubscribe"]
     id: str = Field(min_length=1, max_length=64)
 
 
-class Ping(BaseModel):
+class Ping(Input):
     type: Literal["ping"]
 
 

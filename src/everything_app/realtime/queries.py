@@ -19,6 +19,7 @@ from everything_app.chat.schemas import MessageOut, SessionOut
 from everything_app.core.changes import Change
 from everything_app.core.errors import NotFound
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from everything_app.core.validation import Input
 from everything_app.keys import service as keys_service
 from everything_app.keys.schemas import KeyOut
 from everything_app.owned import ListQuery, OwnedTable, registered
@@ -35,7 +36,7 @@ from everything_app.reservations import queue
 from everything_app.reservations.schemas import QueueEntryOut, QueueOut
 
 
-class PageArgs(BaseModel):
+class PageArgs(Input):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
@@ -46,7 +47,7 @@ class KeysArgs(PageArgs):
     revoked: bool | None = None
 
 
-class MessagesArgs(BaseModel):
+class MessagesArgs(Input):
     model_config = ConfigDict(extra="forbid")
 
     session_id: uuid.UUID
@@ -106,7 +107,7 @@ def in_session(change: Change, viewer: Viewer, args: MessagesArgs) -> bool:
     return session_id is None or session_id == str(args.session_id)
 
 
-class QueueArgs(BaseModel):
+class QueueArgs(Input):
     model_config = ConfigDict(extra="forbid")
 
     service_id: uuid.UUID

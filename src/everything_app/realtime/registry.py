@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.changes import Change
+from everything_app.core.validation import Input
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
@@ -31,7 +32,7 @@ class Viewer:
     is_admin: bool = False
 
 
-class NoArgs(BaseModel):
+class NoArgs(Input):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from everything_app.core.validation import Input
 from everything_app.reservations.models import DEFAULT_OPENING_HOURS
 from everything_app.reservations.slots import minutes_of, zone_named
 
@@ -27,7 +28,7 @@ Duration = Annotated[int, Field(ge=1, le=1440, description="Length of one slot, 
 Capacity = Annotated[int, Field(ge=1, le=10_000, description="People per slot.")]
 
 
-class Interval(BaseModel):
+class Interval(Input):
     """Open from `open` to `close`, local time ("HH:MM"; "24:00" is midnight at the end)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -65,7 +66,7 @@ def _check_zone(name: str) -> str:
     return name
 
 
-class ServiceCreate(BaseModel):
+class ServiceCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -89,7 +90,7 @@ class ServiceCreate(BaseModel):
         return _check_zone(value)
 
 
-class ServiceUpdate(BaseModel):
+class ServiceUpdate(Input):
     """Only the fields sent change. Existing reservations stay valid as they are."""
 
     model_config = ConfigDict(extra="forbid")
@@ -149,14 +150,14 @@ class AvailabilityOut(BaseModel):
     slots: list[SlotOut]
 
 
-class ReservationCreate(BaseModel):
+class ReservationCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     service_id: uuid.UUID
     time_slot: AwareDatetime = Field(description="A slot start with its offset, e.g. ...Z.")
 
 
-class ReservationUpdate(BaseModel):
+class ReservationUpdate(Input):
     """Cancel (the owner or an admin) or confirm (an admin)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -176,7 +177,7 @@ class ReservationOut(BaseModel):
     updated_at: datetime
 
 
-class QueueJoin(BaseModel):
+class QueueJoin(Input):
     """A user checks in a reservation (by default the one for now); an admin may instead add
     a walk-in (no reservation_id, optionally a label)."""
 
@@ -186,7 +187,7 @@ class QueueJoin(BaseModel):
     label: Name | None = None
 
 
-class QueueSkip(BaseModel):
+class QueueSkip(Input):
     model_config = ConfigDict(extra="forbid")
 
     entry_id: uuid.UUID | None = Field(
