@@ -17,7 +17,6 @@ import asyncio
 import itertools
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ from support import (
     pct,
     start_process,
     start_server,
+    stop_processes,
     wait_ready,
 )
 
@@ -227,9 +227,7 @@ async def main() -> None:
                 await fill_history(database_url, user_id, size)
                 print(f"  {size:>9,} messages: {await history_load(token, 32, args.seconds)}")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+        stop_processes(processes)
         await drop_database(database_url)
 
 

@@ -19,11 +19,9 @@ import argparse
 import asyncio
 import contextlib
 import json
-import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +29,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import websockets
-from support import start_server, wait_ready
+from support import sign_up, start_server, stop_processes, wait_ready
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' private cluster
 from tests.private_services import PrivatePostgres, free_port, private_postgres
@@ -133,12 +131,7 @@ async def main() -> None:
     args = parser.parse_args()
 
     async with private_postgres() as cluster:
-        conn = await asyncpg.connect(cluster.url)
-        try:
-            await conn.execute("CREATE DATABASE everything_app")
-        finally:
-            await conn.close()
-        owner_url = cluster.url.rsplit("/", 1)[0] + "/everything_app"
+        owner_url = await cluster.create_database("everything_app")
         ports = (free_port(), free_port())
         processes = []
         try:
@@ -158,15 +151,7 @@ async def main() -> None:
                 await wait_ready(f"http://{HOST}:{ports[1]}/readyz")
                 bases = [f"http://{HOST}:{port}" for port in ports]
                 async with httpx.AsyncClient(base_url=bases[0]) as bootstrap:
-                    response = await bootstrap.post(
-                        "/api/auth/sign-up/email",
-                        json={
-                            "email": f"restart-{uuid.uuid4().hex[:8]}@example.com",
-                            "password": "restart password",
-                            "name": "r",
-                        },
-                    )
-                token = response.json()["token"]
+                    token = await sign_up(bootstrap)
                 auth = {"Authorization": f"Bearer {token}"}
                 clients = [httpx.AsyncClient(base_url=b, headers=auth, timeout=30) for b in bases]
                 ws_url = f"ws://{HOST}:{ports[1]}/api/realtime"
@@ -178,11 +163,7 @@ async def main() -> None:
                 for client in clients:
                     await client.aclose()
         finally:
-            for process in processes:
-                process.send_signal(signal.SIGINT)
-            for process in processes:
-                with contextlib.suppress(Exception):
-                    process.wait(timeout=30)
+            stop_processes(processes)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import signal
 import statistics
 import sys
 import tempfile
@@ -29,7 +27,16 @@ from pathlib import Path
 
 import httpx
 import websockets
-from support import drop_database, fresh_database, pct, start_process, start_server, wait_ready
+from support import (
+    drop_database,
+    fresh_database,
+    pct,
+    sign_up,
+    start_process,
+    start_server,
+    stop_processes,
+    wait_ready,
+)
 
 HOST = "127.0.0.1"
 PORTS = (8791, 8792)
@@ -75,19 +82,6 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-async def sign_up(client: httpx.AsyncClient) -> str:
-    response = await client.post(
-        "/api/auth/sign-up/email",
-        json={
-            "email": f"soak-{uuid.uuid4().hex[:10]}@example.com",
-            "password": "soak password",
-            "name": "s",
-        },
-    )
-    token: str = response.json()["token"]
-    return token
 
 
 async def session_worker(clients: list[httpx.AsyncClient], tally: Tally, stop: float) -> None:
@@ -207,11 +201,7 @@ async def main() -> None:
             for name, start_mib, end_mib in zip("AB", rss_start, rss_end, strict=True):
                 print(f"  instance {name} memory: {start_mib:.0f} MiB -> {end_mib:.0f} MiB")
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)
-        for process in processes:
-            with contextlib.suppress(Exception):
-                process.wait(timeout=30)
+        stop_processes(processes)
         await drop_database(database_url)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -53,6 +54,17 @@ def start_process(cmd: list[str], env: dict[str, str] | None = None) -> subproce
     return subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
 
 
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Interrupt every process (servers shut down gracefully on SIGINT), then wait for each."""
+    for process in processes:
+        process.send_signal(signal.SIGINT)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 async def wait_ready(url: str, *, any_answer: bool = False, attempts: int = 300) -> None:
     """Until `url` answers 200 (or anything, with `any_answer`): the process is up."""
     async with httpx.AsyncClient() as client:
@@ -72,3 +84,18 @@ def pct(values: list[float], q: float) -> float:
     """The q-quantile of `values` (seconds) in milliseconds."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+
+async def sign_up(client: httpx.AsyncClient) -> str:
+    """A new account on the server `client` points at; its bearer token."""
+    response = await client.post(
+        "/api/auth/sign-up/email",
+        json={
+            "email": f"bench-{uuid.uuid4().hex[:10]}@example.com",
+            "password": "bench password",
+            "name": "bench",
+        },
+    )
+    response.raise_for_status()
+    token: str = response.json()["token"]
+    return token

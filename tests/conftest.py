@@ -304,12 +304,7 @@ async def restartable_postgres() -> AsyncIterator[tuple[PrivatePostgres, str]]:
             pytest.fail("PostgreSQL's initdb and pg_ctl are needed (CI=true)")
         pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
     async with private_postgres() as cluster:
-        conn = await asyncpg.connect(cluster.url)
-        try:
-            await conn.execute("CREATE DATABASE everything_app")
-        finally:
-            await conn.close()
-        url = cluster.url.rsplit("/", 1)[0] + "/everything_app"
+        url = await cluster.create_database("everything_app")
         await asyncio.to_thread(migrations.upgrade, Settings(database_url=url))
         await ensure_runtime_login(url)
         yield cluster, url

@@ -79,6 +79,17 @@ class PrivatePostgres:
             "-l", str(self.directory / "server.log"), "-o", options, *args,
         )  # fmt: skip
 
+    async def create_database(self, name: str) -> str:
+        """A new database on the cluster; the superuser's URL for it."""
+        import asyncpg  # only here: the Redis helpers need no PostgreSQL driver
+
+        conn = await asyncpg.connect(self.url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
     async def _run(self, command: list[str]) -> None:
         process = await asyncio.create_subprocess_exec(
             *command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
