@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import pytest
 from sqlalchemy.exc import DBAPIError
 
@@ -51,3 +54,22 @@ def test_a_dropped_connection_is_unavailable_whatever_its_sqlstate() -> None:
 )
 def test_socket_errors(error: Exception, unavailable: bool) -> None:
     assert database_unavailable(error) is unavailable
+
+
+def test_sqlite_busy_after_the_timeout_is_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+    waiter = sqlite3.connect(path, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as raised:
+            waiter.execute("BEGIN IMMEDIATE")
+        busy = DBAPIError("BEGIN IMMEDIATE", None, raised.value)
+        assert database_unavailable(busy)
+        # Other SQLite errors are bugs or bad requests, not "not now".
+        with pytest.raises(sqlite3.OperationalError) as other:
+            waiter.execute("SELECT * FROM no_such_table")
+        assert not database_unavailable(DBAPIError("SELECT", None, other.value))
+    finally:
+        waiter.close()
+        holder.close()

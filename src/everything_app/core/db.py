@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -41,8 +42,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # SQLSTATEs that mean "not now" rather than "not this": a lost or refused connection (class
 # 08), the server shutting down, crashing or starting up (57P01-57P03), no free connection
-# slot (53300).
+# slot (53300). On SQLite: the write lock still held by another writer after busy_timeout.
 _UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+_BUSY_SQLITE_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def utcnow() -> datetime:
@@ -107,14 +109,17 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database cannot be reached right now (restarting, refusing
-    connections, connection dropped), so the request may simply be retried: it is answered
+    """Whether `exc` says the database cannot serve us right now (restarting, refusing
+    connections, connection dropped, SQLite locked by a long writer), so the request may
+    simply be retried: it is answered
     503 with Retry-After, not 500. The pool's pre-ping replaces dead connections, so the
     service recovers by itself once the database is back."""
     if isinstance(exc, DBAPIError):
         sqlstate = getattr(exc.orig, "sqlstate", None)
-        return exc.connection_invalidated or (
-            isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+        return (
+            exc.connection_invalidated
+            or (isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES))
+            or getattr(exc.orig, "sqlite_errorcode", None) in _BUSY_SQLITE_CODES
         )
     # asyncpg's connect raises the socket's own error (refused, reset) unwrapped.
     return isinstance(exc, ConnectionError)
