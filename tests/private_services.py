@@ -138,10 +138,13 @@ async def private_postgres() -> AsyncIterator[PrivatePostgres]:
 
 
 @asynccontextmanager
-async def private_redis() -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    """A redis-server keeping nothing on disk; its URL and process (to kill it)."""
+async def private_redis(
+    port: int | None = None,
+) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """A redis-server keeping nothing on disk, on `port` or a free one; its URL and process
+    (to kill it). Started again on the same port, it plays the same Redis coming back."""
     assert REDIS_SERVER is not None
-    port = free_port()
+    port = port or free_port()
     process = await asyncio.create_subprocess_exec(
         REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1",
         "--save", "", "--appendonly", "no",

@@ -24,6 +24,8 @@ from tests.conftest import (
     unique_email,
 )
 from tests.private_services import REDIS_SERVER, private_redis
+from tests.realtime.conftest import FAST
+from tests.realtime.support import create_key, ids, live, new_user, start_instance
 
 
 @pytest.fixture
@@ -81,3 +83,38 @@ async def test_service_survives_redis_stopping(
             "/api/auth/sign-in/email", json={"email": email, "password": PASSWORD}
         )
         assert right.status_code == 429
+
+
+async def test_live_queries_through_a_redis_outage(
+    database_url: str, tmp_path: Path, redis_to_stop: tuple[str, asyncio.subprocess.Process]
+) -> None:
+    """While Redis is away each instance still serves its own subscribers; when it is back,
+    every instance reconnects and resyncs, so what crossed no broker is not silently lost."""
+    redis_url, redis_process = redis_to_stop
+    settings = make_settings(
+        database_url, tmp_path, **FAST, redis_url=redis_url, realtime_broker="redis"
+    )
+    async with AsyncExitStack() as stack:
+        a = await start_instance(stack, settings, fresh=True)
+        b = await start_instance(stack, settings, fresh=False)
+        user = await new_user(a)
+        on_a = await stack.enter_async_context(live(a, user=user))
+        on_b = await stack.enter_async_context(live(b, user=user))
+        await on_a.subscribe("k", "keys.list")
+        await on_b.subscribe("k", "keys.list")
+
+        redis_process.kill()
+        await redis_process.wait()
+        during = await create_key(a, user, "while redis is down")
+        # A's own subscriber hears of A's write: local delivery needs no broker.
+        await on_a.result("k", lambda data: ids(data) == [during["id"]])
+
+        port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+        await stack.enter_async_context(private_redis(port))  # Redis comes back
+        for client in (on_a, on_b):
+            resync = await client.until(lambda m: m["type"] == "resync")
+            assert resync["reason"] == "broker_reconnected"
+        # B catches up on the write it could not hear of, and hears A's writes again.
+        await on_b.result("k", lambda data: ids(data) == [during["id"]])
+        after = await create_key(a, user, "after redis is back")
+        await on_b.result("k", lambda data: after["id"] in ids(data))
