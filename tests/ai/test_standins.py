@@ -64,6 +64,8 @@ def named_events(body: str) -> list[tuple[str, dict[str, Any]]]:
 
 # --- OpenAI ---------------------------------------------------------------------------------
 
+TOOL = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+
 
 async def test_openai_stream_framing_with_usage(
     openai_standin: tuple[OpenAIStandin, httpx.AsyncClient],
@@ -199,6 +201,33 @@ async def test_openai_request_errors(
     assert unknown.json()["error"]["code"] == "model_not_found"
     assert orphan_tool.status_code == 400
     assert "must be a response to a preceeding message" in orphan_tool.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"tool_choice": "required"}, "'tool_choice' is only allowed when 'tools' are specified"),
+        ({"tools": [TOOL], "tool_choice": "always"}, "Invalid value: 'always'."),
+        (
+            {"tools": [TOOL], "tool_choice": {"type": "function", "function": {"name": "g"}}},
+            "function 'g' is not in 'tools'",
+        ),
+    ],
+)
+async def test_openai_tool_choice_errors(
+    openai_standin: tuple[OpenAIStandin, httpx.AsyncClient], change: dict[str, Any], message: str
+) -> None:
+    _, client = openai_standin
+    body = {"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], **change}
+
+    response = await client.post(
+        "/v1/chat/completions", headers={"Authorization": f"Bearer {OPENAI_KEY}"}, json=body
+    )
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["param"], error["type"]) == ("tool_choice", "invalid_request_error")
+    assert message in error["message"]
 
 
 async def test_openai_sdk_reads_non_streaming_answers_and_the_model_list(
@@ -353,6 +382,30 @@ async def test_anthropic_error_event_inside_a_stream(
             },
             400,
             "`tool_use` ids were found without `tool_result` blocks immediately after: t1",
+        ),
+        (
+            ANTHROPIC_HEADERS,
+            {"tool_choice": {"type": "any"}},
+            400,
+            "tool_choice may only be specified while providing tools",
+        ),
+        (
+            ANTHROPIC_HEADERS,
+            {
+                "tools": [{"name": "f", "input_schema": {"type": "object"}}],
+                "tool_choice": {"type": "tool", "name": "g"},
+            },
+            400,
+            "Tool 'g' not found in provided tools",
+        ),
+        (
+            ANTHROPIC_HEADERS,
+            {
+                "tools": [{"name": "f", "input_schema": {"type": "object"}}],
+                "tool_choice": {"type": "required"},
+            },
+            400,
+            "tool_choice: Input tag does not match",
         ),
     ],
 )

@@ -223,23 +223,83 @@ async def test_tool_calls_without_streaming_and_a_round_trip(gateway: Gateway) -
     assert sent[2] == {"role": "tool", "tool_call_id": "call_9", "content": "18°C and sunny"}
 
 
-async def test_tool_choice_none_and_a_named_function(gateway: Gateway) -> None:
-    key = await gateway.user_key()
-    client = gateway.client(key)
-    other_tool = function_tool("get_time")
+# A request's `tool_choice` as it reaches each upstream, and a question that would get a
+# plain answer: what the model must do instead.
+TOOL_CHOICES: list[tuple[Any, Any, Any, str | None]] = [
+    ("auto", "auto", {"type": "auto"}, None),
+    ("required", "required", {"type": "any"}, "get_weather"),
+    (
+        {"type": "function", "function": {"name": "get_time"}},
+        {"type": "function", "function": {"name": "get_time"}},
+        {"type": "tool", "name": "get_time"},
+        "get_time",
+    ),
+    ("none", "none", {"type": "none"}, None),
+]
 
-    for choice in ("none", {"type": "function", "function": {"name": "get_time"}}):
-        await complete(
-            client,
-            model="gpt-4o-mini",
-            messages=[{"role": "user", "content": "hi"}],
-            tools=[WEATHER_TOOL, other_tool],
-            tool_choice=choice,
-        )
 
-    no_tools, named = (r.body for r in gateway.script.requests)
-    assert "tools" not in no_tools
-    assert [t["function"]["name"] for t in named["tools"]] == ["get_time"]
+@pytest.mark.parametrize("upstream", ["openai", "anthropic"])
+@pytest.mark.parametrize(("choice", "on_openai", "on_anthropic", "called"), TOOL_CHOICES)
+async def test_tool_choice_reaches_the_model(
+    start_gateway: GatewayFactory,
+    upstream: str,
+    choice: Any,
+    on_openai: Any,
+    on_anthropic: Any,
+    called: str | None,
+) -> None:
+    gateway = await start_gateway(upstream=(upstream,))
+    standin = gateway.openai_standin if upstream == "openai" else gateway.anthropic_standin
+    assert standin is not None
+    client = gateway.client(await gateway.user_key())
+    model = "gpt-4o-mini" if upstream == "openai" else "claude-haiku-4-5"
+
+    completion = await complete(
+        client,
+        model=model,
+        messages=[{"role": "user", "content": "What is the weather like?"}],
+        tools=[WEATHER_TOOL, function_tool("get_time")],
+        tool_choice=choice,
+    )
+
+    sent = standin.script.requests[-1].body
+    assert sent["tool_choice"] == (on_openai if upstream == "openai" else on_anthropic)
+    assert len(sent["tools"]) == 2  # every tool is offered, whatever the choice
+    calls = completion.choices[0].message.tool_calls or []
+    assert [c.function.name for c in calls if c.type == "function"] == ([called] if called else [])
+    assert completion.choices[0].finish_reason == ("tool_calls" if called else "stop")
+
+
+async def test_none_still_offers_the_tools_a_conversation_already_used(
+    start_gateway: GatewayFactory,
+) -> None:
+    """Anthropic refuses tool calls in the history without their definitions: "none" keeps
+    the tools and tells the model not to call them."""
+    gateway = await start_gateway(upstream=("anthropic",))
+    client = gateway.client(await gateway.user_key())
+    messages: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Weather in Oslo?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'},
+                }
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},
+    ]
+    completion = await complete(
+        client,
+        model="claude-haiku-4-5",
+        messages=messages,
+        tools=[WEATHER_TOOL],
+        tool_choice="none",
+    )
+    assert completion.choices[0].message.content == "Tool result received: Sunny"
 
 
 async def test_max_tokens_is_capped_by_the_models_limit(gateway: Gateway) -> None:

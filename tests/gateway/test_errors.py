@@ -114,6 +114,21 @@ async def test_an_unknown_model_names_the_valid_ones(gateway: Gateway) -> None:
             "tool_choice",
             "invalid_value",
         ),
+        (
+            {"model": "gpt-4o", "messages": HELLO, "tool_choice": "required"},
+            "tool_choice",
+            "invalid_value",
+        ),
+        (
+            {
+                "model": "gpt-4o",
+                "messages": HELLO,
+                "tools": [{"type": "function", "function": {"name": "a"}}],
+                "tool_choice": {"type": "function", "function": {"name": "b"}},
+            },
+            "tool_choice",
+            "invalid_value",
+        ),
     ],
 )
 async def test_bad_bodies_are_400_naming_the_parameter(

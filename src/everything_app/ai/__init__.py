@@ -23,6 +23,7 @@ from everything_app.ai.types import (
     ToolCallDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolChoice,
     ToolSpec,
     Usage,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "ToolCallDelta",
     "ToolCallFinished",
     "ToolCallStarted",
+    "ToolChoice",
     "ToolSpec",
     "UnknownModel",
     "Usage",

@@ -49,6 +49,15 @@ class ToolSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolChoice:
+    """Whether the model may call a tool (`auto`, the default), must call one (`required`),
+    must not (`none`), or must call the one named (`tool`, with `name`)."""
+
+    mode: Literal["auto", "required", "none", "tool"] = "auto"
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
 

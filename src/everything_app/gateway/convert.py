@@ -6,7 +6,6 @@ Problems the schema cannot see (a tool message without its call id, an image par
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from everything_app.ai import (
@@ -14,6 +13,7 @@ from everything_app.ai import (
     ModelRegistry,
     ModelSpec,
     ToolCall,
+    ToolChoice,
     ToolSpec,
     UnknownModel,
 )
@@ -26,6 +26,7 @@ class ProviderCall:
     model: ModelSpec
     messages: list[ChatMessage]
     tools: list[ToolSpec]
+    tool_choice: ToolChoice | None
     max_tokens: int
 
 
@@ -50,7 +51,8 @@ def provider_call(request: ChatCompletionRequest, registry: ModelRegistry) -> Pr
     return ProviderCall(
         model=model,
         messages=messages,
-        tools=_tools(request, messages),
+        tools=[_tool(t) for t in request.tools or ()],
+        tool_choice=_tool_choice(request),
         max_tokens=output_limit(request, model),
     )
 
@@ -96,28 +98,27 @@ def _text(content: str | list[ContentPart] | None, param: str) -> str:
     return "\n".join(texts)
 
 
-def _tools(request: ChatCompletionRequest, messages: Sequence[ChatMessage]) -> list[ToolSpec]:
-    """The tools to offer the model, honouring `tool_choice` as far as the provider layer can.
-
-    The provider interface has no tool_choice, so it is approximated: "none" offers no tools,
-    except to a conversation that already holds tool calls (Anthropic rejects those without
-    the tool definitions); a named function is offered alone; "required" offers all.
-    """
-    tools = [_tool(t) for t in request.tools or ()]
+def _tool_choice(request: ChatCompletionRequest) -> ToolChoice | None:
+    """OpenAI's `tool_choice`, checked as OpenAI checks it: only with `tools`, and a named
+    function must be one of them."""
     choice = request.tool_choice
-    if choice == "none":
-        has_calls = any(m.tool_calls or m.role == "tool" for m in messages)
-        return tools if has_calls else []
-    if choice is None or isinstance(choice, str):
-        return tools
-    named = [t for t in tools if t.name == choice.function.name]
-    if not named:
+    if choice is None:
+        return None
+    if not request.tools:
         raise invalid(
             "tool_choice",
-            f"Invalid value for 'tool_choice': no function named '{choice.function.name}' "
-            "in 'tools'.",
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
+            "specified.",
         )
-    return named
+    if isinstance(choice, str):
+        return ToolChoice(choice)
+    name = choice.function.name
+    if name not in {t.function.name for t in request.tools}:
+        raise invalid(
+            "tool_choice",
+            f"Invalid value for 'tool_choice': no function named '{name}' in 'tools'.",
+        )
+    return ToolChoice("tool", name)
 
 
 def _tool(tool: ToolIn) -> ToolSpec:

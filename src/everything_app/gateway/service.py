@@ -73,7 +73,13 @@ def start_completion(
 
     options = request.stream_options
     return CompletionResponse(
-        providers.stream(call.model, call.messages, tools=call.tools, max_tokens=call.max_tokens),
+        providers.stream(
+            call.model,
+            call.messages,
+            tools=call.tools,
+            tool_choice=call.tool_choice,
+            max_tokens=call.max_tokens,
+        ),
         model=call.model.id,
         stream=request.stream,
         include_usage=request.stream and options is not None and options.include_usage,

@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator, Sequence
 
 from everything_app.ai.models import ModelSpec, ProviderName
 from everything_app.ai.providers.base import NO_RETRY, Provider, RetryPolicy, stream_with_retry
-from everything_app.ai.types import ChatMessage, StreamEvent, ToolSpec
+from everything_app.ai.types import ChatMessage, StreamEvent, ToolChoice, ToolSpec
 
 
 class Providers:
@@ -49,10 +49,13 @@ class Providers:
         messages: Sequence[ChatMessage],
         *,
         tools: Sequence[ToolSpec] = (),
+        tool_choice: ToolChoice | None = None,
         max_tokens: int | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream from whichever provider serves `model`."""
-        return self.for_model(model).stream(model, messages, tools=tools, max_tokens=max_tokens)
+        return self.for_model(model).stream(
+            model, messages, tools=tools, tool_choice=tool_choice, max_tokens=max_tokens
+        )
 
     async def aclose(self) -> None:
         built, self._built = self._built, {}

@@ -21,6 +21,7 @@ from anthropic.types import (
     RawMessageStopEvent,
     RawMessageStreamEvent,
     TextBlock,
+    ToolChoiceParam,
     ToolParam,
     ToolUseBlock,
 )
@@ -39,6 +40,7 @@ from everything_app.ai.types import (
     ToolCallDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolChoice,
     ToolSpec,
     Usage,
 )
@@ -75,10 +77,11 @@ class AnthropicProvider:
         messages: Sequence[ChatMessage],
         *,
         tools: Sequence[ToolSpec] = (),
+        tool_choice: ToolChoice | None = None,
         max_tokens: int | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         return stream_with_retry(
-            lambda: self._attempt(model, messages, tools, max_tokens), self._retry
+            lambda: self._attempt(model, messages, tools, tool_choice, max_tokens), self._retry
         )
 
     async def aclose(self) -> None:
@@ -89,6 +92,7 @@ class AnthropicProvider:
         model: ModelSpec,
         messages: Sequence[ChatMessage],
         tools: Sequence[ToolSpec],
+        tool_choice: ToolChoice | None,
         max_tokens: int | None,
     ) -> AsyncGenerator[StreamEvent, None]:
         system, turns = to_anthropic_messages(messages)
@@ -97,6 +101,8 @@ class AnthropicProvider:
             extra["system"] = system
         if tools:
             extra["tools"] = [_tool_param(t) for t in tools]
+            if tool_choice is not None:
+                extra["tool_choice"] = _tool_choice_param(tool_choice)
         try:
             events = await self._client.messages.create(
                 model=model.upstream,
@@ -256,6 +262,18 @@ def _tool_input(arguments: str) -> dict[str, object]:
 
 def _tool_param(tool: ToolSpec) -> ToolParam:
     return {"name": tool.name, "description": tool.description, "input_schema": tool.parameters}
+
+
+def _tool_choice_param(choice: ToolChoice) -> ToolChoiceParam:
+    """OpenAI's "required" is Anthropic's "any"."""
+    if choice.mode == "tool":
+        assert choice.name is not None
+        return {"type": "tool", "name": choice.name}
+    if choice.mode == "required":
+        return {"type": "any"}
+    if choice.mode == "none":
+        return {"type": "none"}
+    return {"type": "auto"}
 
 
 def _map_error(exc: Exception) -> ProviderError:

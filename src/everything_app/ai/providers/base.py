@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar
 import anyio
 
 from everything_app.ai.models import ModelSpec
-from everything_app.ai.types import ChatMessage, ProviderError, StreamEvent, ToolSpec
+from everything_app.ai.types import ChatMessage, ProviderError, StreamEvent, ToolChoice, ToolSpec
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -26,9 +26,11 @@ class Provider(Protocol):
         messages: Sequence[ChatMessage],
         *,
         tools: Sequence[ToolSpec] = (),
+        tool_choice: ToolChoice | None = None,
         max_tokens: int | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         """Stream one answer. Raises `ProviderError`; the last event is always a `Finish`.
+        `tool_choice` (with `tools`) says whether the model may, must or must not call one.
 
         Close the generator (`contextlib.aclosing`, or cancel the task) to stop early: that
         closes the upstream HTTP response, so the model stops generating and billing.

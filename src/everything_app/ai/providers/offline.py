@@ -23,6 +23,7 @@ from everything_app.ai.types import (
     ToolCallDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolChoice,
     ToolSpec,
     Usage,
 )
@@ -70,9 +71,13 @@ class OfflineProvider:
         messages: Sequence[ChatMessage],
         *,
         tools: Sequence[ToolSpec] = (),
+        tool_choice: ToolChoice | None = None,
         max_tokens: int | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
-        return self._stream(messages, tools, max_tokens)
+        # Offline answers follow rules, not a model: "none" withholds the tools; a rule that
+        # calls a tool does so whether or not one is required.
+        offered = () if tool_choice is not None and tool_choice.mode == "none" else tools
+        return self._stream(messages, offered, max_tokens)
 
     async def aclose(self) -> None:
         return None

@@ -12,6 +12,7 @@ import openai
 from openai.types.chat import (
     ChatCompletionChunk,
     ChatCompletionMessageParam,
+    ChatCompletionToolChoiceOptionParam,
     ChatCompletionToolUnionParam,
 )
 
@@ -28,6 +29,7 @@ from everything_app.ai.types import (
     ToolCallDelta,
     ToolCallFinished,
     ToolCallStarted,
+    ToolChoice,
     ToolSpec,
     Usage,
 )
@@ -72,10 +74,11 @@ class OpenAIProvider:
         messages: Sequence[ChatMessage],
         *,
         tools: Sequence[ToolSpec] = (),
+        tool_choice: ToolChoice | None = None,
         max_tokens: int | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         return stream_with_retry(
-            lambda: self._attempt(model, messages, tools, max_tokens), self._retry
+            lambda: self._attempt(model, messages, tools, tool_choice, max_tokens), self._retry
         )
 
     async def aclose(self) -> None:
@@ -86,11 +89,14 @@ class OpenAIProvider:
         model: ModelSpec,
         messages: Sequence[ChatMessage],
         tools: Sequence[ToolSpec],
+        tool_choice: ToolChoice | None,
         max_tokens: int | None,
     ) -> AsyncGenerator[StreamEvent, None]:
         extra: dict[str, Any] = {}
         if tools:
             extra["tools"] = [_tool_param(t) for t in tools]
+            if tool_choice is not None:
+                extra["tool_choice"] = _tool_choice_param(tool_choice)
         if max_tokens is not None:
             extra[self._tokens_param] = max_tokens
         try:
@@ -228,6 +234,13 @@ def _tool_param(tool: ToolSpec) -> ChatCompletionToolUnionParam:
             "parameters": tool.parameters,
         },
     }
+
+
+def _tool_choice_param(choice: ToolChoice) -> ChatCompletionToolChoiceOptionParam:
+    if choice.mode == "tool":
+        assert choice.name is not None
+        return {"type": "function", "function": {"name": choice.name}}
+    return choice.mode
 
 
 def _map_error(exc: Exception) -> ProviderError:

@@ -24,6 +24,7 @@ from everything_app.ai.standins.script import (
     Fail,
     RecordedRequest,
     Script,
+    ToolDemand,
     count_tokens,
     text_of,
 )
@@ -71,7 +72,7 @@ class AnthropicStandin:
             return invalid
 
         messages: list[dict[str, Any]] = body["messages"]
-        behaviour = self.script.next_behaviour(*_prompt(messages))
+        behaviour = self.script.next_behaviour(*_prompt(messages), _tool_demand(body))
         if isinstance(behaviour, Fail):
             return error_response(
                 behaviour.status,
@@ -123,7 +124,11 @@ class AnthropicStandin:
             return error_response(400, "messages: at least one message is required")
         if body["model"] not in self.models:
             return error_response(404, f"model: {body['model']}")
-        return _validate_messages(body["messages"]) or _validate_tools(body.get("tools"))
+        return (
+            _validate_messages(body["messages"])
+            or _validate_tools(body.get("tools"))
+            or _validate_tool_choice(body.get("tool_choice"), body.get("tools"))
+        )
 
 
 def _validate_messages(messages: list[Any]) -> Response | None:
@@ -171,6 +176,34 @@ def _validate_tools(tools: Any) -> Response | None:
         if not isinstance(tool, dict) or not isinstance(tool.get("input_schema"), dict):
             return error_response(400, f"tools.{n}.custom.input_schema: Field required")
     return None
+
+
+def _validate_tool_choice(choice: Any, tools: Any) -> Response | None:
+    if choice is None:
+        return None
+    kind = choice.get("type") if isinstance(choice, dict) else None
+    if kind not in {"auto", "any", "tool", "none"}:
+        return error_response(
+            400, "tool_choice: Input tag does not match any of the expected tags: "
+            "'auto', 'any', 'tool', 'none'"
+        )  # fmt: skip
+    if not tools:
+        return error_response(400, "tool_choice may only be specified while providing tools.")
+    names = [t.get("name") for t in tools]
+    if kind == "tool" and choice.get("name") not in names:
+        return error_response(400, f"Tool '{choice.get('name')}' not found in provided tools")
+    return None
+
+
+def _tool_demand(body: dict[str, Any]) -> ToolDemand | None:
+    """What a (validated) `tool_choice` asks of the model ("any": some tool, the first)."""
+    choice: dict[str, Any] = body.get("tool_choice") or {"type": "auto"}
+    if choice["type"] == "auto":
+        return None
+    if choice["type"] == "none":
+        return ToolDemand(may_call=False)
+    named = choice["name"] if choice["type"] == "tool" else body["tools"][0]["name"]
+    return ToolDemand(must_call=named)
 
 
 def _prompt(messages: list[dict[str, Any]]) -> tuple[str, str | None]:

@@ -24,6 +24,7 @@ from everything_app.ai.standins.script import (
     Fail,
     RecordedRequest,
     Script,
+    ToolDemand,
     count_tokens,
     text_of,
 )
@@ -92,7 +93,9 @@ class OpenAIStandin:
         tool_result = (
             text_of(messages[-1].get("content")) if messages[-1]["role"] == "tool" else None
         )
-        behaviour = self.script.next_behaviour(text_of(last_user.get("content")), tool_result)
+        behaviour = self.script.next_behaviour(
+            text_of(last_user.get("content")), tool_result, _tool_demand(body)
+        )
         if isinstance(behaviour, Fail):
             return error_response(
                 behaviour.status,
@@ -149,7 +152,53 @@ class OpenAIStandin:
                 f"The model `{model}` does not exist or you do not have access to it.",
                 code="model_not_found",
             )
-        return _validate_messages(messages) or _validate_tools(body.get("tools"))
+        return (
+            _validate_messages(messages)
+            or _validate_tools(body.get("tools"))
+            or _validate_tool_choice(body.get("tool_choice"), body.get("tools"))
+        )
+
+
+def _tool_names(tools: Any) -> list[str]:
+    return [t["function"]["name"] for t in tools or ()]
+
+
+def _validate_tool_choice(choice: Any, tools: Any) -> Response | None:
+    if choice is None:
+        return None
+    if not tools:
+        return error_response(
+            400,
+            "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
+            "specified.",
+            param="tool_choice",
+        )
+    if isinstance(choice, str):
+        if choice in {"auto", "none", "required"}:
+            return None
+        return error_response(400, f"Invalid value: '{choice}'.", param="tool_choice")
+    name = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
+    if not isinstance(choice, dict) or choice.get("type") != "function" or not name:
+        return error_response(400, "Invalid value for 'tool_choice'.", param="tool_choice")
+    if name not in _tool_names(tools):
+        return error_response(
+            400,
+            f"Invalid value for 'tool_choice': function '{name}' is not in 'tools'.",
+            param="tool_choice",
+        )
+    return None
+
+
+def _tool_demand(body: dict[str, Any]) -> ToolDemand | None:
+    """What a (validated) `tool_choice` asks of the model."""
+    choice = body.get("tool_choice")
+    if choice is None or choice == "auto":
+        return None
+    if choice == "none":
+        return ToolDemand(may_call=False)
+    if choice == "required":
+        return ToolDemand(must_call=_tool_names(body["tools"])[0])
+    return ToolDemand(must_call=choice["function"]["name"])
 
 
 def _validate_messages(messages: list[Any]) -> Response | None:

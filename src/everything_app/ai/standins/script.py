@@ -101,6 +101,15 @@ Behaviour = Reply | ToolCalls | Fail | ErrorMidStream | Malformed | Truncate | S
 
 
 @dataclass(frozen=True, slots=True)
+class ToolDemand:
+    """A request's `tool_choice`, whatever its wire format: the tool the model must call (the
+    named one, or the first offered when any will do), or whether it may call one at all."""
+
+    must_call: str | None = None
+    may_call: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class RecordedRequest:
     method: str
     path: str
@@ -138,8 +147,14 @@ class Script:
         self.disconnects += 1
         self.disconnected.set()
 
-    def next_behaviour(self, last_user_text: str, tool_result: str | None = None) -> Behaviour:
-        """The queued behaviour, else one chosen by the conversation.
+    def next_behaviour(
+        self,
+        last_user_text: str,
+        tool_result: str | None = None,
+        choice: ToolDemand | None = None,
+    ) -> Behaviour:
+        """The queued behaviour, else one chosen by the conversation and the request's
+        `tool_choice` (a model told to call a tool calls it; one told not to, does not).
 
         When the conversation ends in a tool result, the answer acknowledges it, so a client
         looping on tool calls ends after one round even though `[[tool:…]]` is still in the
@@ -149,7 +164,12 @@ class Script:
             return self._queue.popleft()
         if tool_result is not None:
             return Reply(text=f"Tool result received: {tool_result}")
-        return behaviour_from_text(last_user_text)
+        behaviour = behaviour_from_text(last_user_text)
+        if choice is not None and choice.must_call and isinstance(behaviour, Reply):
+            return ToolCalls(calls=(ScriptedToolCall(choice.must_call),))
+        if choice is not None and not choice.may_call and isinstance(behaviour, ToolCalls):
+            return Reply(text=f"Echo: {last_user_text}")
+        return behaviour
 
 
 _TRIGGER = re.compile(r"\[\[(\w+)(?::([\w-]+))?(?:\s+(.*?))?\]\]", re.DOTALL)
