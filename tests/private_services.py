@@ -18,6 +18,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
+
 REDIS_SERVER = shutil.which("redis-server")
 
 
@@ -81,8 +83,6 @@ class PrivatePostgres:
 
     async def create_database(self, name: str) -> str:
         """A new database on the cluster; the superuser's URL for it."""
-        import asyncpg  # only here: the Redis helpers need no PostgreSQL driver
-
         conn = await asyncpg.connect(self.url)
         try:
             await conn.execute(f'CREATE DATABASE "{name}"')
