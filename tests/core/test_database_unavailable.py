@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from everything_app.core.db import database_unavailable
+from everything_app.core.db import DatabaseUnreachable, create_engine, database_unavailable
+from everything_app.settings import Settings
+from tests.private_services import free_port
 
 
 class _DriverError(Exception):
@@ -26,6 +28,7 @@ class _DriverError(Exception):
         ("57P02", True),  # crash shutdown
         ("57P03", True),  # the database system is starting up / shutting down
         ("08006", True),  # connection failure
+        ("08P01", False),  # protocol violation: a bug, retrying will not help
         ("53300", True),  # too many connections
         ("23505", False),  # unique violation: the request's fault, not the database's
         ("42501", False),  # row-level security refused a row
@@ -36,6 +39,21 @@ class _DriverError(Exception):
 def test_sqlstates(sqlstate: str | None, unavailable: bool) -> None:
     error = DBAPIError("SELECT 1", None, _DriverError(sqlstate))
     assert database_unavailable(error) is unavailable
+
+
+class _SQLiteError(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.sqlite_errorcode = code
+
+
+@pytest.mark.parametrize(
+    ("code", "unavailable"),
+    [(5, True), (517, True), (6, True), (262, True), (1, False), (19, False)],
+)
+def test_sqlite_extended_codes_count_by_their_primary_code(code: int, unavailable: bool) -> None:
+    """517 is SQLITE_BUSY_SNAPSHOT and 262 SQLITE_LOCKED_SHAREDCACHE; 19 is a constraint."""
+    assert database_unavailable(DBAPIError("SELECT 1", None, _SQLiteError(code))) is unavailable
 
 
 def test_a_dropped_connection_is_unavailable_whatever_its_sqlstate() -> None:
@@ -73,3 +91,17 @@ def test_sqlite_busy_after_the_timeout_is_unavailable(tmp_path: Path) -> None:
     finally:
         waiter.close()
         holder.close()
+
+
+async def test_a_refused_connect_is_named_and_unavailable() -> None:
+    # Nothing listens on a port just freed: the connect is refused.
+    settings = Settings(database_url=f"postgresql://postgres@127.0.0.1:{free_port()}/none")
+    engine = create_engine(settings, owner=True)
+    try:
+        with pytest.raises(DatabaseUnreachable) as raised:
+            async with engine.connect():
+                pass
+    finally:
+        await engine.dispose()
+    assert isinstance(raised.value.__cause__, ConnectionRefusedError)
+    assert database_unavailable(raised.value)

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -40,11 +41,15 @@ NAMING_CONVENTION = {
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# SQLSTATEs that mean "not now" rather than "not this": a lost or refused connection (class
-# 08), the server shutting down, crashing or starting up (57P01-57P03), no free connection
-# slot (53300). On SQLite: the write lock still held by another writer after busy_timeout.
-_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
-_BUSY_SQLITE_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+# SQLSTATEs that mean "not now" rather than "not this": a lost or refused connection (08000,
+# 08001, 08003, 08006; not 08P01, a protocol violation, which is a bug), the server shutting
+# down, crashing or starting up (57P01-57P03), no free connection slot (53300). On SQLite:
+# the lock still held by another writer after busy_timeout (primary codes BUSY and LOCKED,
+# whatever the extended code, e.g. SQLITE_BUSY_SNAPSHOT).
+_UNAVAILABLE_SQLSTATES = frozenset(
+    {"08000", "08001", "08003", "08006", "57P01", "57P02", "57P03", "53300"}
+)
+_BUSY_SQLITE_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 def utcnow() -> datetime:
@@ -115,14 +120,15 @@ def database_unavailable(exc: BaseException) -> bool:
     503 with Retry-After, not 500. The pool's pre-ping replaces dead connections, so the
     service recovers by itself once the database is back."""
     if isinstance(exc, DBAPIError):
-        sqlstate = getattr(exc.orig, "sqlstate", None)
+        sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
         return (
             exc.connection_invalidated
-            or (isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES))
-            or getattr(exc.orig, "sqlite_errorcode", None) in _BUSY_SQLITE_CODES
+            or getattr(exc.orig, "sqlstate", None) in _UNAVAILABLE_SQLSTATES
+            or (isinstance(sqlite_code, int) and sqlite_code & 0xFF in _BUSY_SQLITE_CODES)
         )
-    # asyncpg's connect raises the socket's own error (refused, reset) unwrapped.
-    return isinstance(exc, ConnectionError)
+    # A connect that failed at the network level, or no pooled connection free in time.
+    # (DatabaseUnreachable is a ConnectionError, as are the resets asyncpg raises itself.)
+    return isinstance(exc, ConnectionError | PoolTimeout)
 
 
 def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
@@ -146,9 +152,25 @@ def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
         pool_pre_ping=True,
         pool_recycle=1800,
     )
+    _name_connect_failures(engine)
     if not owner:
         rls.drop_privileges_on_connect(engine, settings.db_runtime_role)
     return engine
+
+
+class DatabaseUnreachable(ConnectionError):
+    """Connecting to the database failed at the network level (refused, reset, unknown host,
+    no route, timed out): asyncpg raises the socket's own error, which alone would not say
+    that it came from the database."""
+
+
+def _name_connect_failures(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except OSError as exc:  # TimeoutError and socket.gaierror included
+            raise DatabaseUnreachable(f"cannot connect to the database: {exc!r}") from exc
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
