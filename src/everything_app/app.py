@@ -16,7 +16,11 @@ from everything_app.chat.generation import Generations, mark_orphaned_answers
 from everything_app.chat.routes import router as chat_router
 from everything_app.core import health, observability
 from everything_app.core.csrf import OriginCheckMiddleware
-from everything_app.core.db import create_engine, create_sessionmaker
+from everything_app.core.db import (
+    create_engine,
+    create_sessionmaker,
+    install_database_error_handlers,
+)
 from everything_app.core.errors import install_error_handlers
 from everything_app.core.logging import configure_logging
 from everything_app.core.metrics import build_registry
@@ -82,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = build_registry(app.state)
     install_error_handlers(app)
+    install_database_error_handlers(app)
     for router in (
         health.router,
         observability.router,

@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import BASE_URL, make_settings
 from tests.private_services import PrivatePostgres
 from tests.realtime.support import (
     Instance,
@@ -30,6 +30,7 @@ from tests.realtime.support import (
     start_instance,
 )
 
+WAIT = 60.0  # only reached when the service does not recover
 WRITERS = 4
 WRITES_EACH_SIDE = 5  # acknowledged writes per writer before the restart, and after it
 
@@ -113,15 +114,18 @@ async def test_writes_survive_a_postgres_restart(
             asyncio.create_task(writers.write((a, b)[n % 2], user, f"writer{n}"))
             for n in range(WRITERS)
         ]
-        await writers.warmed_up.wait()
-        await cluster.restart(mode)  # `fast`: clean shutdown; `immediate`: a crash
-        writers.restarted_at = time.monotonic()
-        await asyncio.gather(*running)
+        async with asyncio.timeout(WAIT):  # a bound for a broken build, not a measurement
+            await writers.warmed_up.wait()
+            await cluster.restart(mode)  # `fast`: clean shutdown; `immediate`: a crash
+            writers.restarted_at = time.monotonic()
+            await asyncio.gather(*running)
 
         failed = [o for o in writers.outcomes if o.status != 201]
         assert failed, "the restart went unnoticed: no request met it"
-        assert {(o.status, o.code, o.retry_after) for o in failed} == {
-            (503, "service_unavailable", "1")
+        # 503 either way; a retry is suggested only when the write surely was not made.
+        assert {(o.status, o.code, o.retry_after) for o in failed} <= {
+            (503, "service_unavailable", "1"),
+            (503, "commit_outcome_unknown", None),
         }
         # Recovered by itself: nothing that started once the database was back failed.
         assert not [o for o in failed if o.started >= writers.restarted_at]
@@ -129,8 +133,9 @@ async def test_writes_survive_a_postgres_restart(
         acknowledged = {o.task_id for o in writers.acknowledged()}
         stored = await _stored_task_ids(url, user)
         assert acknowledged <= stored, "an acknowledged write was lost"
-        # A request cut off while committing may have committed: at most one per failure.
-        assert len(stored - acknowledged) <= len(failed)
+        # Only a request cut off while committing may have committed regardless.
+        unknown = [o for o in failed if o.code == "commit_outcome_unknown"]
+        assert len(stored - acknowledged) <= len(unknown)
 
         # B's LISTEN connection came back: a write on A reaches B's subscriber again.
         async with a.http(**user.bearer) as client:
@@ -172,6 +177,8 @@ async def test_while_postgres_is_down_requests_get_503_and_live_queries_wait(
         assert (session.status_code, session.json()["code"]) == (503, "SERVICE_UNAVAILABLE")
         assert (models.status_code, models.json()["error"]["type"]) == (503, "server_error")
         assert {r.headers["retry-after"] for r in (created, session, models)} == {"1"}
+        # Answered inside the app: a browser on the site can read it (CORS).
+        assert created.headers["access-control-allow-origin"] == BASE_URL
         assert ready.status_code == 503
 
         # A subscription made while the database is down waits for it instead of failing.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event, make_url
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +25,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from everything_app.core import rls
 from everything_app.core.changes import commit_and_publish, take_changes
+from everything_app.core.errors import ServiceUnavailable, error_response
 from everything_app.core.logging import get_logger
 from everything_app.settings import Settings
 
@@ -206,7 +207,13 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     session = await open_unit_of_work(sessionmaker, write=request.method not in SAFE_METHODS)
     try:
         yield session
-        await commit_and_publish(session, getattr(request.app.state, "changes", None))
+        try:
+            await commit_and_publish(session, getattr(request.app.state, "changes", None))
+        except Exception as exc:
+            if database_unavailable(exc):
+                # Lost during COMMIT: it may have landed. Say so, and do not invite a retry.
+                raise commit_outcome_unknown() from exc
+            raise
     except BaseException:
         take_changes(session)
         await _rollback_quietly(session)
@@ -226,3 +233,26 @@ async def _rollback_quietly(session: AsyncSession) -> None:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+def commit_outcome_unknown() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The database went away while saving: the change may or may not have been made. "
+        "Check before retrying.",
+        code="commit_outcome_unknown",
+        retry_after=None,
+    )
+
+
+async def _answer_unavailable(request: Request, exc: Exception) -> Response:
+    if not database_unavailable(exc):
+        raise exc  # a bug, not an outage: the last-resort 500 (RequestContextMiddleware)
+    log.warning("database_unavailable", path=request.url.path, error=repr(exc))
+    return error_response(request, ServiceUnavailable())
+
+
+def install_database_error_handlers(app: FastAPI) -> None:
+    """503 with Retry-After for a database that cannot serve right now, answered inside the
+    app so the response carries CORS headers like any other error."""
+    for kind in (DBAPIError, ConnectionError, PoolTimeout):
+        app.add_exception_handler(kind, _answer_unavailable)

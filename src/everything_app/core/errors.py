@@ -93,6 +93,21 @@ class TooManyRequests(AppError):
         self.retry_after = max(1, retry_after)
 
 
+class ServiceUnavailable(AppError):
+    """The database cannot serve us right now; `retry_after` seconds is a fair wait, or None
+    when a retry is not safe to suggest (a write whose commit may or may not have landed)."""
+
+    status_code = 503
+    code = "service_unavailable"
+    message = "The database is unavailable for a moment. Please retry shortly."
+
+    def __init__(
+        self, message: str | None = None, *, code: str | None = None, retry_after: int | None = 1
+    ) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        super().__init__(message, code=code, headers=headers)
+
+
 def is_openai_path(path: str) -> bool:
     return path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
 

@@ -15,13 +15,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from everything_app.core.clientip import client_ip
 from everything_app.core.db import database_unavailable
-from everything_app.core.errors import error_body
+from everything_app.core.errors import ServiceUnavailable, error_body
 from everything_app.core.logging import get_logger
 from everything_app.core.metrics import observe_request
 from everything_app.settings import Settings
 
 log = get_logger("everything_app.access")
-DATABASE_RETRY_AFTER = "1"  # seconds: a restart takes about that long
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
@@ -111,11 +110,11 @@ class RequestContextMiddleware:
 
 
 def _error_response(exc: Exception, path: str, request_id: str) -> list[Message]:
-    if database_unavailable(exc):
+    if database_unavailable(exc):  # met outside the app's own handlers
         log.warning("database_unavailable", path=path, error=repr(exc))
-        message = "The database is unavailable for a moment. Please retry shortly."
-        body = error_body(path, "service_unavailable", message, status=503)
-        return send_json_error(503, body, {"Retry-After": DATABASE_RETRY_AFTER})
+        error = ServiceUnavailable()
+        body = error_body(path, error.code, error.message, status=error.status_code)
+        return send_json_error(error.status_code, body, error.headers)
     log.exception("unhandled_error", path=path)
     message = f"Internal server error. Quote request id {request_id} when reporting it."
     return send_json_error(500, error_body(path, "internal_error", message, status=500))
