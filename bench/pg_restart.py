@@ -19,10 +19,12 @@ import argparse
 import asyncio
 import contextlib
 import json
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,40 +132,36 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
 
-    async with private_postgres() as cluster:
+    async with private_postgres() as cluster, AsyncExitStack() as stack:
         owner_url = await cluster.create_database("everything_app")
         ports = (free_port(), free_port())
-        processes = []
-        try:
-            with tempfile.TemporaryDirectory() as data_dir:
-                env = {
-                    "DATABASE_URL": owner_url,  # a superuser: serves as the runtime role
-                    "DATA_DIR": data_dir,
-                    "SECRET_KEY": "restart-secret-" + "x" * 40,
-                    "REALTIME_BROKER": "postgres",
-                    "LOG_LEVEL": "ERROR",  # not a warning per refused request
-                }
-                processes.append(start_server(ports[0], env, host=HOST))
-                await wait_ready(f"http://{HOST}:{ports[0]}/readyz")  # the first migrates
-                processes.append(
-                    start_server(ports[1], {**env, "AUTO_MIGRATE": "false"}, host=HOST)
-                )
-                await wait_ready(f"http://{HOST}:{ports[1]}/readyz")
-                bases = [f"http://{HOST}:{port}" for port in ports]
-                async with httpx.AsyncClient(base_url=bases[0]) as bootstrap:
-                    token = await sign_up(bootstrap)
-                auth = {"Authorization": f"Bearer {token}"}
-                clients = [httpx.AsyncClient(base_url=b, headers=auth, timeout=30) for b in bases]
-                ws_url = f"ws://{HOST}:{ports[1]}/api/realtime"
-                for mode in ("fast", "immediate"):
-                    await restart_once(
-                        cluster, clients, ws_url, token, owner_url, mode,
-                        args.writers, args.seconds,
-                    )  # fmt: skip
-                for client in clients:
-                    await client.aclose()
-        finally:
-            stop_processes(processes)
+        data_dir = stack.enter_context(tempfile.TemporaryDirectory())
+        processes: list[subprocess.Popen[bytes]] = []
+        stack.callback(stop_processes, processes)  # before the data directory goes
+        env = {
+            "DATABASE_URL": owner_url,  # a superuser: serves as the runtime role
+            "DATA_DIR": data_dir,
+            "SECRET_KEY": "restart-secret-" + "x" * 40,
+            "REALTIME_BROKER": "postgres",
+            "LOG_LEVEL": "ERROR",  # not a warning per refused request
+        }
+        processes.append(start_server(ports[0], env, host=HOST))
+        await wait_ready(f"http://{HOST}:{ports[0]}/readyz")  # the first migrates
+        processes.append(start_server(ports[1], {**env, "AUTO_MIGRATE": "false"}, host=HOST))
+        await wait_ready(f"http://{HOST}:{ports[1]}/readyz")
+        bases = [f"http://{HOST}:{port}" for port in ports]
+        async with httpx.AsyncClient(base_url=bases[0]) as bootstrap:
+            token = await sign_up(bootstrap)
+        auth = {"Authorization": f"Bearer {token}"}
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(base_url=b, headers=auth, timeout=30))
+            for b in bases
+        ]
+        ws_url = f"ws://{HOST}:{ports[1]}/api/realtime"
+        for mode in ("fast", "immediate"):
+            await restart_once(
+                cluster, clients, ws_url, token, owner_url, mode, args.writers, args.seconds
+            )
 
 
 if __name__ == "__main__":

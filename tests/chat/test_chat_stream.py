@@ -329,3 +329,19 @@ async def test_max_tokens_is_capped_by_the_model(chat_server: ChatServer) -> Non
         assert (await client.post("/api/chat", json=body)).status_code == 200
     sent = chat_server.openai.script.requests[0].body
     assert sent.get("max_tokens", sent.get("max_completion_tokens")) == 500
+
+
+async def test_a_nul_from_the_model_is_stored_as_a_replacement_character(
+    chat_server: ChatServer,
+) -> None:
+    """PostgreSQL cannot store NUL: a model that sends one must not leave the answer unsaved."""
+    chat_server.openai.script.push(Reply(text="before\x00after", chunks=2))
+    async with signed_in_client(chat_server) as client:
+        response = await client.post(
+            "/api/chat", json=ui_chat_body("chat-n", "go", model="gpt-test")
+        )
+        assert response.status_code == 200
+        await chat_server.app.state.generations.wait_idle()
+        session_id = session_id_for(await _user_id(client), "chat-n")
+    answer = (await _messages(chat_server, session_id))[-1]
+    assert (answer.status, answer.content) == ("complete", "before\ufffdafter")

@@ -13,7 +13,7 @@ import contextlib
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,10 +130,16 @@ class Generations:
     ) -> Generation:
         generation = Generation(session.id, session.user_id, message.id)
         self._active[session.id] = generation
-        generation.task = asyncio.create_task(self._run(generation, turn, tools))
-        self._tasks.add(generation.task)
-        generation.task.add_done_callback(self._tasks.discard)
+        generation.task = self._track(self._run(generation, turn, tools))
         return generation
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A task that `wait_idle` (and so shutdown) waits for, even if whoever started it
+        is cancelled meanwhile."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def stop(self, session_id: uuid.UUID) -> bool:
         generation = self._active.get(session_id)
@@ -197,8 +203,10 @@ class Generations:
             spec = turn.spec
             count_tokens("chat", spec.provider, spec.id, input_tokens, output_tokens)
             try:
+                # Shielded and tracked: a second cancel (a stop, a shutdown) must neither cut
+                # the final write short nor let shutdown close the database under it.
                 await asyncio.shield(
-                    writer.finish(parts, input_tokens, output_tokens, turn.spec.id)
+                    self._track(writer.finish(parts, input_tokens, output_tokens, turn.spec.id))
                 )
             except Exception:
                 log.exception("generation_finish_failed", session_id=str(gen.session_id))
@@ -207,7 +215,7 @@ class Generations:
                 gen.close()  # listeners are done; the title below is nobody's wait
             if turn.needs_title:
                 try:
-                    await asyncio.shield(self._title(gen, turn))
+                    await asyncio.shield(self._track(self._title(gen, turn)))
                 except Exception:
                     log.exception("chat_title_failed", session_id=str(gen.session_id))
 
@@ -291,7 +299,7 @@ class Generations:
         async with await open_unit_of_work(
             self._sessionmaker, write=True, user_id=gen.user_id
         ) as db:
-            await set_title_if_missing(db, gen.session_id, title)
+            await set_title_if_missing(db, gen.session_id, storable(title))
             record_change(db, Change("chat_sessions", "update", gen.session_id, gen.user_id))
             await commit_and_publish(db, self._bus)
 
@@ -375,6 +383,7 @@ class _AnswerWriter:
             delay = min(delay * 2, FINISH_RETRY_MAX)
 
     async def _write(self, values: dict[str, Any]) -> None:
+        values = {name: storable(value) for name, value in values.items()}
         self._last_flush = time.monotonic()
         # As the user: on PostgreSQL row-level security hides the row from anyone else.
         async with await open_unit_of_work(
@@ -388,6 +397,19 @@ class _AnswerWriter:
             gen = self._gen
             record_message_change(db, gen.message_id, gen.user_id, gen.session_id)
             await commit_and_publish(db, self._bus)
+
+
+def storable(value: Any) -> Any:
+    """Model output as the database can store it: NUL characters (which PostgreSQL refuses in
+    text and JSON) become U+FFFD, in strings, lists and dicts alike. Requests are refused with
+    422 for them (core.validation); a model's answer cannot be, so it is repaired."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: storable(item) for key, item in value.items()}
+    return value
 
 
 async def mark_orphaned_answers(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
