@@ -25,7 +25,7 @@ from everything_app.core.logging import get_logger
 log = get_logger(__name__)
 
 FIRST_CONNECT_SECONDS = 5.0
-MIN_BACKOFF, MAX_BACKOFF = 0.05, 2.0
+MIN_BACKOFF, MAX_BACKOFF = 0.05, 1.0  # a lost feed is retried at least once a second
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
