@@ -18,49 +18,15 @@ import asyncio
 import json
 import os
 import signal
-import statistics
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
 
 import httpx
-from support import drop_database, fresh_database, start_server, wait_ready
+from support import Stats, drop_database, fresh_database, request, start_server, wait_ready
 
 HOST, PORT = "127.0.0.1", 8799
 PASSWORD = "benchmark password"  # noqa: S105 - a throwaway bench account
-
-
-@dataclass
-class Stats:
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-
-    def report(self, name: str, seconds: float) -> str:
-        if not self.latencies:
-            return f"{name}: no successful requests ({self.errors} errors)"
-        ordered = sorted(self.latencies)
-        p50 = statistics.median(ordered) * 1000
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
-        rate = len(ordered) / seconds
-        return (
-            f"{name}: {rate:,.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms "
-            f"({len(ordered)} ok, {self.errors} errors)"
-        )
-
-
-async def _request(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
-) -> tuple[int, bytes]:
-    writer.write(raw)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    body = await reader.readexactly(length)
-    return status, body
 
 
 def _get(path: str, headers: dict[str, str]) -> bytes:
@@ -84,7 +50,7 @@ async def _worker(make_request: object, stop_at: float, stats: Stats) -> None:
     try:
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            status, _ = await _request(reader, writer, make_request())
+            status, _ = await request(reader, writer, make_request())
             if status == 200:
                 stats.latencies.append(time.perf_counter() - started)
             else:

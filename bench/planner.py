@@ -25,17 +25,15 @@ import asyncio
 import json
 import os
 import signal
-import statistics
 import subprocess
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 import asyncpg
 import httpx
-from support import drop_database, fresh_database, start_server, wait_ready
+from support import Stats, drop_database, fresh_database, request, start_server, wait_ready
 
 HOST, PORT = "127.0.0.1", 8798
 PASSWORD = "benchmark password"  # noqa: S105 - a throwaway bench account
@@ -48,39 +46,6 @@ OWNED_TABLES = (
     "tasks",
     "expenses",
 )
-
-
-@dataclass
-class Stats:
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-
-    def percentile(self, fraction: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
-
-    def report(self, name: str, seconds: float) -> str:
-        if not self.latencies:
-            return f"{name}: no successful requests ({self.errors} errors)"
-        p50 = statistics.median(self.latencies) * 1000
-        rate = len(self.latencies) / seconds
-        return (
-            f"{name}: {rate:,.0f} req/s, p50 {p50:.2f} ms, p99 {self.percentile(0.99):.2f} ms "
-            f"({len(self.latencies)} ok, {self.errors} errors)"
-        )
-
-
-async def _request(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
-) -> tuple[int, bytes]:
-    writer.write(raw)
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    return status, await reader.readexactly(length)
 
 
 def _get(path: str, token: str) -> bytes:
@@ -105,7 +70,7 @@ async def _worker(
     try:
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            status, _ = await _request(reader, writer, make_request())
+            status, _ = await request(reader, writer, make_request())
             if status == expect:
                 stats.latencies.append(time.perf_counter() - started)
             else:

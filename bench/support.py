@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass, field
 
 import asyncpg
 import httpx
@@ -99,3 +100,36 @@ async def sign_up(client: httpx.AsyncClient) -> str:
     response.raise_for_status()
     token: str = response.json()["token"]
     return token
+
+
+@dataclass
+class Stats:
+    """Latencies (seconds) of successful requests and a count of failed ones."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def report(self, name: str, seconds: float) -> str:
+        if not self.latencies:
+            return f"{name}: no successful requests ({self.errors} errors)"
+        rate = len(self.latencies) / seconds
+        return (
+            f"{name}: {rate:,.0f} req/s, p50 {pct(self.latencies, 0.5):.2f} ms, "
+            f"p99 {pct(self.latencies, 0.99):.2f} ms "
+            f"({len(self.latencies)} ok, {self.errors} errors)"
+        )
+
+
+async def request(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes
+) -> tuple[int, bytes]:
+    """One raw HTTP/1.1 request on a kept-alive connection: its status and body (the load
+    generator stays cheap, so the server is what gets measured)."""
+    writer.write(raw)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return status, await reader.readexactly(length)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -13,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from everything_app.ai.standins import serve
 from everything_app.app import create_app
 from everything_app.realtime.hub import Hub
 from everything_app.realtime.setup import Realtime
@@ -28,34 +27,10 @@ WAIT = 15.0  # generous: only reached when something is broken
 
 
 @asynccontextmanager
-async def serve(app: FastAPI) -> AsyncIterator[str]:
-    """`app` on a real uvicorn server (WebSocket enabled) at a free port on 127.0.0.1."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
-    sock.setblocking(False)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        lifespan="off",
-        log_config=None,
-        log_level="warning",
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        try:
-            async with asyncio.timeout(5):
-                await asyncio.shield(task)
-        except TimeoutError:
-            server.force_exit = True
-            await task
-        sock.close()
+async def serve_live(app: FastAPI) -> AsyncIterator[str]:
+    """`app` on a real uvicorn server with WebSockets, at a free port; yields `host:port`."""
+    async with serve(app, ws="websockets-sansio", backlog=1024, shutdown_timeout=2) as url:
+        yield url.removeprefix("http://")
 
 
 @dataclass
@@ -93,7 +68,7 @@ async def start_instance(stack: AsyncExitStack, settings: Settings, *, fresh: bo
     await stack.enter_async_context(app.router.lifespan_context(app))
     if fresh:
         await truncate_all(app)
-    host = await stack.enter_async_context(serve(app))
+    host = await stack.enter_async_context(serve_live(app))
     return Instance(app, host)
 
 

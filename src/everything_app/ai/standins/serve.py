@@ -12,8 +12,11 @@ from starlette.types import ASGIApp
 
 
 @contextlib.asynccontextmanager
-async def serve(app: ASGIApp, *, shutdown_timeout: int = 5) -> AsyncIterator[str]:
+async def serve(
+    app: ASGIApp, *, shutdown_timeout: int = 5, ws: str = "none", backlog: int = 128
+) -> AsyncIterator[str]:
     """Serve `app` on 127.0.0.1 at a free port; yields the base URL (`http://127.0.0.1:N`).
+    `ws` is uvicorn's WebSocket implementation ("none": plain HTTP only).
 
     The socket is bound and listening before uvicorn starts, so the URL is usable the moment it
     is yielded: connections made early wait in the listen backlog. No polling of
@@ -24,7 +27,7 @@ async def serve(app: ASGIApp, *, shutdown_timeout: int = 5) -> AsyncIterator[str
     # connection can wait ~40 ms for Nagle's algorithm on the plain asyncio loop.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock.listen(backlog)
     sock.setblocking(False)
     port = sock.getsockname()[1]
     config = uvicorn.Config(
@@ -32,7 +35,7 @@ async def serve(app: ASGIApp, *, shutdown_timeout: int = 5) -> AsyncIterator[str
         lifespan="off",
         log_config=None,
         log_level="warning",
-        ws="none",
+        ws=ws,
         timeout_graceful_shutdown=shutdown_timeout,
     )
     server = uvicorn.Server(config)
