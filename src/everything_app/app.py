@@ -10,12 +10,10 @@ from starlette.middleware.cors import CORSMiddleware
 
 from everything_app.ai import setup as ai_setup
 from everything_app.ai.routes import router as models_router
-from everything_app.auth.cookies import COOKIE_NAMES
 from everything_app.auth.routes import router as auth_router
 from everything_app.chat.generation import Generations, mark_orphaned_answers
 from everything_app.chat.routes import router as chat_router
 from everything_app.core import health, observability
-from everything_app.core.csrf import OriginCheckMiddleware
 from everything_app.core.db import (
     create_engine,
     create_sessionmaker,
@@ -107,12 +105,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(realtime_router)
 
-    # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, Origin
+    # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, BodyLimit
     # (security headers outermost, so they are on the 500 that RequestContext renders too).
+    # CSRF is no middleware: auth.deps checks the origin where the session cookie is resolved.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        OriginCheckMiddleware, trusted=settings.all_trusted_origins, cookie_names=COOKIE_NAMES
-    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=sorted(settings.all_trusted_origins),

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from everything_app.core.origins import normalize_origin, trusted_origin_set
+
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name, not a secret
 MIN_SECRET_LENGTH = 32
 
@@ -136,7 +138,11 @@ class Settings(BaseSettings):
     @classmethod
     def _base_url(cls, value: str) -> str:
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or normalize_origin(value) is None
+        ):
             raise ValueError(
                 "BASE_URL must be an absolute http(s) URL, e.g. https://api.example.com"
             )
@@ -151,6 +157,7 @@ class Settings(BaseSettings):
                 parts.scheme not in ("http", "https")
                 or not parts.netloc
                 or parts.path not in ("", "/")
+                or normalize_origin(origin) is None
             ):
                 raise ValueError(
                     f"TRUSTED_ORIGINS entry {origin!r} is not an origin like https://app.example.com"
@@ -218,12 +225,15 @@ class Settings(BaseSettings):
 
     @property
     def base_origin(self) -> str:
-        parts = urlsplit(self.base_url)
-        return f"{parts.scheme}://{parts.netloc}"
+        origin = normalize_origin(self.base_url)
+        assert origin is not None  # BASE_URL is validated as an absolute http(s) URL
+        return origin
 
     @cached_property
     def all_trusted_origins(self) -> frozenset[str]:
-        return frozenset([self.base_origin, *self.trusted_origins])
+        """BASE_URL's origin and TRUSTED_ORIGINS, serialized as browsers send `Origin`
+        (core.origins), so CORS, CSRF and redirect checks compare exact strings."""
+        return trusted_origin_set([self.base_url, *self.trusted_origins])
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

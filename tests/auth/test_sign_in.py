@@ -259,3 +259,32 @@ async def test_callback_url_must_be_trusted(new_client: ClientFactory) -> None:
     )
     assert ok.json()["redirect"] is True
     assert ok.json()["url"] == "/dashboard"
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/\\evil.example", "/\t/evil.example", "//evil.example", "javascript:alert(1)"],
+)
+@pytest.mark.parametrize("path", ["/api/auth/sign-in/email", "/api/auth/sign-up/email"])
+async def test_callback_urls_a_browser_reads_as_foreign_are_refused(
+    new_client: ClientFactory, target: str, path: str
+) -> None:
+    email = unique_email()
+    if path.startswith("/api/auth/sign-in"):
+        await sign_up(new_client(), email=email)
+    client = new_client()
+    body = {"email": email, "password": PASSWORD, "name": "x", "callbackURL": target}
+    response = await client.post(path, json=body)
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "INVALID_CALLBACK_URL"
+    assert "set-cookie" not in response.headers
+
+
+async def test_callback_url_comes_back_as_checked(new_client: ClientFactory) -> None:
+    email = unique_email()
+    await sign_up(new_client(), email=email)
+    signed = await new_client().post(
+        "/api/auth/sign-in/email",
+        json={"email": email, "password": PASSWORD, "callbackURL": "/a\tb/../c?x#y"},
+    )
+    assert (signed.json()["redirect"], signed.json()["url"]) == (True, "/c?x#y")

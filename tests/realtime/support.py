@@ -181,15 +181,16 @@ async def live(
     user: User | None = None,
     via: str = "bearer",
     origin: str | None = BASE_URL,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | list[tuple[str, str]] | None = None,
     query: str = "",
     **options: Any,
 ) -> AsyncIterator[Live]:
-    extra = dict(headers or {})
+    # A list, so a test may send a header twice (two Cookie headers).
+    extra = list(headers.items() if isinstance(headers, dict) else headers or [])
     if user is not None and via == "bearer":
-        extra.update(user.bearer)
+        extra.extend(user.bearer.items())
     elif user is not None and via == "cookie":
-        extra["Cookie"] = user.cookie
+        extra.append(("Cookie", user.cookie))
     async with connect(
         instance.ws_url + query,
         origin=origin,  # type: ignore[arg-type]

@@ -40,6 +40,20 @@ async def test_cookie_sockets_need_a_trusted_origin(instance: Instance) -> None:
         assert (await client.subscribe("k", "keys.list"))["type"] == "result"
 
 
+async def test_handshakes_read_the_cookie_as_requests_do(instance: Instance) -> None:
+    """One cookie reader (auth.cookies): every Cookie header counts, names are trimmed."""
+    user = await new_user(instance)
+    name, _, value = user.cookie.partition("=")
+    for cookie in (
+        [("Cookie", "theme=dark"), ("Cookie", user.cookie)],
+        [("Cookie", f"{name} ={value}")],
+    ):
+        foreign = await _refused(instance, headers=cookie, origin="https://EVIL.example")
+        assert foreign == (4403, "invalid_origin")
+        async with live(instance, headers=cookie, origin="HTTP://TestServer:80") as client:
+            assert (await client.subscribe("k", "keys.list"))["type"] == "result"
+
+
 async def test_bearer_tokens_and_api_keys_need_no_origin(instance: Instance) -> None:
     user = await new_user(instance)
     key = await create_key(instance, user, "script")

@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 
-from tests.realtime.support import WAIT, Instance, create_key, ids, new_user
+from tests.conftest import PASSWORD
+from tests.realtime.conftest import InstanceFactory
+from tests.realtime.support import WAIT, Instance, create_key, ids, live, new_user
 
 
 async def _events(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
@@ -85,3 +87,33 @@ async def test_sse_stream_ends_when_the_session_is_revoked(instance: Instance) -
                 last = await anext(events)
                 assert (last["type"], last["code"]) == ("error", "session_revoked")
                 assert [event async for event in events] == []  # and the stream ends
+
+
+async def test_deleting_the_account_ends_its_api_key_socket_and_stream_at_once(
+    make_instance: InstanceFactory,
+) -> None:
+    """The deletion announces the end of the account's keys, as revoking one does: no
+    periodic re-check runs during this test, so only that announcement can close them."""
+    instance = await make_instance(realtime_revalidate_seconds=3600)
+    user = await new_user(instance)
+    key = await create_key(instance, user, "script")
+    by_key = {"Authorization": f"Bearer {key['key']}"}
+    params = {"subscribe": "keys.list"}
+    async with (
+        live(instance, headers=by_key) as socket,
+        instance.http(**by_key) as http,
+        http.stream("GET", "/api/realtime/events", params=params) as response,
+    ):
+        await socket.subscribe("k", "keys.list")
+        events = _events(response)
+        async with asyncio.timeout(WAIT):
+            assert (await anext(events))["type"] == "result"
+            async with instance.http(**user.bearer) as owner:
+                gone = await owner.post("/api/auth/delete-user", json={"password": PASSWORD})
+            assert gone.status_code == 200
+            assert await socket.closed() == (4401, "api_key_revoked")
+            last = await anext(events)
+            while last["type"] == "result":  # the key list may change once before the end
+                last = await anext(events)
+            assert (last["type"], last["code"]) == ("error", "api_key_revoked")
+            assert [event async for event in events] == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote
 
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.responses import Response
 
 from everything_app.core.security import sign, unsign
@@ -12,7 +12,6 @@ from everything_app.settings import Settings
 
 COOKIE_NAME = "better-auth.session_token"
 SECURE_COOKIE_NAME = "__Secure-" + COOKIE_NAME
-COOKIE_NAMES = (COOKIE_NAME, SECURE_COOKIE_NAME)
 
 
 def cookie_name(settings: Settings) -> str:
@@ -43,8 +42,15 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 
 
 def read_session_cookie(conn: HTTPConnection, settings: Settings) -> str | None:
-    """The token inside a validly signed session cookie, else None."""
-    raw = conn.cookies.get(cookie_name(settings))
+    """The token inside a validly signed session cookie, else None.
+
+    The one reading of the cookie: HTTP requests (auth.deps, which also decides CSRF from it)
+    and realtime handshakes both come here. Every `Cookie` header counts, joined as HTTP/2
+    prescribes (Starlette's `conn.cookies` reads only the first), and Starlette's parser
+    trims names, so `name =value` is the cookie `name`, as browsers and better-auth read it.
+    """
+    header = "; ".join(conn.headers.getlist("cookie"))
+    raw = cookie_parser(header).get(cookie_name(settings))
     if not raw:
         return None
     return unsign(unquote(raw), settings.secret)

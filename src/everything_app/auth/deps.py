@@ -12,9 +12,10 @@ from fastapi import Depends, Request
 from everything_app.auth.cookies import read_session_cookie
 from everything_app.auth.models import Session, User
 from everything_app.auth.service import ClientInfo, SessionPolicy, act_as, resolve_session
-from everything_app.core.db import SessionDep
+from everything_app.core.db import SAFE_METHODS, SessionDep
 from everything_app.core.deps import SettingsDep
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
+from everything_app.core.origins import origin_refusal
 from everything_app.keys.models import ApiKey
 from everything_app.keys.service import authenticate_key, looks_like_key
 from everything_app.settings import Settings
@@ -58,6 +59,20 @@ def _bearer(request: Request) -> str | None:
     return credential.strip()
 
 
+def check_cookie_origin(request: Request, settings: Settings) -> None:
+    """CSRF: browsers attach the session cookie to cross-site requests, so a write that the
+    cookie authenticates must come from a trusted origin (better-auth's check: `Origin`, else
+    `Referer`). Decided here, where the credential is resolved, so it applies exactly to the
+    requests the cookie authenticates: never to a bearer token or API key, which a browser does
+    not attach on its own, whatever cookies ride along."""
+    if request.method in SAFE_METHODS:
+        return
+    value = request.headers.get("origin") or request.headers.get("referer")
+    refusal = origin_refusal(value, settings.all_trusted_origins)
+    if refusal is not None:
+        raise Forbidden(refusal.message, code=refusal.code)
+
+
 async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
     if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
         raise BadRequest(
@@ -80,6 +95,8 @@ async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> P
     resolved = await resolve_session(db, token, policy)
     if resolved is None:
         return None
+    if bearer is None:
+        check_cookie_origin(request, settings)
     return Principal(
         user=resolved.user,
         via="bearer" if bearer is not None else "cookie",

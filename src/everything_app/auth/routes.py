@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,6 +18,7 @@ from everything_app.auth.deps import (
     client_info,
     session_policy,
 )
+from everything_app.auth.models import User
 from everything_app.auth.schemas import (
     ChangePasswordBody,
     CurrentSessionOut,
@@ -37,23 +37,33 @@ from everything_app.auth.schemas import (
 from everything_app.core.db import SessionDep
 from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep
 from everything_app.core.errors import AppError, Forbidden
+from everything_app.core.origins import UntrustedURL, trusted_redirect
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from everything_app.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
-
-def _check_callback(url: str | None, settings: Settings) -> None:
-    """Redirect targets must stay on trusted origins (no open redirect)."""
-    if url is None or (url.startswith("/") and not url.startswith("//")):
-        return
-    parts = urlsplit(url)
-    if f"{parts.scheme}://{parts.netloc}" not in settings.all_trusted_origins:
-        raise Forbidden("Invalid callbackURL", code="invalid_callback_url")
+# The admin list's largest `offset`: a 32-bit integer, which every database takes as an OFFSET
+# (an unbounded one reached the driver as an out-of-range integer: a 500).
+MAX_OFFSET = 2**31 - 1
 
 
-def _json(model: Any, *, exclude_none: bool = False) -> JSONResponse:
-    return JSONResponse(model.model_dump(mode="json", by_alias=True, exclude_none=exclude_none))
+def _callback(url: str | None, settings: Settings) -> str | None:
+    """A redirect target, parsed as a browser would and held to the trusted origins (no open
+    redirect); re-serialized, so what we hand back is exactly what was checked."""
+    if url is None:
+        return None
+    try:
+        return trusted_redirect(url, settings.base_url, settings.all_trusted_origins)
+    except UntrustedURL:
+        raise Forbidden("Invalid callbackURL", code="invalid_callback_url") from None
+
+
+def user_json(user: User) -> dict[str, Any]:
+    """The user object, the same on every path: every field present, `image` null when unset
+    (as better-auth sends it)."""
+    out = UserOut.model_validate(user, from_attributes=True)
+    return out.model_dump(mode="json", by_alias=True)
 
 
 @router.post("/sign-up/email", response_model=SignUpOut)
@@ -70,21 +80,19 @@ async def sign_up(
     """Create an account and sign it in. `/sign-up` and `/register` are the seeds' aliases;
     `name` defaults to the email's local part when a client (seed 002/004) sends none."""
     await limiter.hit(settings.rate_limit_sign_up_ip, "sign-up", ip)
-    _check_callback(body.callbackURL, settings)
+    _callback(body.callbackURL, settings)
     user = await service.create_user(
         db, email=body.email, password=body.password, name=body.name, image=body.image
     )
     _, token = await service.create_session(
         db, user, client_info(request), session_policy(settings)
     )
-    response = _json(
-        SignUpOut(token=token, user=UserOut.model_validate(user, from_attributes=True))
-    )
+    response = JSONResponse({"token": token, "user": user_json(user)})
     set_session_cookie(response, settings, token, remember=body.rememberMe)
     return response
 
 
-@router.post("/sign-in/email", response_model=SignInOut, response_model_exclude_none=True)
+@router.post("/sign-in/email", response_model=SignInOut)
 @router.post("/sign-in", response_model=SignInOut)
 @router.post("/login", response_model=SignInOut)
 async def sign_in(
@@ -98,24 +106,24 @@ async def sign_in(
     """Sign in with email and password. Unknown email and wrong password get the same 401.
     `/sign-in` and `/login` are the seeds' aliases."""
     await limiter.hit(settings.rate_limit_sign_in_ip, "sign-in-ip", ip)
-    email_key = body.email.strip().lower()
+    # One canonical email for the lookup and the failure counter: any spelling of the
+    # address (full-width, another case, an ideographic full stop) counts against the account.
+    email, email_key = service.sign_in_key(body.email)
     await limiter.check(settings.rate_limit_sign_in_email_failures, "sign-in-email", email_key)
-    _check_callback(body.callbackURL, settings)
+    callback = _callback(body.callbackURL, settings)
     try:
-        user = await service.authenticate(db, body.email, body.password)
+        user = await service.authenticate(db, email, body.password)
     except AppError:
         await limiter.hit(settings.rate_limit_sign_in_email_failures, "sign-in-email", email_key)
         raise
     _, token = await service.create_session(
         db, user, client_info(request), session_policy(settings)
     )
-    out = SignInOut(
-        redirect=body.callbackURL is not None,
-        token=token,
-        url=body.callbackURL,
-        user=UserOut.model_validate(user, from_attributes=True),
-    )
-    response = _json(out, exclude_none=True)
+    out: dict[str, Any] = {"redirect": callback is not None, "token": token}
+    if callback is not None:  # better-auth leaves `url` out rather than sending null
+        out["url"] = callback
+    out["user"] = user_json(user)
+    response = JSONResponse(out)
     set_session_cookie(response, settings, token, remember=body.rememberMe)
     return response
 
@@ -144,11 +152,8 @@ async def get_session(
         if request.cookies:
             clear_session_cookie(response, settings)
         return response
-    user = UserOut.model_validate(principal.user, from_attributes=True)
     session = _session_view(principal, request)
-    response = JSONResponse(
-        {"session": session, "user": user.model_dump(mode="json", by_alias=True)}
-    )
+    response = JSONResponse({"session": session, "user": user_json(principal.user)})
     if principal.refreshed and principal.via == "cookie" and principal.token:
         set_session_cookie(response, settings, principal.token)
     return response
@@ -220,8 +225,7 @@ async def change_password(
         new=body.newPassword,
         keep_session=principal.session_id,
     )
-    user = UserOut.model_validate(principal.user, from_attributes=True)
-    return JSONResponse({"token": None, "user": user.model_dump(mode="json", by_alias=True)})
+    return JSONResponse({"token": None, "user": user_json(principal.user)})
 
 
 @router.post("/update-user", response_model=StatusOut)
@@ -253,15 +257,13 @@ async def admin_list_users(
     _admin: AdminUser,
     db: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
-    """Administrators only: the users, oldest first (better-auth admin plugin's shape)."""
+    """Administrators only: the users, oldest first (better-auth admin plugin's shape).
+    `offset` is at most 2**31 - 1; beyond that is a 422."""
     users, total = await service.list_users(db, limit=limit, offset=offset)
     return {
-        "users": [
-            UserOut.model_validate(u, from_attributes=True).model_dump(mode="json", by_alias=True)
-            for u in users
-        ],
+        "users": [user_json(u) for u in users],
         "total": total,
         "limit": limit,
         "offset": offset,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -45,12 +46,33 @@ class UserAlreadyExists(AppError):
 
 
 def normalize_email(raw: str) -> str:
-    """Lower-cased, so uniqueness is case-insensitive; no DNS look-up."""
+    """The one canonical form of an address: what an account is stored, found, kept unique
+    and rate-limited under. No DNS look-up; BadRequest `invalid_email` if it is not one.
+
+    The whole address is NFKC-normalized and lower-cased first, so compatibility forms of a
+    character (full-width letters, ligatures such as U+FB01, the small commercial at U+FE6B)
+    are the character itself in the local part too, as UTS-46 makes them in the domain: one
+    address a person reads as `victim@example.com` is one account, whichever code points spell
+    it. email-validator then maps the domain through IDNA/UTS-46 (full-width letters and the
+    ideographic full stop U+3002 included). Applying this to its own output changes nothing.
+    """
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", raw).lower()).strip()
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(folded, check_deliverability=False)
     except EmailNotValidError as exc:
         raise BadRequest("Invalid email", code="invalid_email") from exc
     return result.normalized.lower()
+
+
+def sign_in_key(raw: str) -> tuple[str | None, str]:
+    """For a sign-in attempt: the canonical email (None if `raw` is not an address) and the
+    key its failures are counted under. Every spelling of one account shares one key; an
+    invalid address gets a key of its own, so it is answered like an unknown account."""
+    try:
+        email = normalize_email(raw)
+    except BadRequest:
+        return None, "invalid:" + unicodedata.normalize("NFKC", raw).strip().lower()
+    return email, email
 
 
 def check_password_policy(password: str) -> None:
@@ -118,14 +140,10 @@ async def act_as(db: AsyncSession, user: User) -> None:
     await rls.set_current_user(db, user.id, admin=user.role == "admin")
 
 
-async def authenticate(db: AsyncSession, email: str, password: str) -> User:
-    """The same 401, after the same work, whether the email is unknown or the password wrong."""
-    try:
-        email = normalize_email(email)
-    except BadRequest:
-        await passwords.verify_password(None, password)
-        raise InvalidCredentials() from None
-    user = await get_user_by_email(db, email)
+async def authenticate(db: AsyncSession, email: str | None, password: str) -> User:
+    """`email` as `normalize_email` gives it, or None for an invalid address. The same 401,
+    after the same work, whether the email is invalid or unknown or the password wrong."""
+    user = await get_user_by_email(db, email) if email is not None else None
     ok = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         raise InvalidCredentials()
@@ -246,11 +264,27 @@ async def update_profile(
     return user
 
 
+# What an account's deletion ends besides its sessions, announced by the features that own
+# it: ON DELETE CASCADE records no change event, and live sockets close on events (realtime).
+# Features register here (keys: its API keys), so auth need not import what is built on it.
+AccountDeletionHook = Callable[[AsyncSession, uuid.UUID], Awaitable[None]]
+_account_deletion_hooks: list[AccountDeletionHook] = []
+
+
+def on_account_deletion(hook: AccountDeletionHook) -> AccountDeletionHook:
+    """Register `hook(db, user_id)`, run in the deleting unit of work before the rows go."""
+    if hook not in _account_deletion_hooks:
+        _account_deletion_hooks.append(hook)
+    return hook
+
+
 async def delete_account(db: AsyncSession, user: User, password: str) -> None:
     """Delete the account and, through ON DELETE CASCADE, everything it owns."""
     if not await passwords.verify_password(user.password_hash, password):
         raise BadRequest("Invalid password", code="invalid_password")
     await revoke_other_sessions(db, user, None)  # announced, unlike the cascade
+    for hook in _account_deletion_hooks:
+        await hook(db, user.id)
     await db.execute(delete(User).where(User.id == user.id))
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.models import User
-from everything_app.auth.service import act_as
+from everything_app.auth.service import act_as, on_account_deletion
 from everything_app.core import rls
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
@@ -92,6 +92,16 @@ async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) ->
     # Live sockets opened with this key close on this event (realtime).
     record_change(db, Change("api_keys", "update", key.id, user_id, {"revoked": True}))
     return key
+
+
+@on_account_deletion
+async def announce_keys_ended(db: AsyncSession, user_id: uuid.UUID) -> None:
+    """The account is being deleted and its keys with it (ON DELETE CASCADE, which records no
+    event): announce each key's end, so live sockets opened with it close at once (realtime),
+    as on revocation, rather than at the next periodic re-check."""
+    ids = await db.execute(select(ApiKey.id).where(ApiKey.user_id == user_id))
+    for key_id in ids.scalars():
+        record_change(db, Change("api_keys", "delete", key_id, user_id))
 
 
 async def authenticate_key(db: AsyncSession, secret: str) -> tuple[ApiKey, User] | None:

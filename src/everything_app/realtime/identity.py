@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +23,7 @@ from everything_app.auth.models import Session, User
 from everything_app.auth.service import resolve_session
 from everything_app.core.changes import ChangeBus, commit_and_publish, take_changes
 from everything_app.core.db import open_unit_of_work, utcnow
+from everything_app.core.origins import origin_refusal
 from everything_app.keys.models import ApiKey
 from everything_app.keys.service import authenticate_key, looks_like_key
 from everything_app.realtime.protocol import (
@@ -84,11 +84,9 @@ def check_origin(conn: HTTPConnection, settings: Settings, *, required: bool) ->
     origin = conn.headers.get("origin")
     if origin is None and not required:
         return
-    if not origin or origin == "null":
-        raise Refused(CLOSE_FORBIDDEN, "missing_or_null_origin")
-    parts = urlsplit(origin)
-    if f"{parts.scheme}://{parts.netloc}" not in settings.all_trusted_origins:
-        raise Refused(CLOSE_FORBIDDEN, "invalid_origin")
+    refusal = origin_refusal(origin, settings.all_trusted_origins)
+    if refusal is not None:
+        raise Refused(CLOSE_FORBIDDEN, refusal.code)
 
 
 async def authenticate(
