@@ -215,3 +215,33 @@ async def test_chat_needs_authentication(app: FastAPI) -> None:
                 method, path, json={"content": "x"} if method == "POST" else None
             )
             assert response.status_code == 401, path
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "error_type"),
+    [
+        ({}, ["body"], "invalid_chat_body"),
+        ({"content": ""}, ["body", "content", "content"], "string_too_short"),
+        ({"content": "hi", "unexpected": 1}, ["body", "content", "unexpected"], "extra_forbidden"),
+        ({"message": 5}, ["body", "message", "message"], "string_type"),
+        ({"content": "hi", "timezone": "Mars/X"}, ["body", "content", "timezone"], "value_error"),
+        ({"id": "c", "messages": []}, ["body", "ui", "messages"], "too_short"),
+        (
+            {"id": "c", "messages": [{"id": "1", "role": "robot", "parts": []}]},
+            ["body", "ui", "messages", 0, "role"],
+            "literal_error",
+        ),
+        ({"id": "c"}, ["body", "ui", "messages"], "missing"),
+        ([1, 2], ["body"], "invalid_chat_body"),
+    ],
+)
+async def test_one_mistake_is_one_detail_naming_it(
+    signed_in: SignedIn, body: object, loc: list[object], error_type: str
+) -> None:
+    """The body is one of three shapes; a mistake is reported against the shape the body
+    chose (by its key), not as every shape's complaints."""
+    client = await signed_in()
+    response = await client.post("/api/chat", json=body)
+    assert response.status_code == 422, response.text
+    details = response.json()["error"]["details"]
+    assert [(d["loc"], d["type"]) for d in details] == [(loc, error_type)]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from everything_app.core.validation import Input
 
@@ -88,7 +88,36 @@ class MessageChatRequest(Input):
     timezone: Timezone = "UTC"
 
 
-ChatRequest = UIChatRequest | ContentChatRequest | MessageChatRequest
+_KINDS: dict[type, str] = {
+    UIChatRequest: "ui",
+    ContentChatRequest: "content",
+    MessageChatRequest: "message",
+}
+
+
+def _request_kind(body: Any) -> str | None:
+    """Which of the three request shapes a body is, from the key only that shape has, so a
+    mistake is reported against that shape alone (one detail naming the field), never as
+    every shape's complaints at once. None: no shape's key at all (one `invalid_chat_body`)."""
+    if not isinstance(body, dict):
+        return _KINDS.get(type(body))
+    for key, kind in (("messages", "ui"), ("content", "content"), ("message", "message")):
+        if key in body:
+            return kind
+    return "ui" if "id" in body or "trigger" in body else None
+
+
+ChatRequest = Annotated[
+    Annotated[UIChatRequest, Tag("ui")]
+    | Annotated[ContentChatRequest, Tag("content")]
+    | Annotated[MessageChatRequest, Tag("message")],
+    Discriminator(
+        _request_kind,
+        custom_error_type="invalid_chat_body",
+        custom_error_message="The body needs `content` (seed 001), `message` (seed 002) or "
+        "the AI SDK's `id` and `messages`.",
+    ),
+]
 
 
 class ChatReplyText(BaseModel):
