@@ -89,11 +89,17 @@ async def chat(
     completes and is stored, and `GET /api/chat/{id}/stream` resumes it."""
     await limiter.hit(settings.rate_limit_chat_user, "chat", str(user.id))
     generations = _generations(request)
+    turn_request = _turn_request(body, user.id)
+    # Ownership before state: another user's session is a 404 whatever it is doing, so no
+    # answer (409 streaming, 429, ...) tells a caller that it exists.
+    await service.check_not_foreign(db, user.id, turn_request.session_id)
+    streaming = generations.get(turn_request.session_id)
+    if streaming is not None and streaming.user_id != user.id:  # hidden from us by RLS
+        raise service.session_not_found()
     if generations.count_for(user.id) >= settings.chat_max_concurrent_streams:
         count_rate_limited("chat-concurrent-streams")
         raise TooManyRequests(1, "Too many answers are streaming at once; wait for one to finish.")
-    turn_request = _turn_request(body, user.id)
-    if generations.get(turn_request.session_id) is not None:
+    if streaming is not None:
         raise Conflict("An answer is already streaming in this chat.", code="already_streaming")
     session, assistant, turn = await prepare_turn(
         db, user.id, turn_request, request.app.state.models

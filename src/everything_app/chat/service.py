@@ -48,6 +48,10 @@ def record_message_change(
     record_change(db, Change("messages", op, message_id, user_id, data))
 
 
+def session_not_found() -> NotFound:
+    return NotFound("Chat session not found.", code="chat_session_not_found")
+
+
 async def get_session(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> ChatSession:
     """One of the user's sessions; another user's is indistinguishable from a missing one."""
     found = (
@@ -56,8 +60,17 @@ async def get_session(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUI
         )
     ).scalar_one_or_none()
     if found is None:
-        raise NotFound("Chat session not found.", code="chat_session_not_found")
+        raise session_not_found()
     return found
+
+
+async def check_not_foreign(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    """404 if the session exists and is another user's; a missing one is fine (a chat is
+    created on first use). On PostgreSQL row-level security already hides another user's
+    session, so callers also compare the owner of anything held in memory."""
+    found = await db.get(ChatSession, session_id)
+    if found is not None and found.user_id != user_id:
+        raise session_not_found()
 
 
 async def get_or_create_session(
@@ -66,7 +79,7 @@ async def get_or_create_session(
     found = await db.get(ChatSession, session_id)
     if found is not None:
         if found.user_id != user_id:
-            raise NotFound("Chat session not found.", code="chat_session_not_found")
+            raise session_not_found()
         return found, False
     session = ChatSession(id=session_id, user_id=user_id, model=model)
     db.add(session)
@@ -76,7 +89,7 @@ async def get_or_create_session(
     except IntegrityError:
         # The id is taken by a session we may not see (PostgreSQL's row-level security hides
         # another user's rows from the lookup above): the same 404 as an owner mismatch.
-        raise NotFound("Chat session not found.", code="chat_session_not_found") from None
+        raise session_not_found() from None
     _session_changed(db, session, "insert")
     return session, True
 
