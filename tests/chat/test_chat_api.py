@@ -245,3 +245,27 @@ async def test_one_mistake_is_one_detail_naming_it(
     assert response.status_code == 422, response.text
     details = response.json()["error"]["details"]
     assert [(d["loc"], d["type"]) for d in details] == [(loc, error_type)]
+
+
+async def test_history_cursor_walks_every_message_once(signed_in: SignedIn) -> None:
+    """`cursor` (the README's list convention) pages on; it used to be ignored, so an
+    infinite-scroll client got page 1 forever."""
+    client = await signed_in()
+    session_id = (await _chat(client, "one"))["session_id"]
+    for text in ("two", "three", "four"):
+        await _chat(client, text, session_id=session_id)
+    seen: list[str] = []
+    params: dict[str, str | int] = {"limit": 3}
+    for _ in range(10):
+        page = (await client.get("/api/chat/history", params=params)).json()
+        seen += [m["id"] for m in page["data"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    everything = (await client.get("/api/chat/history", params={"limit": 100})).json()["data"]
+    assert len(everything) == 8
+    assert seen == [m["id"] for m in everything]  # each once, newest first
+    both = {"cursor": params["cursor"], "before": everything[0]["id"]}
+    assert (await client.get("/api/chat/history", params=both)).status_code == 400
+    forged = await client.get("/api/chat/history", params={"cursor": "not-a-cursor"})
+    assert (forged.status_code, forged.json()["error"]["code"]) == (400, "invalid_cursor")

@@ -201,10 +201,14 @@ async def history(
     db: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     before: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Page[MessageOut]:
-    """Seed 001's infinite scroll: your messages across sessions, newest first. `before` is a
-    message id, an ISO timestamp, or the previous page's `next_cursor`."""
-    rows, next_cursor = await service.history(db, user.id, before=before, limit=limit)
+    """Seed 001's infinite scroll: your messages across sessions, newest first. `cursor` is
+    the previous page's `next_cursor` (as on every list); `before` is a message id, an ISO
+    timestamp, or that cursor too (seed 001's name)."""
+    rows, next_cursor = await service.history(
+        db, user.id, before=before, cursor=cursor, limit=limit
+    )
     return Page[MessageOut](
         data=[MessageOut.model_validate(r) for r in rows], next_cursor=next_cursor
     )

@@ -200,15 +200,28 @@ async def list_messages(
 
 
 async def history(
-    db: AsyncSession, user_id: uuid.UUID, *, before: str | None, limit: int
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    before: str | None,
+    limit: int,
+    cursor: str | None = None,
 ) -> tuple[list[Message], str | None]:
     """Seed 001's infinite scroll: the user's messages across sessions, newest first.
 
-    `before` is a message id, an ISO timestamp, or the `next_cursor` of the previous page.
+    `cursor` is the `next_cursor` of the previous page; `before` is a message id, an ISO
+    timestamp, or that cursor. They name the same thing, so only one may be given.
     """
+    if cursor and before:
+        raise BadRequest("Give `cursor` or `before`, not both.", code="cursor_and_before")
     query = select(Message).where(Message.user_id == user_id)
-    if before:
-        created, row_id = await _before_key(db, user_id, before)
+    key: tuple[datetime, uuid.UUID | None] | None = None
+    if cursor:
+        key = decode_cursor(cursor)
+    elif before:
+        key = await _before_key(db, user_id, before)
+    if key is not None:
+        created, row_id = key
         condition = Message.created_at < created
         if row_id is not None:
             condition = or_(condition, and_(Message.created_at == created, Message.id < row_id))
