@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,17 @@ async def test_send_message_assembles_the_answer(chat_server: ChatServer, major:
         message = (await node.next_event())["message"]
     assert message["role"] == "assistant"
     assert _text(message) == "Hello from the model, in pieces."
+
+
+async def test_start_metadata_names_the_session(chat_server: ChatServer, major: str) -> None:
+    """The session id rides on `start` as messageMetadata; the client keeps it as the
+    message's `metadata`."""
+    chat_id = str(uuid.uuid4())
+    token = await _token(chat_server)
+    async for node in _node(major, chat_server.url, token, "send", chat_id, "hi", "gpt-test"):
+        await node.next_event()
+        message = (await node.next_event())["message"]
+    assert message["metadata"] == {"sessionId": chat_id}
 
 
 async def test_tool_call_chunks_are_valid(chat_server: ChatServer, major: str) -> None:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from everything_app.chat.models import ChatSession, Message
+from tests.chat.conftest import parse_sse
 from tests.conftest import SignedIn, privileged_db
 
 
@@ -269,3 +270,31 @@ async def test_history_cursor_walks_every_message_once(signed_in: SignedIn) -> N
     assert (await client.get("/api/chat/history", params=both)).status_code == 400
     forged = await client.get("/api/chat/history", params={"cursor": "not-a-cursor"})
     assert (forged.status_code, forged.json()["error"]["code"]) == (400, "invalid_cursor")
+
+
+async def test_a_content_stream_tells_the_client_its_session(signed_in: SignedIn) -> None:
+    """Seed 001's `{content}` client learns its session id from the stream (the AI SDK's
+    message metadata on `start`) and from a header CORS exposes, and continues with it."""
+    client = await signed_in()
+    first = await client.post("/api/chat", json={"content": "hello"})
+    assert first.status_code == 200
+    session_id = first.headers["X-Chat-Session-Id"]
+    exposed = first.headers["Access-Control-Expose-Headers"].lower().split(", ")
+    assert "x-chat-session-id" in exposed
+    start = parse_sse(first.text)[0]
+    assert start["type"] == "start"
+    assert start["messageMetadata"] == {"sessionId": session_id}
+    second = await client.post("/api/chat", json={"content": "again", "session_id": session_id})
+    assert second.headers["X-Chat-Session-Id"] == session_id
+    assert parse_sse(second.text)[0]["messageMetadata"] == {"sessionId": session_id}
+    as_json = await client.post(
+        "/api/chat", json={"message": "and json", "session_id": session_id, "stream": False}
+    )
+    assert as_json.headers["X-Chat-Session-Id"] == as_json.json()["session_id"] == session_id
+    messages = (await client.get("/api/chat/messages", params={"sessionId": session_id})).json()
+    assert [m["content"] for m in messages["data"] if m["role"] == "user"] == [
+        "hello",
+        "again",
+        "and json",
+    ]
+    assert len((await client.get("/api/chat/sessions")).json()["data"]) == 1

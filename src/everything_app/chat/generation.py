@@ -164,7 +164,7 @@ class Generations:
         input_tokens = output_tokens = 0
         parts: list[dict[str, Any]] = []
         try:
-            gen.emit(ui.start(str(gen.message_id)))
+            gen.emit(ui.start(str(gen.message_id), {"sessionId": str(gen.session_id)}))
             messages = list(turn.history)
             reason = "stop"
             for step in range(MAX_STEPS):

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.deps import CurrentUser, require_user
 from everything_app.chat import service, ui_stream
-from everything_app.chat.generation import Generations
+from everything_app.chat.generation import Generation, Generations
 from everything_app.chat.schemas import (
     ChatJSONReply,
     ChatReplyText,
@@ -78,6 +78,7 @@ def _wants_json(body: ChatRequest, request: Request) -> bool:
 async def chat(
     body: ChatRequest,
     request: Request,
+    response: Response,
     user: CurrentUser,
     db: SessionDep,
     settings: SettingsDep,
@@ -112,13 +113,19 @@ async def chat(
         assert generation.task is not None
         await asyncio.shield(generation.task)  # the answer, and its session's title
 
+        response.headers[ui_stream.SESSION_HEADER] = str(session.id)
         return ChatJSONReply(
             messages=[ChatReplyText(role="assistant", text=generation.text)],
             session_id=session.id,
             message_id=assistant.id,
             status=generation.status,
         )
-    return StreamingResponse(generation.follow(), headers=ui_stream.HEADERS)
+    return _stream(generation)
+
+
+def _stream(generation: Generation) -> StreamingResponse:
+    headers = ui_stream.HEADERS | {ui_stream.SESSION_HEADER: str(generation.session_id)}
+    return StreamingResponse(generation.follow(), headers=headers)
 
 
 @router.get("/{chat_id}/stream", responses={204: {"description": "Nothing is streaming."}})
@@ -129,7 +136,7 @@ async def resume(chat_id: str, request: Request, user: CurrentUser, db: SessionD
     generation = _generations(request).get(session_id)
     if generation is None or generation.user_id != user.id:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return StreamingResponse(generation.follow(), headers=ui_stream.HEADERS)
+    return _stream(generation)
 
 
 @router.post("/{chat_id}/stop", response_model=StopOut)
