@@ -123,6 +123,24 @@ async def test_tool_call_chunks_are_valid(chat_server: ChatServer, major: str) -
     assert _text(message).startswith("Tool result received")
 
 
+async def test_reloaded_history_is_valid_ui_messages(chat_server: ChatServer, major: str) -> None:
+    """Every stored message, questions included, comes back with parts the SDK accepts."""
+    chat_id = str(uuid.uuid4())
+    token = await _token(chat_server)
+    text = '[[tool:lookup {"q": "x"}]]'
+    async for node in _node(major, chat_server.url, token, "send", chat_id, text, "gpt-test"):
+        await node.next_event()
+        await node.next_event()
+    await chat_server.app.state.generations.wait_idle()
+    async for node in _node(major, chat_server.url, token, "history", chat_id):
+        messages = (await node.next_event())["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[0]["parts"] == [{"type": "text", "text": text}]
+    types = [p["type"] for p in messages[1]["parts"]]
+    assert types == ["step-start", "tool-lookup", "step-start", "text"]
+    assert _text(messages[1]).startswith("Tool result received")
+
+
 async def test_resume_after_disconnect(chat_server: ChatServer, major: str) -> None:
     script = chat_server.openai.script
     script.push(Stall(text_before="Partial ", then=Reply(text="and the rest.", chunks=2)))

@@ -4,6 +4,7 @@ offline model)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +12,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from everything_app.chat.models import ChatSession, Message
+from everything_app.core import rls
+from everything_app.realtime.queries import MessagesArgs, chat_messages
+from everything_app.realtime.registry import Viewer
 from tests.chat.conftest import parse_sse
 from tests.conftest import SignedIn, privileged_db
 
@@ -298,3 +302,47 @@ async def test_a_content_stream_tells_the_client_its_session(signed_in: SignedIn
         "and json",
     ]
     assert len((await client.get("/api/chat/sessions")).json()["data"]) == 1
+
+
+async def test_every_message_has_its_parts_on_every_read(signed_in: SignedIn, app: FastAPI) -> None:
+    """A `useChat` client reloading history expects `parts` on every message: stored whole for
+    new rows, made from the content for rows written before (and for an answer streaming)."""
+    client = await signed_in()
+    session_id = uuid.UUID((await _chat(client, "hello"))["session_id"])
+    await _chat(client, "add task pay rent due friday", session_id=str(session_id))
+    async with privileged_db(app) as db:
+        stored = (
+            (await db.execute(select(Message).where(Message.session_id == session_id)))
+            .scalars()
+            .all()
+        )
+        assert all(m.parts for m in stored)  # written whole, not only at read time
+        user_id = stored[0].user_id
+        old_question = Message(session_id=session_id, user_id=user_id, role="user", content="old")
+        old_answer = Message(
+            session_id=session_id,
+            user_id=user_id,
+            role="assistant",
+            content="Did it.",
+            parts=[{"type": "tool-x", "toolCallId": "c", "state": "output-available"}],
+        )
+        db.add_all([old_question, old_answer])
+        await db.commit()
+
+    def check(messages: list[dict[str, Any]]) -> None:
+        assert len(messages) == 6
+        for message in messages:
+            text = [p["text"] for p in message["parts"] if p["type"] == "text"]
+            assert text == [message["content"]], message
+            if message["role"] == "user":
+                assert message["parts"] == [{"type": "text", "text": message["content"]}]
+        tools = [p["type"] for m in messages for p in m["parts"] if p["type"].startswith("tool-")]
+        assert tools == ["tool-create_task", "tool-x"] or tools == ["tool-x", "tool-create_task"]
+
+    check((await client.get("/api/chat/history")).json()["data"])
+    params = {"sessionId": str(session_id)}
+    check((await client.get("/api/chat/messages", params=params)).json()["data"])
+    async with app.state.sessionmaker() as db:
+        await rls.set_current_user(db, user_id)
+        live = await chat_messages(db, Viewer(user_id), MessagesArgs(session_id=session_id))
+    check([m.model_dump(mode="json") for m in live.data])

@@ -261,6 +261,11 @@ class Generations:
                     result.reason = event.reason
         if text_id is not None:
             gen.emit(ui.text_end(text_id))
+        # The stored answer's parts, as the client assembled them: per step, its start, its
+        # text, then its tool calls (which run after the model's stream ends).
+        result.parts.append({"type": "step-start"})
+        if result.text:
+            result.parts.append({"type": "text", "text": result.text})
         for call in result.tool_calls:
             await self._call_tool(gen, call, tools, result)
         return result
@@ -364,7 +369,7 @@ class _AnswerWriter:
             "content": self._gen.text,
             "status": self._gen.status,
             "error": self._gen.error,
-            "parts": parts or None,
+            "parts": parts,
             "input_tokens": input_tokens or None,
             "output_tokens": output_tokens or None,
             "model": model,

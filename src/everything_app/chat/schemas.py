@@ -7,7 +7,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from everything_app.core.validation import Input
 
@@ -150,6 +158,19 @@ class SessionRename(Input):
     title: str = Field(min_length=1, max_length=200)
 
 
+def ui_parts(content: str, parts: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """A message as AI SDK parts, which a `useChat` client reloading history renders.
+
+    Messages are stored with their whole parts (a user message its text part; an answer, per
+    model step, `step-start`, its text and its tool calls). Rows from before that, and an
+    answer still streaming (whose text grows before its parts are written), get their
+    content as a text part at read time: after their tool parts, where an answer's text is."""
+    whole = list(parts or [])
+    if content and not any(part.get("type") == "text" for part in whole):
+        whole.append({"type": "text", "text": content})
+    return whole
+
+
 class MessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -157,13 +178,22 @@ class MessageOut(BaseModel):
     session_id: uuid.UUID
     role: str
     content: str
-    parts: list[dict[str, Any]] | None
+    parts: list[dict[str, Any]]
     model: str | None
     status: str
     error: str | None
     input_tokens: int | None
     output_tokens: int | None
     created_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_parts(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value | {"parts": ui_parts(value.get("content") or "", value.get("parts"))}
+        return {name: getattr(value, name) for name in cls.model_fields if name != "parts"} | {
+            "parts": ui_parts(value.content or "", value.parts)
+        }
 
 
 class StopOut(BaseModel):

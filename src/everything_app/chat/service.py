@@ -139,6 +139,8 @@ async def add_message(
         user_id=session.user_id,
         role=role,
         content=content,
+        # A question is whole when written; an answer's parts are written when it finishes.
+        parts=[{"type": "text", "text": content}] if role == "user" else None,
         model=model,
         status=status,
     )
