@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.chat.models import ChatSession, Message
+from everything_app.chat.models import ChatSession, Message, ToolCallRecord
+from everything_app.chat.tools import CallKey
 from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import BadRequest, NotFound
@@ -295,3 +297,28 @@ async def count_streaming(db: AsyncSession, user_id: uuid.UUID) -> int:
         .where(Message.user_id == user_id, Message.status == "streaming")
     )
     return int(result.scalar_one())
+
+
+async def recorded_tool_output(db: AsyncSession, key: CallKey) -> dict[str, Any] | None:
+    """The output of this call if it was already made in this turn (see CallKey)."""
+    output: dict[str, Any] | None = (
+        await db.execute(
+            select(ToolCallRecord.output).where(
+                ToolCallRecord.message_id == key.message_id, ToolCallRecord.call_key == key.key
+            )
+        )
+    ).scalar_one_or_none()
+    return output
+
+
+async def record_tool_output(
+    db: AsyncSession, user_id: uuid.UUID, key: CallKey, name: str, output: dict[str, Any]
+) -> None:
+    """Remember a call's output in the transaction of its write. IntegrityError: the same call
+    was recorded meanwhile (a racing retry); roll back, and use `recorded_tool_output`."""
+    db.add(
+        ToolCallRecord(
+            user_id=user_id, message_id=key.message_id, call_key=key.key, name=name, output=output
+        )
+    )
+    await db.flush()
