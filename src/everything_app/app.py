@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-        expose_headers=["X-Request-ID", "Retry-After", "X-Retry-After"],
+        expose_headers=["X-Request-ID", "Retry-After", "X-Retry-After", "X-Chat-Session-Id"],
     )
     app.add_middleware(RequestContextMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)

@@ -1,7 +1,7 @@
 """Every feature's tables, imported so that `Base.metadata` is complete (Alembic, tests)."""
 
 from everything_app.auth.models import Session, User
-from everything_app.chat.models import ChatSession, Message
+from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.gateway.models import AiUsage
 from everything_app.keys.models import ApiKey
@@ -22,6 +22,7 @@ __all__ = [
     "Service",
     "Session",
     "Task",
+    "ToolCallRecord",
     "User",
     "metadata",
 ]

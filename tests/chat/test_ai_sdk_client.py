@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,17 @@ async def test_send_message_assembles_the_answer(chat_server: ChatServer, major:
     assert _text(message) == "Hello from the model, in pieces."
 
 
+async def test_start_metadata_names_the_session(chat_server: ChatServer, major: str) -> None:
+    """The session id rides on `start` as messageMetadata; the client keeps it as the
+    message's `metadata`."""
+    chat_id = str(uuid.uuid4())
+    token = await _token(chat_server)
+    async for node in _node(major, chat_server.url, token, "send", chat_id, "hi", "gpt-test"):
+        await node.next_event()
+        message = (await node.next_event())["message"]
+    assert message["metadata"] == {"sessionId": chat_id}
+
+
 async def test_tool_call_chunks_are_valid(chat_server: ChatServer, major: str) -> None:
     token = await _token(chat_server)
     text = '[[tool:lookup {"q": "x"}]]'
@@ -109,6 +121,24 @@ async def test_tool_call_chunks_are_valid(chat_server: ChatServer, major: str) -
     assert tool_parts[0]["input"] == {"q": "x"}
     assert tool_parts[0]["state"] == "output-error"  # no such tool on this server
     assert _text(message).startswith("Tool result received")
+
+
+async def test_reloaded_history_is_valid_ui_messages(chat_server: ChatServer, major: str) -> None:
+    """Every stored message, questions included, comes back with parts the SDK accepts."""
+    chat_id = str(uuid.uuid4())
+    token = await _token(chat_server)
+    text = '[[tool:lookup {"q": "x"}]]'
+    async for node in _node(major, chat_server.url, token, "send", chat_id, text, "gpt-test"):
+        await node.next_event()
+        await node.next_event()
+    await chat_server.app.state.generations.wait_idle()
+    async for node in _node(major, chat_server.url, token, "history", chat_id):
+        messages = (await node.next_event())["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[0]["parts"] == [{"type": "text", "text": text}]
+    types = [p["type"] for p in messages[1]["parts"]]
+    assert types == ["step-start", "tool-lookup", "step-start", "text"]
+    assert _text(messages[1]).startswith("Tool result received")
 
 
 async def test_resume_after_disconnect(chat_server: ChatServer, major: str) -> None:

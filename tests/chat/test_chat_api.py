@@ -4,6 +4,7 @@ offline model)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -11,6 +12,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from everything_app.chat.models import ChatSession, Message
+from everything_app.core import rls
+from everything_app.realtime.queries import MessagesArgs, chat_messages
+from everything_app.realtime.registry import Viewer
+from tests.chat.conftest import parse_sse
 from tests.conftest import SignedIn, privileged_db
 
 
@@ -215,3 +220,129 @@ async def test_chat_needs_authentication(app: FastAPI) -> None:
                 method, path, json={"content": "x"} if method == "POST" else None
             )
             assert response.status_code == 401, path
+
+
+@pytest.mark.parametrize(
+    ("body", "loc", "error_type"),
+    [
+        ({}, ["body"], "invalid_chat_body"),
+        ({"content": ""}, ["body", "content", "content"], "string_too_short"),
+        ({"content": "hi", "unexpected": 1}, ["body", "content", "unexpected"], "extra_forbidden"),
+        ({"message": 5}, ["body", "message", "message"], "string_type"),
+        ({"content": "hi", "timezone": "Mars/X"}, ["body", "content", "timezone"], "value_error"),
+        ({"id": "c", "messages": []}, ["body", "ui", "messages"], "too_short"),
+        (
+            {"id": "c", "messages": [{"id": "1", "role": "robot", "parts": []}]},
+            ["body", "ui", "messages", 0, "role"],
+            "literal_error",
+        ),
+        ({"id": "c"}, ["body", "ui", "messages"], "missing"),
+        ([1, 2], ["body"], "invalid_chat_body"),
+    ],
+)
+async def test_one_mistake_is_one_detail_naming_it(
+    signed_in: SignedIn, body: object, loc: list[object], error_type: str
+) -> None:
+    """The body is one of three shapes; a mistake is reported against the shape the body
+    chose (by its key), not as every shape's complaints."""
+    client = await signed_in()
+    response = await client.post("/api/chat", json=body)
+    assert response.status_code == 422, response.text
+    details = response.json()["error"]["details"]
+    assert [(d["loc"], d["type"]) for d in details] == [(loc, error_type)]
+
+
+async def test_history_cursor_walks_every_message_once(signed_in: SignedIn) -> None:
+    """`cursor` (the README's list convention) pages on; it used to be ignored, so an
+    infinite-scroll client got page 1 forever."""
+    client = await signed_in()
+    session_id = (await _chat(client, "one"))["session_id"]
+    for text in ("two", "three", "four"):
+        await _chat(client, text, session_id=session_id)
+    seen: list[str] = []
+    params: dict[str, str | int] = {"limit": 3}
+    for _ in range(10):
+        page = (await client.get("/api/chat/history", params=params)).json()
+        seen += [m["id"] for m in page["data"]]
+        if page["next_cursor"] is None:
+            break
+        params["cursor"] = page["next_cursor"]
+    everything = (await client.get("/api/chat/history", params={"limit": 100})).json()["data"]
+    assert len(everything) == 8
+    assert seen == [m["id"] for m in everything]  # each once, newest first
+    both = {"cursor": params["cursor"], "before": everything[0]["id"]}
+    assert (await client.get("/api/chat/history", params=both)).status_code == 400
+    forged = await client.get("/api/chat/history", params={"cursor": "not-a-cursor"})
+    assert (forged.status_code, forged.json()["error"]["code"]) == (400, "invalid_cursor")
+
+
+async def test_a_content_stream_tells_the_client_its_session(signed_in: SignedIn) -> None:
+    """Seed 001's `{content}` client learns its session id from the stream (the AI SDK's
+    message metadata on `start`) and from a header CORS exposes, and continues with it."""
+    client = await signed_in()
+    first = await client.post("/api/chat", json={"content": "hello"})
+    assert first.status_code == 200
+    session_id = first.headers["X-Chat-Session-Id"]
+    exposed = first.headers["Access-Control-Expose-Headers"].lower().split(", ")
+    assert "x-chat-session-id" in exposed
+    start = parse_sse(first.text)[0]
+    assert start["type"] == "start"
+    assert start["messageMetadata"] == {"sessionId": session_id}
+    second = await client.post("/api/chat", json={"content": "again", "session_id": session_id})
+    assert second.headers["X-Chat-Session-Id"] == session_id
+    assert parse_sse(second.text)[0]["messageMetadata"] == {"sessionId": session_id}
+    as_json = await client.post(
+        "/api/chat", json={"message": "and json", "session_id": session_id, "stream": False}
+    )
+    assert as_json.headers["X-Chat-Session-Id"] == as_json.json()["session_id"] == session_id
+    messages = (await client.get("/api/chat/messages", params={"sessionId": session_id})).json()
+    assert [m["content"] for m in messages["data"] if m["role"] == "user"] == [
+        "hello",
+        "again",
+        "and json",
+    ]
+    assert len((await client.get("/api/chat/sessions")).json()["data"]) == 1
+
+
+async def test_every_message_has_its_parts_on_every_read(signed_in: SignedIn, app: FastAPI) -> None:
+    """A `useChat` client reloading history expects `parts` on every message: stored whole for
+    new rows, made from the content for rows written before (and for an answer streaming)."""
+    client = await signed_in()
+    session_id = uuid.UUID((await _chat(client, "hello"))["session_id"])
+    await _chat(client, "add task pay rent due friday", session_id=str(session_id))
+    async with privileged_db(app) as db:
+        stored = (
+            (await db.execute(select(Message).where(Message.session_id == session_id)))
+            .scalars()
+            .all()
+        )
+        assert all(m.parts for m in stored)  # written whole, not only at read time
+        user_id = stored[0].user_id
+        old_question = Message(session_id=session_id, user_id=user_id, role="user", content="old")
+        old_answer = Message(
+            session_id=session_id,
+            user_id=user_id,
+            role="assistant",
+            content="Did it.",
+            parts=[{"type": "tool-x", "toolCallId": "c", "state": "output-available"}],
+        )
+        db.add_all([old_question, old_answer])
+        await db.commit()
+
+    def check(messages: list[dict[str, Any]]) -> None:
+        assert len(messages) == 6
+        for message in messages:
+            text = [p["text"] for p in message["parts"] if p["type"] == "text"]
+            assert text == [message["content"]], message
+            if message["role"] == "user":
+                assert message["parts"] == [{"type": "text", "text": message["content"]}]
+        tools = [p["type"] for m in messages for p in m["parts"] if p["type"].startswith("tool-")]
+        assert tools == ["tool-create_task", "tool-x"] or tools == ["tool-x", "tool-create_task"]
+
+    check((await client.get("/api/chat/history")).json()["data"])
+    params = {"sessionId": str(session_id)}
+    check((await client.get("/api/chat/messages", params=params)).json()["data"])
+    async with app.state.sessionmaker() as db:
+        await rls.set_current_user(db, user_id)
+        live = await chat_messages(db, Viewer(user_id), MessagesArgs(session_id=session_id))
+    check([m.model_dump(mode="json") for m in live.data])

@@ -345,3 +345,44 @@ async def test_a_nul_from_the_model_is_stored_as_a_replacement_character(
         session_id = session_id_for(await _user_id(client), "chat-n")
     answer = (await _messages(chat_server, session_id))[-1]
     assert (answer.status, answer.content) == ("complete", "before\ufffdafter")
+
+
+async def test_another_users_streaming_chat_is_404_not_409(chat_server: ChatServer) -> None:
+    """Ownership before state: while Alice's answer streams, nothing Bob sends into her chat
+    may answer differently from a chat that does not exist (409 would reveal it)."""
+    script = chat_server.openai.script
+    script.push(Stall(text_before="thinking", then=Reply(text=" done")))
+    chat_id = str(uuid.uuid4())
+    async with signed_in_client(chat_server) as alice, signed_in_client(chat_server) as bob:
+        streaming = asyncio.create_task(
+            alice.post("/api/chat", json=ui_chat_body(chat_id, "secret", model="gpt-test"))
+        )
+        await asyncio.wait_for(script.stalled.wait(), 10)
+        mine = await alice.post("/api/chat", json={"content": "again", "session_id": chat_id})
+        assert mine.status_code == 409  # her own chat: the state is hers to know
+        regenerate = ui_chat_body(chat_id, "x", model="gpt-test", trigger="regenerate-message")
+        probes = [
+            bob.post("/api/chat", json={"content": "hi", "session_id": chat_id}),
+            bob.post("/api/chat", json={"message": "hi", "session_id": chat_id, "stream": False}),
+            bob.post("/api/chat", json=ui_chat_body(chat_id, "hi", model="gpt-test")),
+            bob.post("/api/chat", json=regenerate),
+            bob.post(f"/api/chat/{chat_id}/stop"),
+            bob.get(f"/api/chat/sessions/{chat_id}"),
+            bob.patch(f"/api/chat/sessions/{chat_id}", json={"title": "mine"}),
+            bob.delete(f"/api/chat/sessions/{chat_id}"),
+            bob.get("/api/chat/messages", params={"sessionId": chat_id}),
+        ]
+        for probe in probes:
+            response = await probe
+            assert response.status_code == 404, (response.request.url, response.text)
+            assert response.json()["error"]["code"] == "chat_session_not_found"
+        assert (await bob.get(f"/api/chat/{chat_id}/stream")).status_code == 204
+        assert chat_server.app.state.generations.get(uuid.UUID(chat_id)) is not None
+        script.release()
+        answer = await asyncio.wait_for(streaming, 10)
+    text = "".join(
+        e["delta"] for e in parse_sse(answer.text) if e != "[DONE]" and e["type"] == "text-delta"
+    )
+    assert text == "thinking done"
+    stored = await _messages(chat_server, uuid.UUID(chat_id))
+    assert [(m.role, m.content) for m in stored] == [("user", "secret"), ("assistant", text)]

@@ -21,7 +21,7 @@ from sqlalchemy import Uuid, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.chat.models import ChatSession, Message
+from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.core import rls
 from everything_app.core.db import create_engine, utcnow
 from everything_app.core.security import token_hash
@@ -81,7 +81,14 @@ async def people(signed_in: SignedIn, app: FastAPI) -> People:
             )
             db.add_all([chat, reservation])
             await db.flush()
-            db.add(Message(session_id=chat.id, user_id=user_id, role="user", content="hi"))
+            question = Message(session_id=chat.id, user_id=user_id, role="user", content="hi")
+            db.add(question)
+            await db.flush()
+            db.add(
+                ToolCallRecord(
+                    user_id=user_id, message_id=question.id, call_key="k", name="t", output={}
+                )
+            )
             db.add(AiUsage(user_id=user_id, model="offline"))
             db.add(
                 QueueEntry(

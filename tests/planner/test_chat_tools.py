@@ -90,3 +90,53 @@ async def test_invalid_tool_arguments_never_half_write(chat_server: ChatServer) 
     # The model was shown the error to correct itself.
     second = chat_server.openai.script.requests[1].body["messages"]
     assert any(m["role"] == "tool" and "error" in m["content"] for m in second)
+
+
+def _answer_text(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    events = [e for e in parse_sse(response.text) if e != "[DONE]"]
+    return "".join(e["delta"] for e in events if e["type"] == "text-delta")
+
+
+async def test_regenerating_does_not_repeat_a_write_offline(signed_in: SignedIn) -> None:
+    """ "spent 7 on coffee" regenerated twice is still one expense; each answer reports it."""
+    client = await signed_in()
+    body = ui_chat_body("coffee", "spent 7 on coffee")
+    first = _answer_text(await client.post("/api/chat", json=body))
+    again = ui_chat_body("coffee", "spent 7 on coffee", trigger="regenerate-message")
+    for _ in range(2):
+        assert _answer_text(await client.post("/api/chat", json=again)) == first
+    expenses = (await client.get("/api/expenses")).json()["data"]
+    assert [(e["amount"], e["category"]) for e in expenses] == [("7.00", "coffee")]
+    # A new message is a new turn: saying it again records it again.
+    await client.post("/api/chat", json=ui_chat_body("coffee", "spent 7 on coffee"))
+    assert len((await client.get("/api/expenses")).json()["data"]) == 2
+
+
+@pytest.mark.parametrize("model", ["gpt-test", "claude-test"])
+async def test_regenerating_does_not_repeat_a_write_with_a_model(
+    chat_server: ChatServer, model: str
+) -> None:
+    """A model calls the tool again on each regeneration (new call ids): the write happens
+    once per user turn; two identical calls in one turn are two writes, once."""
+    standin = chat_server.openai if model == "gpt-test" else chat_server.anthropic
+    coffee = ScriptedToolCall("create_expense", json.dumps({"amount": "7", "category": "coffee"}))
+    calls = ToolCalls(calls=(coffee, coffee))
+    async with signed_in_client(chat_server) as client:
+        standin.script.push(calls, Reply(text="Recorded two."), Reply(text="Coffee"))
+        first = ui_chat_body("c", "2x", model=model)
+        _answer_text(await client.post("/api/chat", json=first))
+        await chat_server.app.state.generations.wait_idle()  # the title call comes second
+        outputs = []
+        for _ in range(2):
+            standin.script.push(calls, Reply(text="Recorded two again."))
+            again = ui_chat_body("c", "2x", model=model, trigger="regenerate-message")
+            response = await client.post("/api/chat", json=again)
+            _answer_text(response)
+            events = [e for e in parse_sse(response.text) if e != "[DONE]"]
+            outputs += [e["output"] for e in events if e["type"] == "tool-output-available"]
+        expenses = (await client.get("/api/expenses")).json()["data"]
+    assert len(expenses) == 2
+    ids = {e["id"] for e in expenses}
+    assert len(outputs) == 4
+    assert {o["expense"]["id"] for o in outputs} == ids  # the replayed outputs name them

@@ -41,7 +41,7 @@ def test_every_tool_has_a_json_schema_and_a_description() -> None:
         "list_tasks",
         "list_expenses",
     }
-    for name, (description, args, run) in TOOLS.items():
+    for name, (description, args, run, _writes) in TOOLS.items():
         schema = args.model_json_schema()
         assert schema["type"] == "object", name
         assert schema.get("additionalProperties") is False, name

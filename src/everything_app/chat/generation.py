@@ -42,7 +42,7 @@ from everything_app.chat.service import (
     set_title_if_missing,
     title_from,
 )
-from everything_app.chat.tools import ToolBox, ToolFailed
+from everything_app.chat.tools import CallKey, ToolBox, ToolFailed, call_key
 from everything_app.core import rls
 from everything_app.core.changes import Change, ChangeBus, commit_and_publish, record_change
 from everything_app.core.db import database_unavailable, open_unit_of_work, utcnow
@@ -98,6 +98,8 @@ class Turn:
     max_tokens: int
     needs_title: bool
     first_user_text: str
+    # The user message this turn answers: tool writes happen once per it (chat.tools.CallKey).
+    question_id: uuid.UUID
 
 
 class Generations:
@@ -164,12 +166,13 @@ class Generations:
         input_tokens = output_tokens = 0
         parts: list[dict[str, Any]] = []
         try:
-            gen.emit(ui.start(str(gen.message_id)))
+            gen.emit(ui.start(str(gen.message_id), {"sessionId": str(gen.session_id)}))
             messages = list(turn.history)
             reason = "stop"
+            seen_calls: dict[str, int] = {}  # identical calls so far in this turn
             for step in range(MAX_STEPS):
                 gen.emit(ui.start_step())
-                step_result = await self._step(gen, turn, messages, tools, writer, step)
+                step_result = await self._step(gen, turn, messages, tools, writer, step, seen_calls)
                 input_tokens += step_result.input_tokens
                 output_tokens += step_result.output_tokens
                 reason = step_result.reason
@@ -227,6 +230,7 @@ class Generations:
         tools: ToolBox,
         writer: _AnswerWriter,
         step: int,
+        seen_calls: dict[str, int],
     ) -> _StepResult:
         result = _StepResult()
         text_id: str | None = None
@@ -261,12 +265,23 @@ class Generations:
                     result.reason = event.reason
         if text_id is not None:
             gen.emit(ui.text_end(text_id))
+        # The stored answer's parts, as the client assembled them: per step, its start, its
+        # text, then its tool calls (which run after the model's stream ends).
+        result.parts.append({"type": "step-start"})
+        if result.text:
+            result.parts.append({"type": "text", "text": result.text})
         for call in result.tool_calls:
-            await self._call_tool(gen, call, tools, result)
+            key = call_key(turn.question_id, call.name, call.arguments, seen_calls)
+            await self._call_tool(gen, call, tools, result, key)
         return result
 
     async def _call_tool(
-        self, gen: Generation, call: ToolCall, tools: ToolBox, result: _StepResult
+        self,
+        gen: Generation,
+        call: ToolCall,
+        tools: ToolBox,
+        result: _StepResult,
+        key: CallKey,
     ) -> None:
         try:
             arguments: Any = json.loads(call.arguments or "{}")
@@ -279,7 +294,7 @@ class Generations:
             "input": arguments,
         }
         try:
-            output = await tools.call(call.name, call.arguments, gen.user_id)
+            output = await tools.call(call.name, call.arguments, gen.user_id, key)
         except ToolFailed as exc:
             # The model sees the error and may correct itself on the next step.
             gen.emit(ui.tool_output_error(call.id, exc.message))
@@ -364,7 +379,7 @@ class _AnswerWriter:
             "content": self._gen.text,
             "status": self._gen.status,
             "error": self._gen.error,
-            "parts": parts or None,
+            "parts": parts,
             "input_tokens": input_tokens or None,
             "output_tokens": output_tokens or None,
             "model": model,

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everything_app.core.db import Base, IdMixin, TimestampMixin, utcnow
@@ -52,3 +52,24 @@ class Message(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Moves while an answer streams: a `streaming` row that stops moving is an orphan.
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ToolCallRecord(IdMixin, Base):
+    """A tool's write, remembered per user turn so that it happens once.
+
+    A regenerated answer runs the model again, and it calls the same tools again: a call
+    whose key (tool, canonical arguments, and which such call of the turn it is) was already
+    made for this user message gets the stored output instead of a second record. The row is
+    written in the tool's own transaction, so the write and its record land together; the
+    unique key lets only one of two racing calls commit."""
+
+    __tablename__ = "chat_tool_calls"
+    __table_args__ = (UniqueConstraint("message_id", "call_key"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The user message the turn answers (kept when its answer is regenerated).
+    message_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    call_key: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(100))
+    output: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

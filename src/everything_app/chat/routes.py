@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.deps import CurrentUser, require_user
 from everything_app.chat import service, ui_stream
-from everything_app.chat.generation import Generations
+from everything_app.chat.generation import Generation, Generations
 from everything_app.chat.schemas import (
     ChatJSONReply,
     ChatReplyText,
@@ -78,6 +78,7 @@ def _wants_json(body: ChatRequest, request: Request) -> bool:
 async def chat(
     body: ChatRequest,
     request: Request,
+    response: Response,
     user: CurrentUser,
     db: SessionDep,
     settings: SettingsDep,
@@ -89,11 +90,17 @@ async def chat(
     completes and is stored, and `GET /api/chat/{id}/stream` resumes it."""
     await limiter.hit(settings.rate_limit_chat_user, "chat", str(user.id))
     generations = _generations(request)
+    turn_request = _turn_request(body, user.id)
+    # Ownership before state: another user's session is a 404 whatever it is doing, so no
+    # answer (409 streaming, 429, ...) tells a caller that it exists.
+    await service.check_not_foreign(db, user.id, turn_request.session_id)
+    streaming = generations.get(turn_request.session_id)
+    if streaming is not None and streaming.user_id != user.id:  # hidden from us by RLS
+        raise service.session_not_found()
     if generations.count_for(user.id) >= settings.chat_max_concurrent_streams:
         count_rate_limited("chat-concurrent-streams")
         raise TooManyRequests(1, "Too many answers are streaming at once; wait for one to finish.")
-    turn_request = _turn_request(body, user.id)
-    if generations.get(turn_request.session_id) is not None:
+    if streaming is not None:
         raise Conflict("An answer is already streaming in this chat.", code="already_streaming")
     session, assistant, turn = await prepare_turn(
         db, user.id, turn_request, request.app.state.models
@@ -106,13 +113,19 @@ async def chat(
         assert generation.task is not None
         await asyncio.shield(generation.task)  # the answer, and its session's title
 
+        response.headers[ui_stream.SESSION_HEADER] = str(session.id)
         return ChatJSONReply(
             messages=[ChatReplyText(role="assistant", text=generation.text)],
             session_id=session.id,
             message_id=assistant.id,
             status=generation.status,
         )
-    return StreamingResponse(generation.follow(), headers=ui_stream.HEADERS)
+    return _stream(generation)
+
+
+def _stream(generation: Generation) -> StreamingResponse:
+    headers = ui_stream.HEADERS | {ui_stream.SESSION_HEADER: str(generation.session_id)}
+    return StreamingResponse(generation.follow(), headers=headers)
 
 
 @router.get("/{chat_id}/stream", responses={204: {"description": "Nothing is streaming."}})
@@ -123,7 +136,7 @@ async def resume(chat_id: str, request: Request, user: CurrentUser, db: SessionD
     generation = _generations(request).get(session_id)
     if generation is None or generation.user_id != user.id:
         return Response(status_code=status.HTTP_204_NO_CONTENT)
-    return StreamingResponse(generation.follow(), headers=ui_stream.HEADERS)
+    return _stream(generation)
 
 
 @router.post("/{chat_id}/stop", response_model=StopOut)
@@ -195,10 +208,14 @@ async def history(
     db: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     before: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Page[MessageOut]:
-    """Seed 001's infinite scroll: your messages across sessions, newest first. `before` is a
-    message id, an ISO timestamp, or the previous page's `next_cursor`."""
-    rows, next_cursor = await service.history(db, user.id, before=before, limit=limit)
+    """Seed 001's infinite scroll: your messages across sessions, newest first. `cursor` is
+    the previous page's `next_cursor` (as on every list); `before` is a message id, an ISO
+    timestamp, or that cursor too (seed 001's name)."""
+    rows, next_cursor = await service.history(
+        db, user.id, before=before, cursor=cursor, limit=limit
+    )
     return Page[MessageOut](
         data=[MessageOut.model_validate(r) for r in rows], next_cursor=next_cursor
     )

@@ -7,7 +7,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
 
 from everything_app.core.validation import Input
 
@@ -88,7 +96,36 @@ class MessageChatRequest(Input):
     timezone: Timezone = "UTC"
 
 
-ChatRequest = UIChatRequest | ContentChatRequest | MessageChatRequest
+_KINDS: dict[type, str] = {
+    UIChatRequest: "ui",
+    ContentChatRequest: "content",
+    MessageChatRequest: "message",
+}
+
+
+def _request_kind(body: Any) -> str | None:
+    """Which of the three request shapes a body is, from the key only that shape has, so a
+    mistake is reported against that shape alone (one detail naming the field), never as
+    every shape's complaints at once. None: no shape's key at all (one `invalid_chat_body`)."""
+    if not isinstance(body, dict):
+        return _KINDS.get(type(body))
+    for key, kind in (("messages", "ui"), ("content", "content"), ("message", "message")):
+        if key in body:
+            return kind
+    return "ui" if "id" in body or "trigger" in body else None
+
+
+ChatRequest = Annotated[
+    Annotated[UIChatRequest, Tag("ui")]
+    | Annotated[ContentChatRequest, Tag("content")]
+    | Annotated[MessageChatRequest, Tag("message")],
+    Discriminator(
+        _request_kind,
+        custom_error_type="invalid_chat_body",
+        custom_error_message="The body needs `content` (seed 001), `message` (seed 002) or "
+        "the AI SDK's `id` and `messages`.",
+    ),
+]
 
 
 class ChatReplyText(BaseModel):
@@ -121,6 +158,19 @@ class SessionRename(Input):
     title: str = Field(min_length=1, max_length=200)
 
 
+def ui_parts(content: str, parts: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """A message as AI SDK parts, which a `useChat` client reloading history renders.
+
+    Messages are stored with their whole parts (a user message its text part; an answer, per
+    model step, `step-start`, its text and its tool calls). Rows from before that, and an
+    answer still streaming (whose text grows before its parts are written), get their
+    content as a text part at read time: after their tool parts, where an answer's text is."""
+    whole = list(parts or [])
+    if content and not any(part.get("type") == "text" for part in whole):
+        whole.append({"type": "text", "text": content})
+    return whole
+
+
 class MessageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -128,13 +178,22 @@ class MessageOut(BaseModel):
     session_id: uuid.UUID
     role: str
     content: str
-    parts: list[dict[str, Any]] | None
+    parts: list[dict[str, Any]]
     model: str | None
     status: str
     error: str | None
     input_tokens: int | None
     output_tokens: int | None
     created_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_parts(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value | {"parts": ui_parts(value.get("content") or "", value.get("parts"))}
+        return {name: getattr(value, name) for name in cls.model_fields if name != "parts"} | {
+            "parts": ui_parts(value.content or "", value.parts)
+        }
 
 
 class StopOut(BaseModel):

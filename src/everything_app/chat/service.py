@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.chat.models import ChatSession, Message
+from everything_app.chat.models import ChatSession, Message, ToolCallRecord
+from everything_app.chat.tools import CallKey
 from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import BadRequest, NotFound
@@ -48,6 +50,10 @@ def record_message_change(
     record_change(db, Change("messages", op, message_id, user_id, data))
 
 
+def session_not_found() -> NotFound:
+    return NotFound("Chat session not found.", code="chat_session_not_found")
+
+
 async def get_session(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> ChatSession:
     """One of the user's sessions; another user's is indistinguishable from a missing one."""
     found = (
@@ -56,8 +62,17 @@ async def get_session(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUI
         )
     ).scalar_one_or_none()
     if found is None:
-        raise NotFound("Chat session not found.", code="chat_session_not_found")
+        raise session_not_found()
     return found
+
+
+async def check_not_foreign(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    """404 if the session exists and is another user's; a missing one is fine (a chat is
+    created on first use). On PostgreSQL row-level security already hides another user's
+    session, so callers also compare the owner of anything held in memory."""
+    found = await db.get(ChatSession, session_id)
+    if found is not None and found.user_id != user_id:
+        raise session_not_found()
 
 
 async def get_or_create_session(
@@ -66,7 +81,7 @@ async def get_or_create_session(
     found = await db.get(ChatSession, session_id)
     if found is not None:
         if found.user_id != user_id:
-            raise NotFound("Chat session not found.", code="chat_session_not_found")
+            raise session_not_found()
         return found, False
     session = ChatSession(id=session_id, user_id=user_id, model=model)
     db.add(session)
@@ -76,7 +91,7 @@ async def get_or_create_session(
     except IntegrityError:
         # The id is taken by a session we may not see (PostgreSQL's row-level security hides
         # another user's rows from the lookup above): the same 404 as an owner mismatch.
-        raise NotFound("Chat session not found.", code="chat_session_not_found") from None
+        raise session_not_found() from None
     _session_changed(db, session, "insert")
     return session, True
 
@@ -126,6 +141,8 @@ async def add_message(
         user_id=session.user_id,
         role=role,
         content=content,
+        # A question is whole when written; an answer's parts are written when it finishes.
+        parts=[{"type": "text", "text": content}] if role == "user" else None,
         model=model,
         status=status,
     )
@@ -187,15 +204,28 @@ async def list_messages(
 
 
 async def history(
-    db: AsyncSession, user_id: uuid.UUID, *, before: str | None, limit: int
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    before: str | None,
+    limit: int,
+    cursor: str | None = None,
 ) -> tuple[list[Message], str | None]:
     """Seed 001's infinite scroll: the user's messages across sessions, newest first.
 
-    `before` is a message id, an ISO timestamp, or the `next_cursor` of the previous page.
+    `cursor` is the `next_cursor` of the previous page; `before` is a message id, an ISO
+    timestamp, or that cursor. They name the same thing, so only one may be given.
     """
+    if cursor and before:
+        raise BadRequest("Give `cursor` or `before`, not both.", code="cursor_and_before")
     query = select(Message).where(Message.user_id == user_id)
-    if before:
-        created, row_id = await _before_key(db, user_id, before)
+    key: tuple[datetime, uuid.UUID | None] | None = None
+    if cursor:
+        key = decode_cursor(cursor)
+    elif before:
+        key = await _before_key(db, user_id, before)
+    if key is not None:
+        created, row_id = key
         condition = Message.created_at < created
         if row_id is not None:
             condition = or_(condition, and_(Message.created_at == created, Message.id < row_id))
@@ -267,3 +297,28 @@ async def count_streaming(db: AsyncSession, user_id: uuid.UUID) -> int:
         .where(Message.user_id == user_id, Message.status == "streaming")
     )
     return int(result.scalar_one())
+
+
+async def recorded_tool_output(db: AsyncSession, key: CallKey) -> dict[str, Any] | None:
+    """The output of this call if it was already made in this turn (see CallKey)."""
+    output: dict[str, Any] | None = (
+        await db.execute(
+            select(ToolCallRecord.output).where(
+                ToolCallRecord.message_id == key.message_id, ToolCallRecord.call_key == key.key
+            )
+        )
+    ).scalar_one_or_none()
+    return output
+
+
+async def record_tool_output(
+    db: AsyncSession, user_id: uuid.UUID, key: CallKey, name: str, output: dict[str, Any]
+) -> None:
+    """Remember a call's output in the transaction of its write. IntegrityError: the same call
+    was recorded meanwhile (a racing retry); roll back, and use `recorded_tool_output`."""
+    db.add(
+        ToolCallRecord(
+            user_id=user_id, message_id=key.message_id, call_key=key.key, name=name, output=output
+        )
+    )
+    await db.flush()

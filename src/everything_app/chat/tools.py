@@ -3,11 +3,14 @@
 Features register tools here (the planner registers create_task, create_event, ...). A tool's
 arguments are validated by its own schema before it runs; invalid arguments raise ToolFailed,
 whose message goes back to the model so it can correct itself. Each call is its own committed
-unit of work, so a record a tool made exists even if the answer is later stopped.
+unit of work, so a record a tool made exists even if the answer is later stopped; and a
+tool's write happens once per user turn, however often its answer is regenerated (CallKey).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +25,22 @@ class ToolFailed(Exception):
         self.message = message
 
 
-ToolRunner = Callable[[str, str, uuid.UUID], Awaitable[dict[str, Any]]]
+@dataclass(frozen=True)
+class CallKey:
+    """Which call of which user turn this is: the same key means the same write.
+
+    `message_id` is the user message the turn answers (the same for every regeneration of its
+    answer); `key` names the tool, its canonical arguments, and how many identical calls came
+    before it in the turn (so "two coffees" is two writes, and regenerating it is still two).
+    A runner whose tool writes remembers its output under this key, in the write's own
+    transaction, and answers a known key with that output instead of writing again
+    (`chat.service.recorded_tool_output` / `record_tool_output`)."""
+
+    message_id: uuid.UUID
+    key: str
+
+
+ToolRunner = Callable[[str, str, uuid.UUID, CallKey | None], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -32,10 +50,12 @@ class ToolBox:
     specs: Sequence[ToolSpec] = ()
     runner: ToolRunner | None = None
 
-    async def call(self, name: str, arguments: str, user_id: uuid.UUID) -> dict[str, Any]:
+    async def call(
+        self, name: str, arguments: str, user_id: uuid.UUID, key: CallKey | None = None
+    ) -> dict[str, Any]:
         if self.runner is None or name not in {spec.name for spec in self.specs}:
             raise ToolFailed(f"Unknown tool {name!r}.")
-        return await self.runner(name, arguments, user_id)
+        return await self.runner(name, arguments, user_id, key)
 
 
 NO_TOOLS = ToolBox()
@@ -62,10 +82,24 @@ def tools_for(app: Any, spec: ModelSpec, timezone: str) -> ToolBox:
         return boxes[0]
     owners = {spec.name: box for box in boxes for spec in box.specs}
 
-    async def dispatch(name: str, arguments: str, user_id: uuid.UUID) -> dict[str, Any]:
+    async def dispatch(
+        name: str, arguments: str, user_id: uuid.UUID, key: CallKey | None
+    ) -> dict[str, Any]:
         box = owners.get(name)
         if box is None:
             raise ToolFailed(f"Unknown tool {name!r}.")
-        return await box.call(name, arguments, user_id)
+        return await box.call(name, arguments, user_id, key)
 
     return ToolBox(specs=[spec for box in boxes for spec in box.specs], runner=dispatch)
+
+
+def call_key(message_id: uuid.UUID, name: str, arguments: str, seen: dict[str, int]) -> CallKey:
+    """The key of a call in a turn; `seen` counts the identical calls made so far in it."""
+    try:
+        canonical = json.dumps(json.loads(arguments or "{}"), sort_keys=True, separators=(",", ":"))
+    except ValueError:
+        canonical = arguments
+    digest = hashlib.sha256(f"{name}\0{canonical}".encode()).hexdigest()[:40]
+    nth = seen.get(digest, 0)
+    seen[digest] = nth + 1
+    return CallKey(message_id, f"{name[:100]}:{digest}:{nth}")

@@ -85,8 +85,9 @@ async def prepare_turn(
             last = await service.last_message(db, session.id)
         if last is None or last.role != "user":
             raise BadRequest("There is no question to answer again.", code="nothing_to_regenerate")
+        question = last
     else:
-        await service.add_message(db, session, role="user", content=request.text)
+        question = await service.add_message(db, session, role="user", content=request.text)
     stored = await service.conversation(db, session.id)
     history = [
         ChatMessage(role=m.role, content=m.content)  # type: ignore[arg-type]
@@ -112,5 +113,6 @@ async def prepare_turn(
         max_tokens=max_tokens,
         needs_title=session.title is None,
         first_user_text=first_user,
+        question_id=question.id,
     )
     return session, assistant, turn

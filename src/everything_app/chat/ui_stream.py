@@ -16,6 +16,9 @@ HEADERS = {
     "x-accel-buffering": "no",
 }
 DONE = "data: [DONE]\n\n"
+# The session an answer belongs to, on every chat answer: a `{content}` client (seed 001) sends
+# it back as `session_id` to continue the conversation. Also the start chunk's metadata.
+SESSION_HEADER = "X-Chat-Session-Id"
 
 Chunk = dict[str, Any]
 
@@ -24,8 +27,12 @@ def sse(chunk: Chunk) -> str:
     return f"data: {json.dumps(chunk, separators=(',', ':'))}\n\n"
 
 
-def start(message_id: str) -> Chunk:
-    return {"type": "start", "messageId": message_id}
+def start(message_id: str, metadata: dict[str, Any] | None = None) -> Chunk:
+    """`messageMetadata` lands in the assembled message's `metadata` (ai 5 and 6)."""
+    chunk: Chunk = {"type": "start", "messageId": message_id}
+    if metadata:
+        chunk["messageMetadata"] = metadata
+    return chunk
 
 
 def start_step() -> Chunk:

@@ -271,9 +271,16 @@ class Tool(NamedTuple):
     description: str
     args: type[BaseModel]
     run: Runner
+    writes: bool  # makes or changes a record: chat runs it once per user turn
 
 
-def _tool(description: str, args: type[A], fn: Callable[..., Awaitable[dict[str, Any]]]) -> Tool:
+def _tool(
+    description: str,
+    args: type[A],
+    fn: Callable[..., Awaitable[dict[str, Any]]],
+    *,
+    writes: bool = False,
+) -> Tool:
     """Register `fn` so that, however it is called, it runs as the user with valid arguments."""
 
     async def run(
@@ -287,18 +294,25 @@ def _tool(description: str, args: type[A], fn: Callable[..., Awaitable[dict[str,
         await rls.set_current_user(db, user_id)  # row-level security: act for this user
         return await fn(db, user_id, valid, now, zone)
 
-    return Tool(description, args, run)
+    return Tool(description, args, run, writes)
 
 
 TOOLS: dict[str, Tool] = {
-    "create_event": _tool("Add an event to the user's calendar.", CreateEventArgs, create_event),
-    "create_task": _tool("Add a task to the user's to-do list.", CreateTaskArgs, create_task),
+    "create_event": _tool(
+        "Add an event to the user's calendar.", CreateEventArgs, create_event, writes=True
+    ),
+    "create_task": _tool(
+        "Add a task to the user's to-do list.", CreateTaskArgs, create_task, writes=True
+    ),
     "complete_task": _tool(
         "Mark one of the user's open tasks done, by id or by title.",
         CompleteTaskArgs,
         complete_task,
+        writes=True,
     ),
-    "create_expense": _tool("Record money the user spent.", CreateExpenseArgs, create_expense),
+    "create_expense": _tool(
+        "Record money the user spent.", CreateExpenseArgs, create_expense, writes=True
+    ),
     "list_events": _tool(
         "The user's calendar events overlapping a time range (default: the next 7 days).",
         ListEventsArgs,
