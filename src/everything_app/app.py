@@ -14,6 +14,7 @@ from everything_app.auth.cookies import COOKIE_NAMES
 from everything_app.auth.routes import router as auth_router
 from everything_app.chat.generation import Generations, mark_orphaned_answers
 from everything_app.chat.routes import router as chat_router
+from everything_app.core import backup as backups
 from everything_app.core import docs, health, observability
 from everything_app.core.csrf import OriginCheckMiddleware
 from everything_app.core.db import (
@@ -51,6 +52,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Held for the process's life: tells `restore` the SQLite database is in use (on
+        # PostgreSQL the connections' application_name does, see core.backup).
+        with backups.hold_serving_lock(settings):
+            async with serve_database(app):
+                yield
+
+    @asynccontextmanager
+    async def serve_database(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)

@@ -157,12 +157,22 @@ def backup(
 def restore(
     path: Annotated[Path, typer.Argument(help="The backup file to restore")],
     yes: Annotated[bool, typer.Option("--yes", help="Overwrite a database that has data")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore even while a server uses the database")
+    ] = False,
 ) -> None:
-    """Replace the database's content with a backup. Refuses to overwrite a database holding
-    data unless confirmed (a prompt, or --yes). Stop the server first."""
+    """Replace the database's content with a backup. Refuses while a server uses the
+    database (stop it first, or --force), and to overwrite a database holding data unless
+    confirmed (a prompt, or --yes)."""
     from everything_app.core import backup as backups
 
     settings = _settings()
+    try:
+        if not force:
+            backups.ensure_not_in_use(settings)
+    except backups.BackupError as exc:
+        typer.echo(f"restore refused: {exc}", err=True)
+        raise typer.Exit(1) from None
     confirmed = yes or not backups.database_has_data(settings)
     if not confirmed and sys.stdin.isatty():
         confirmed = typer.confirm("The database has data, which the backup will replace. Continue?")
@@ -170,7 +180,10 @@ def restore(
         typer.echo("restore refused: the database has data; pass --yes to replace it", err=True)
         raise typer.Exit(1)
     try:
-        backups.restore(settings, path, _progress)
+        backups.restore(settings, path, _progress, force=force)
+    except backups.DatabaseInUse as exc:
+        typer.echo(f"restore refused: {exc}", err=True)
+        raise typer.Exit(1) from None
     except backups.BackupError as exc:
         typer.echo(f"restore failed: {exc}", err=True)
         raise typer.Exit(1) from None
