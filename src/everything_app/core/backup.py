@@ -32,7 +32,6 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from everything_app.core.db import SERVING_APPLICATION_NAMES
 from everything_app.settings import Settings
 
 Progress = Callable[[str], None]
@@ -161,7 +160,9 @@ def ensure_not_in_use(settings: Settings) -> None:
     if settings.is_sqlite:
         with _exclusive_lock(_sqlite_path(settings)):
             return
-    servers = asyncio.run(_pg_servers(_libpq_url(settings)))
+    from everything_app.core.db import SERVING_APPLICATION_NAMES  # (imports FastAPI)
+
+    servers = asyncio.run(_pg_servers(_libpq_url(settings), SERVING_APPLICATION_NAMES))
     if servers:
         raise DatabaseInUse(
             f"A server is using this database ({servers} connection(s) named "
@@ -216,14 +217,14 @@ def _exclusive_lock(database: Path) -> Iterator[None]:
         os.close(fd)
 
 
-async def _pg_servers(url: str) -> int:
+async def _pg_servers(url: str, names: tuple[str, ...]) -> int:
     """Connections of a server (core.db's application names) to this database, not ours."""
     conn = await asyncpg.connect(url)
     try:
         found = await conn.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
             " AND pid <> pg_backend_pid() AND application_name = ANY($1::text[])",
-            list(SERVING_APPLICATION_NAMES),
+            list(names),
         )
         return int(found)
     finally:
