@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -96,3 +97,64 @@ def test_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert first == second
     assert len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # private to the owner
+
+
+# Runs the CLI in-process, then writes the names of every module it imported to a file.
+_IMPORTS_RUNNER = """
+import json, sys
+from everything_app.cli import main
+sys.argv = ["everything-app", *sys.argv[2:]]
+try:
+    main()
+except SystemExit:
+    pass
+with open(OUT, "w") as f:
+    json.dump(sorted(sys.modules), f)
+"""
+
+
+def imported_by(args: list[str], env: dict[str, str], tmp_path: Path, stdin: str = "") -> set[str]:
+    out = tmp_path / "modules.json"
+    runner = _IMPORTS_RUNNER.replace("OUT", repr(str(out)))
+    done = subprocess.run(
+        [sys.executable, "-c", runner, "-", *args],
+        input=stdin, capture_output=True, text=True, env={**os.environ, **env}, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert out.exists(), done.stderr
+    modules: list[str] = json.loads(out.read_text())
+    return set(modules)
+
+
+# What a command that does not serve HTTP or call a model must never load.
+HEAVY = ("openai", "anthropic", "dateparser", "uvicorn")
+
+
+def _loaded(modules: set[str], roots: tuple[str, ...]) -> set[str]:
+    return {m for m in modules if m.split(".")[0] in roots}
+
+
+def test_help_imports_no_app(tmp_path: Path) -> None:
+    modules = imported_by(["--help"], {"DATA_DIR": str(tmp_path)}, tmp_path)
+    assert "everything_app.cli" in modules
+    assert (
+        _loaded(modules, (*HEAVY, "fastapi", "starlette", "sqlalchemy", "pydantic_settings"))
+        == set()
+    )
+
+
+def test_commands_import_no_routes_and_no_ai_sdks(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}", "DATA_DIR": str(tmp_path)}
+    runs = {
+        "migrate": imported_by(["migrate"], env, tmp_path),
+        "create-admin": imported_by(
+            ["create-admin", "root@example.com"], env, tmp_path, stdin="admin password 1\n"
+        ),
+        "backup": imported_by(["backup", str(tmp_path / "b.dump")], env, tmp_path),
+    }
+    assert (tmp_path / "b.dump").exists()  # the commands did run
+    for command, modules in runs.items():
+        assert _loaded(modules, HEAVY) == set(), command
+        routes = {m for m in modules if m.startswith("everything_app.") and "routes" in m}
+        assert routes == set(), command
+        assert "everything_app.app" not in modules, command

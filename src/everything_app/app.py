@@ -13,7 +13,8 @@ from everything_app.ai.routes import router as models_router
 from everything_app.auth.routes import router as auth_router
 from everything_app.chat.generation import Generations, mark_orphaned_answers
 from everything_app.chat.routes import router as chat_router
-from everything_app.core import health, observability
+from everything_app.core import backup as backups
+from everything_app.core import docs, health, observability
 from everything_app.core.db import (
     create_engine,
     create_sessionmaker,
@@ -49,6 +50,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Held for the process's life: tells `restore` the SQLite database is in use (on
+        # PostgreSQL the connections' application_name does, see core.backup).
+        with backups.hold_serving_lock(settings):
+            async with serve_database(app):
+                yield
+
+    @asynccontextmanager
+    async def serve_database(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
@@ -80,7 +89,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Accounts, AI chat, API keys, planner, live queries and reservations.",
         lifespan=lifespan,
+        # /docs is ours (core.docs: packaged assets, strict CSP); no ReDoc, no OAuth2 page.
+        # /openapi.json stays with DOCS_ENABLED=false: it is data (no script runs from it),
+        # the README documents the same routes, and client generators and tests read it.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
+    if settings.docs_enabled:
+        app.include_router(docs.docs_router(app.title, app.openapi_url or "/openapi.json"))
     app.state.settings = settings
     app.state.metrics = build_registry(app.state)
     install_error_handlers(app)

@@ -1,16 +1,21 @@
-"""`everything-app`: serve · migrate · create-admin · backup · restore."""
+"""`everything-app`: serve · migrate · create-admin · backup · restore.
+
+Each command imports what it needs when it runs: `--help` loads no settings and no app, and
+`migrate`, `backup`, `create-admin` never load the HTTP routes or the AI SDKs, so a command
+starts in a fraction of a second (`bench/cli_startup.py` measures it; `tests/test_cli.py`
+keeps it so).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
-from everything_app.settings import Settings
+if TYPE_CHECKING:
+    from everything_app.settings import Settings
 
 cli = typer.Typer(
     help="Everything-App: one backend for AI-powered applications.", no_args_is_help=True
@@ -19,7 +24,10 @@ cli = typer.Typer(
 
 def _settings() -> Settings:
     """The settings, validated (AI_MODELS included); a bad value exits 2 naming it."""
+    from pydantic import ValidationError
+
     from everything_app.ai.setup import model_registry
+    from everything_app.settings import Settings
 
     try:
         settings = Settings()
@@ -105,6 +113,8 @@ def create_admin(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\n")
+    import asyncio
+
     try:
         outcome = asyncio.run(_create_admin(settings, email, password, name))
     except Exception as exc:  # an AppError carries a clear message
@@ -157,12 +167,22 @@ def backup(
 def restore(
     path: Annotated[Path, typer.Argument(help="The backup file to restore")],
     yes: Annotated[bool, typer.Option("--yes", help="Overwrite a database that has data")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Restore even while a server uses the database")
+    ] = False,
 ) -> None:
-    """Replace the database's content with a backup. Refuses to overwrite a database holding
-    data unless confirmed (a prompt, or --yes). Stop the server first."""
+    """Replace the database's content with a backup. Refuses while a server uses the
+    database (stop it first, or --force), and to overwrite a database holding data unless
+    confirmed (a prompt, or --yes)."""
     from everything_app.core import backup as backups
 
     settings = _settings()
+    try:
+        if not force:
+            backups.ensure_not_in_use(settings)
+    except backups.BackupError as exc:
+        typer.echo(f"restore refused: {exc}", err=True)
+        raise typer.Exit(1) from None
     confirmed = yes or not backups.database_has_data(settings)
     if not confirmed and sys.stdin.isatty():
         confirmed = typer.confirm("The database has data, which the backup will replace. Continue?")
@@ -170,7 +190,10 @@ def restore(
         typer.echo("restore refused: the database has data; pass --yes to replace it", err=True)
         raise typer.Exit(1)
     try:
-        backups.restore(settings, path, _progress)
+        backups.restore(settings, path, _progress, force=force)
+    except backups.DatabaseInUse as exc:
+        typer.echo(f"restore refused: {exc}", err=True)
+        raise typer.Exit(1) from None
     except backups.BackupError as exc:
         typer.echo(f"restore failed: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     auto_migrate: bool = True
+    # Swagger UI at /docs (assets served from the package, strict CSP); off removes it.
+    docs_enabled: bool = True
     db_pool_size: int = Field(default=20, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=400)
 

@@ -4,19 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
 from everything_app.core import backup as backups
+from everything_app.core import migrations
 from everything_app.core.db import create_engine
 from everything_app.keys.models import ApiKey
 from everything_app.settings import Settings
-from tests.conftest import SignedIn, create_pg_database, drop_pg_database, privileged_db
+from tests.conftest import (
+    BASE_URL,
+    SignedIn,
+    create_pg_database,
+    drop_pg_database,
+    ensure_runtime_login,
+    make_settings,
+    privileged_db,
+    sign_up,
+    start_app,
+)
 
 
 async def _count(settings: Settings, statement: str) -> int:
@@ -104,8 +119,75 @@ async def test_restore_refuses_to_overwrite_without_confirmation(
     }
     refused = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "everything_app", "restore", str(destination)],
+        # --force: the app is running; this is about the data it would replace.
+        [sys.executable, "-m", "everything_app", "restore", str(destination), "--force"],
         capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False, timeout=120,
     )  # fmt: skip
     assert refused.returncode == 1
     assert "--yes" in refused.stderr
+
+
+async def test_backups_are_private_to_their_owner(
+    signed_in: SignedIn, settings: Settings, tmp_path: Path
+) -> None:
+    await signed_in()  # a password hash to protect
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    destination = folder / "b.dump"
+    await asyncio.to_thread(backups.backup, settings, destination, lambda _: None)
+    assert stat.S_IMODE(destination.stat().st_mode) == 0o600
+    # Overwriting a readable file leaves a private one; no temp file is left behind.
+    destination.chmod(0o644)
+    await asyncio.to_thread(backups.backup, settings, destination, lambda _: None, force=True)
+    assert stat.S_IMODE(destination.stat().st_mode) == 0o600
+    assert [p.name for p in folder.iterdir()] == ["b.dump"]
+
+
+@pytest.fixture
+async def own_database(database_url: str) -> AsyncIterator[str]:
+    """A database of this test's own (a restore replaces it whole): the SQLite copy, or a
+    new migrated PostgreSQL database; its owner's URL."""
+    if not database_url.startswith("postgres"):
+        yield database_url
+        return
+    url = await create_pg_database()
+    try:
+        await asyncio.to_thread(migrations.upgrade, Settings(database_url=url))
+        await ensure_runtime_login(url)
+        yield url
+    finally:
+        await drop_pg_database(url)
+
+
+async def test_restore_refused_while_a_server_uses_the_database(
+    own_database: str, tmp_path: Path
+) -> None:
+    settings = make_settings(own_database, tmp_path)
+    env = {**os.environ, "DATABASE_URL": own_database, "DATA_DIR": str(tmp_path / "data")}
+
+    def restore(*flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "everything_app", "restore", str(destination), *flags],
+            capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False,
+            timeout=120,
+        )  # fmt: skip
+
+    destination = tmp_path / "b.dump"
+    async with AsyncExitStack() as stack:
+        app = await start_app(stack, settings)  # a serving process: its lifespan runs
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers={"Origin": BASE_URL}
+        ) as client:
+            await sign_up(client)
+        await asyncio.to_thread(backups.backup, settings, destination, lambda _: None)
+        refused = await asyncio.to_thread(restore, "--yes")
+        assert refused.returncode == 1
+        assert "restore refused: A server is using" in refused.stderr
+        assert "--force" in refused.stderr
+        assert "Traceback" not in refused.stderr
+        forced = await asyncio.to_thread(restore, "--yes", "--force")
+        assert forced.returncode == 0, forced.stderr
+    # The server stopped: nothing holds the database any more.
+    allowed = await asyncio.to_thread(restore, "--yes")
+    assert allowed.returncode == 0, allowed.stderr
+    assert "restored" in allowed.stdout

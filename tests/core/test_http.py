@@ -219,7 +219,7 @@ def _served_http_routes(app: FastAPI) -> set[tuple[str, str]]:
         for context in contexts() if contexts else [route]:
             methods = getattr(context, "methods", None)
             path = getattr(context, "path", "")
-            if not methods or path in ("/openapi.json", "/docs", "/redoc", "/docs/oauth2-redirect"):
+            if not methods or path == "/openapi.json" or path.startswith("/docs"):
                 continue  # WebSocket routes have no methods (and no place in OpenAPI)
             served |= {(path, m.lower()) for m in methods if m != "HEAD"}
     return served

@@ -140,7 +140,7 @@ async def test_concurrent_walk_ins_and_advances_keep_the_queue_consistent(
     _check_queue(entries)
     # Every advance finished exactly the entry it reports, and called exactly one.
     finished = [m["finished"]["id"] for m in ok if m["finished"]]
-    called = [m["now_serving"]["id"] for m in ok if m["now_serving"]]
+    called = [m["called"]["id"] for m in ok if m["called"]]
     assert len(set(finished)) == len(finished)
     assert len(set(called)) == len(called)
     by_id = {str(e.id): e for e in entries}

@@ -142,25 +142,26 @@ async def test_advance_and_skip(
 
     first = (await admin.post(f"{url}/advance")).json()
     assert first["finished"] is None
-    assert (first["now_serving"]["id"], first["now_serving"]["status"]) == (ids[0], "in_service")
+    assert (first["called"]["id"], first["called"]["status"]) == (ids[0], "in_service")
     second = (await admin.post(f"{url}/advance")).json()
     assert (second["finished"]["id"], second["finished"]["status"]) == (ids[0], "completed")
-    assert second["now_serving"]["id"] == ids[1]
+    assert second["called"]["id"] == ids[1]
 
     # A no-show waiting further back is skipped without disturbing the one in service.
     skipped = (await admin.post(f"{url}/skip", json={"entry_id": ids[2]})).json()
-    assert (skipped["finished"]["status"], skipped["now_serving"]) == ("skipped", None)
+    assert (skipped["finished"]["status"], skipped["called"]) == ("skipped", None)
+    assert (skipped["now_serving"], skipped["waiting_count"]) == (2, 1)  # still position 2
     # The one called did not come: skip them, and the next is called.
     no_show = (await admin.post(f"{url}/skip")).json()
     assert (no_show["finished"]["id"], no_show["finished"]["status"]) == (ids[1], "skipped")
-    assert no_show["now_serving"]["id"] == ids[3]
+    assert no_show["called"]["id"] == ids[3]
     done = (await admin.post(f"{url}/skip", json={"entry_id": ids[0]})).json()
     assert done["error"]["code"] == "entry_not_active"
     unknown = await admin.post(f"{url}/skip", json={"entry_id": str(uuid.uuid4())})
     assert unknown.json()["error"]["code"] == "queue_entry_not_found"
 
     last = (await admin.post(f"{url}/advance")).json()
-    assert (last["finished"]["id"], last["now_serving"]) == (ids[3], None)
+    assert (last["finished"]["id"], last["called"], last["now_serving"]) == (ids[3], None, None)
     assert (await admin.post(f"{url}/advance")).json()["error"]["code"] == "queue_empty"
     view = (await admin.get(url)).json()
     assert (view["now_serving"], view["waiting_count"], view["entries"]) == (None, 0, [])
@@ -228,3 +229,57 @@ async def test_advance_tells_whose_turn_it_is(
     ]
     assert all(c.data["service_id"] == service["id"] for c in heard)
     assert heard[-1].data["waiting"] == 0
+
+
+async def test_now_serving_is_one_representation_everywhere(
+    admin: httpx.AsyncClient, signed_in: SignedIn, make_service: ServiceFactory, clock: Clock
+) -> None:
+    """`now_serving` is the position in service (a number or null) on every route that
+    answers it, and the same number the queue read shows after each move."""
+    service = await make_service()
+    url = f"/api/queues/{service['id']}"
+    for i in range(3):
+        assert (await admin.post(f"{url}/join", json={"label": f"w{i}"})).status_code == 201
+    user = await signed_in()
+    for move in ("advance", "advance", "skip", "advance"):
+        answer = (await admin.post(f"{url}/{move}")).json()
+        for view in ((await admin.get(url)).json(), (await user.get(url)).json()):
+            assert view["now_serving"] == answer["now_serving"], (move, answer, view)
+            assert view["waiting_count"] == answer["waiting_count"]
+        serving = answer["now_serving"]
+        assert serving is None or isinstance(serving, int)
+        called = answer["called"]
+        assert serving == (called["position"] if called else None)
+    assert answer["now_serving"] is None  # the last advance emptied it
+
+
+async def test_joining_too_early_says_when_check_in_opens(
+    admin: httpx.AsyncClient, signed_in: SignedIn, make_service: ServiceFactory, clock: Clock
+) -> None:
+    service = await make_service()
+    url = f"/api/queues/{service['id']}/join"
+    user = await signed_in()
+    later = await _confirmed(admin, user, service, hour=11)
+    await _confirmed(admin, user, service, hour=14)
+    clock.now = at(8, 30)
+    bodies: list[dict[str, Any] | None] = [{}, None]  # `{}` as seed 004 sends it; no body
+    for body in bodies:
+        early = await user.post(url, json=body) if body is not None else await user.post(url)
+        assert early.status_code == 409
+        error = early.json()["error"]
+        assert error["code"] == "outside_checkin_window"
+        # The caller's next reservation, and its window, in UTC.
+        assert error["details"] == [
+            {
+                "reservation_id": later,
+                "time_slot": "2030-01-07T11:00:00Z",
+                "checkin_opens_at": "2030-01-07T10:45:00Z",
+                "checkin_closes_at": "2030-01-07T12:00:00Z",
+                "status": "confirmed",
+            }
+        ]
+        assert "opens at 2030-01-07T10:45:00Z" in error["message"]
+    named = await user.post(url, json={"reservation_id": later})
+    assert named.json()["error"]["details"][0]["checkin_opens_at"] == "2030-01-07T10:45:00Z"
+    clock.now = at(10, 45)  # the moment it opens
+    assert (await user.post(url, json={})).status_code == 201

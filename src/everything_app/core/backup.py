@@ -3,15 +3,30 @@
 SQLite goes through its online backup API: the copy is a consistent snapshot even while the
 server keeps writing (the API restarts a step when a page it copied changes). PostgreSQL goes
 through pg_dump / pg_restore in their custom format (consistent by MVCC snapshot).
+
+A backup holds password hashes and session/key hashes: it is written private to its owner
+(0600, like the secret key), through a private temp file renamed into place, so no reader
+ever sees it, whole or half-written, with wider rights.
+
+A restore swaps the data under whoever uses the database, so it refuses while a server does
+(`DatabaseInUse`; `--force` overrides). How a server is seen: on SQLite every serving process
+holds a shared `flock` on `<database>.serve-lock` for its lifetime (`hold_serving_lock`, in
+the app's lifespan) and a restore takes it exclusively, without waiting; on PostgreSQL the
+server's connections carry an `application_name` (core.db) that a restore looks for in
+`pg_stat_activity`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -25,6 +40,10 @@ PAGES_PER_STEP = 1024
 
 class BackupError(Exception):
     pass
+
+
+class DatabaseInUse(BackupError):
+    """A server is using the database that a restore would overwrite."""
 
 
 def _sqlite_path(settings: Settings) -> Path:
@@ -61,21 +80,32 @@ def backup(
         source_path = _sqlite_path(settings)
         if not source_path.exists():
             raise BackupError(f"There is no database at {source_path}.")
-        destination.unlink(missing_ok=True)
-        with sqlite3.connect(source_path) as source, sqlite3.connect(destination) as target:
-            _sqlite_copy(source, target, progress)
-        return
-    _run_pg(
-        [
-            "pg_dump",
-            "--format=custom",
-            "--verbose",
-            "--file",
-            str(destination),
-            _libpq_url(settings),
-        ],
-        progress,
-    )
+    with _private_file_for(destination) as temporary:
+        if settings.is_sqlite:
+            # SQLite gives a journal the rights of its database file: private too.
+            with sqlite3.connect(source_path) as source, sqlite3.connect(temporary) as target:
+                _sqlite_copy(source, target, progress)
+            return
+        _run_pg(
+            ["pg_dump", "--format=custom", "--verbose", "--file", str(temporary),
+             _libpq_url(settings)],
+            progress,
+        )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _private_file_for(destination: Path) -> Iterator[Path]:
+    """An empty file with mode 0600 beside `destination`, renamed onto it if the block
+    succeeds (removed if not): the backup never exists with wider rights, even briefly."""
+    fd, name = tempfile.mkstemp(dir=destination.parent, prefix=f".{destination.name}.")
+    os.close(fd)  # mkstemp made it 0600 whatever the umask; writers reopen it by name
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.chmod(temporary, 0o600)  # in case a writer replaced the file instead of reusing it
+        os.replace(temporary, destination)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def database_has_data(settings: Settings) -> bool:
@@ -102,21 +132,103 @@ async def _pg_has_users(url: str) -> bool:
         await conn.close()
 
 
-def restore(settings: Settings, source: Path, progress: Progress) -> None:
-    """Replace the database's content with the backup's (the caller confirmed)."""
+def restore(settings: Settings, source: Path, progress: Progress, *, force: bool = False) -> None:
+    """Replace the database's content with the backup's (the caller confirmed). Refuses
+    with DatabaseInUse while a server uses the database, unless `force`."""
     if not source.exists():
         raise BackupError(f"There is no backup at {source}.")
     if settings.is_sqlite:
         target_path = _sqlite_path(settings)
         target_path.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(source) as backup_db, sqlite3.connect(target_path) as target:
-            _sqlite_copy(backup_db, target, progress)
+        with contextlib.ExitStack() as stack:
+            if not force:  # held while restoring: a server starting now waits for it
+                stack.enter_context(_exclusive_lock(target_path))
+            with sqlite3.connect(source) as backup_db, sqlite3.connect(target_path) as target:
+                _sqlite_copy(backup_db, target, progress)
         return
+    if not force:
+        ensure_not_in_use(settings)
     _run_pg(
         ["pg_restore", "--clean", "--if-exists", "--no-owner", "--verbose", "--single-transaction",
          "--dbname", _libpq_url(settings), str(source)],
         progress,
     )  # fmt: skip
+
+
+def ensure_not_in_use(settings: Settings) -> None:
+    """Raise DatabaseInUse if a server is using the database right now."""
+    if settings.is_sqlite:
+        with _exclusive_lock(_sqlite_path(settings)):
+            return
+    from everything_app.core.db import SERVING_APPLICATION_NAMES  # (imports FastAPI)
+
+    servers = asyncio.run(_pg_servers(_libpq_url(settings), SERVING_APPLICATION_NAMES))
+    if servers:
+        raise DatabaseInUse(
+            f"A server is using this database ({servers} connection(s) named "
+            f"{' or '.join(SERVING_APPLICATION_NAMES)} in pg_stat_activity). Stop it first, "
+            "or pass --force to restore under it."
+        )
+
+
+def _lock_path(database: Path) -> Path:
+    database = database.resolve()  # one lock whichever way the path was written
+    return database.with_name(database.name + ".serve-lock")
+
+
+def _open_lock(database: Path) -> int:
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return os.open(_lock_path(database), os.O_RDWR | os.O_CREAT, 0o600)
+
+
+@contextlib.contextmanager
+def hold_serving_lock(settings: Settings) -> Iterator[None]:
+    """Held by every serving process (shared, so workers and instances coexist) for its
+    lifetime: tells a restore that the SQLite database is in use. Waits while a restore
+    holds it exclusively. Released by the kernel if the process dies. PostgreSQL: nothing."""
+    if not settings.is_sqlite:
+        yield
+        return
+    database = make_url(settings.resolved_database_url).database
+    if not database or database == ":memory:":
+        yield
+        return
+    fd = _open_lock(Path(database))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
+@contextlib.contextmanager
+def _exclusive_lock(database: Path) -> Iterator[None]:
+    fd = _open_lock(database)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DatabaseInUse(
+                f"A server is using {database} (it holds {_lock_path(database).name}). "
+                "Stop it first, or pass --force to restore under it."
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+async def _pg_servers(url: str, names: tuple[str, ...]) -> int:
+    """Connections of a server (core.db's application names) to this database, not ours."""
+    conn = await asyncpg.connect(url)
+    try:
+        found = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND application_name = ANY($1::text[])",
+            list(names),
+        )
+        return int(found)
+    finally:
+        await conn.close()
 
 
 def _run_pg(command: list[str], progress: Progress) -> None:

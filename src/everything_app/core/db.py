@@ -132,6 +132,13 @@ def database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, ConnectionError | PoolTimeout)
 
 
+# PostgreSQL `application_name`s: the serving pool's, and the realtime broker's dedicated
+# LISTEN connection (realtime.brokers); `restore` refuses while any of them is connected.
+# Owner connections (migrations, maintenance) have their own name and do not count.
+SERVING_APPLICATION_NAMES = ("everything-app", "everything-app-realtime")
+OWNER_APPLICATION_NAME = "everything-app-owner"
+
+
 def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
     """The serving engine; `owner=True` for migrations (MIGRATION_DATABASE_URL, no role switch).
 
@@ -146,12 +153,15 @@ def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
+    # Named in pg_stat_activity, so that `restore` can tell a server is connected.
+    application_name = OWNER_APPLICATION_NAME if owner else SERVING_APPLICATION_NAMES[0]
     engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
+        connect_args={"server_settings": {"application_name": application_name}},
     )
     _name_connect_failures(engine)
     if not owner:

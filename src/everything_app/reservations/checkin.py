@@ -7,7 +7,7 @@ its window: from `early` before its slot starts until the slot ends.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,14 +32,53 @@ def _refuse(
     if reservation.status != "confirmed":
         return Conflict("The reservation is not confirmed yet.", code="reservation_not_confirmed")
     if not reservation.time_slot - early <= now < reservation.time_slot + length:
-        return Conflict(
-            f"Check-in opens {int(early.total_seconds() // 60)} minutes before the slot "
-            "and closes at its end.",
-            code="outside_checkin_window",
-        )
+        return _outside_window(reservation, early=early, length=length, now=now)
     if reservation.id in queued:
         return Conflict("This reservation is already in the queue.", code="already_in_queue")
     return None
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _outside_window(
+    reservation: Reservation, *, early: timedelta, length: timedelta, now: datetime
+) -> Conflict:
+    """409 naming the reservation's check-in window, so a client can say when to come back."""
+    opens, closes = reservation.time_slot - early, reservation.time_slot + length
+    if now < opens:
+        message = f"Check-in for the reservation at {_iso(reservation.time_slot)} opens at "
+        message += f"{_iso(opens)}."
+    else:
+        message = f"Check-in for the reservation at {_iso(reservation.time_slot)} closed at "
+        message += f"{_iso(closes)}."
+    detail = {
+        "reservation_id": str(reservation.id),
+        "time_slot": _iso(reservation.time_slot),
+        "checkin_opens_at": _iso(opens),
+        "checkin_closes_at": _iso(closes),
+        "status": reservation.status,  # check-in also needs it confirmed by then
+    }
+    return Conflict(message, code="outside_checkin_window", details=[detail])
+
+
+async def _next_reservation(
+    db: AsyncSession, actor: User, service: Service, *, after: datetime
+) -> Reservation | None:
+    """The caller's next active reservation for this service starting after `after`."""
+    query = (
+        select(Reservation)
+        .where(
+            Reservation.user_id == actor.id,
+            Reservation.service_id == service.id,
+            Reservation.status != "canceled",
+            Reservation.time_slot > after,
+        )
+        .order_by(Reservation.time_slot)
+        .limit(1)
+    )
+    return (await db.execute(query)).scalar_one_or_none()
 
 
 async def to_check_in(
@@ -79,8 +118,13 @@ async def to_check_in(
         )
         candidates = list((await db.execute(query)).scalars())
         if not candidates:
+            # Too early rather than nothing: say when check-in opens for the next one.
+            upcoming = await _next_reservation(db, actor, service, after=now + early)
+            if upcoming is not None:
+                raise _outside_window(upcoming, early=early, length=length, now=now)
             raise Conflict(
-                "You have no reservation for this service right now.", code="no_reservation_now"
+                "You have no reservation for this service right now or later.",
+                code="no_reservation_now",
             )
     checked_in = await db.execute(
         select(QueueEntry.reservation_id).where(

@@ -49,7 +49,9 @@ class QueueView:
 @dataclass(frozen=True)
 class Moved:
     finished: QueueEntry | None
-    now_serving: QueueEntry | None
+    called: QueueEntry | None
+    now_serving: int | None  # as in QueueView: the position in service after the move
+    waiting_count: int
 
 
 class QueueConflict(Conflict):
@@ -113,13 +115,13 @@ async def summary(db: AsyncSession, service_id: uuid.UUID) -> tuple[int | None, 
 
 async def _announce(
     db: AsyncSession, service_id: uuid.UUID, inserted: bool, *entries: QueueEntry
-) -> int:
-    """Record the entries' changes and the queue's; returns how many now wait."""
+) -> tuple[int | None, int]:
+    """Record the entries' changes and the queue's; returns (now serving, how many wait)."""
     for entry in entries:
         events.entry_changed(db, entry, "insert" if inserted else "update")
     now_serving, waiting = await summary(db, service_id)
     events.queue_moved(db, service_id, now_serving, waiting)
-    return waiting
+    return now_serving, waiting
 
 
 async def join(
@@ -151,7 +153,7 @@ async def join(
     )
     db.add(entry)
     await _flush(db)
-    waiting = await _announce(db, service.id, True, entry)
+    _, waiting = await _announce(db, service.id, True, entry)
     return Place(entry, waiting - 1)  # the newest entry is last: everyone else waits ahead
 
 
@@ -175,8 +177,8 @@ async def _move_on(
         upcoming.updated_at = utcnow()
         await _flush(db)
         changed.append(upcoming)
-    await _announce(db, service_id, False, *changed)
-    return Moved(finished, upcoming)
+    now_serving, waiting = await _announce(db, service_id, False, *changed)
+    return Moved(finished, upcoming, now_serving, waiting)
 
 
 async def advance(db: AsyncSession, service_id: uuid.UUID) -> Moved:

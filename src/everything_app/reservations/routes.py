@@ -59,10 +59,12 @@ def _entry(entry: QueueEntry, ahead: int | None) -> QueueEntryOut:
 
 
 def _moved(moved: queue.Moved) -> QueueMoved:
-    finished, serving = moved.finished, moved.now_serving
+    finished, called = moved.finished, moved.called
     return QueueMoved(
         finished=_entry(finished, None) if finished is not None else None,
-        now_serving=_entry(serving, 0) if serving is not None else None,
+        called=_entry(called, 0) if called is not None else None,
+        now_serving=moved.now_serving,
+        waiting_count=moved.waiting_count,
     )
 
 

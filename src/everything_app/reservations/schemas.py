@@ -212,15 +212,24 @@ class QueueEntryOut(BaseModel):
     updated_at: datetime
 
 
+# `now_serving` is one thing everywhere (queue reads, advance and skip, the realtime `queues`
+# event): the position (ticket number) of the entry in service, or null. A number, because
+# every user may see it while the entry itself (whose reservation) is for its owner and
+# admins; advance and skip also answer the entry they called, as `called`.
+NOW_SERVING = "Position (ticket number) of the entry in service; null when nobody is."
+
+
 class QueueOut(BaseModel):
     """Admins get every active entry in order; a user gets only their own."""
 
     service_id: uuid.UUID
-    now_serving: int | None = Field(description="Position of the entry in service.")
+    now_serving: int | None = Field(description=NOW_SERVING)
     waiting_count: int
     entries: list[QueueEntryOut]
 
 
 class QueueMoved(BaseModel):
     finished: QueueEntryOut | None = Field(description="Completed or skipped by this call.")
-    now_serving: QueueEntryOut | None
+    called: QueueEntryOut | None = Field(description="Put in service by this call.")
+    now_serving: int | None = Field(description=NOW_SERVING)
+    waiting_count: int
