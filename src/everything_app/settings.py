@@ -248,7 +248,7 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         path = self.data_dir / SECRET_FILE_NAME
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Write a private temp file, then hard-link it into place: the link is atomic and
             # fails if another worker won the race, so every worker ends up with one secret.
             fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".secret-")

@@ -145,3 +145,21 @@ async def test_a_second_sign_up_from_a_client_holding_a_cookie(new_client: Clien
         json={"email": second.json()["user"]["email"], "password": PASSWORD},
     )
     assert signed_in_again.status_code == 200
+
+
+@pytest.mark.parametrize("path", sorted(CREDENTIAL_FREE))
+async def test_a_foreign_page_cannot_sign_a_browser_in(new_client: ClientFactory, path: str) -> None:
+    """Login CSRF: a sent Origin must be trusted on sign-up and sign-in; no Origin (a script)
+    is fine, as the tests above show."""
+    client = new_client()
+    email = unique_email()
+    await sign_up(client, email=email)
+    signs_in = path.endswith(("/sign-in", "/sign-in/email", "/login"))
+    body = {"email": email if signs_in else unique_email(), "password": PASSWORD}
+    for origin in (EVIL, "null"):
+        refused = await client.post(path, json=body, headers={"Origin": origin})
+        assert refused.status_code == 403, refused.text
+    # Nothing was created by the refused sign-ups.
+    if not signs_in:
+        retry = await client.post(path, json=body)
+        assert retry.status_code == 200, retry.text

@@ -73,6 +73,18 @@ def check_cookie_origin(request: Request, settings: Settings) -> None:
         raise Forbidden(refusal.message, code=refusal.code)
 
 
+def refuse_foreign_sign_in(request: Request, settings: Settings) -> None:
+    """Login CSRF: a page on a foreign origin must not sign a browser in (or up) to an
+    account of its choosing. Browsers always send `Origin` on a cross-origin POST, so a sent
+    Origin must be trusted; scripts and SDKs, which send none, are not affected."""
+    value = request.headers.get("origin")
+    if value is None:
+        return
+    refusal = origin_refusal(value, settings.all_trusted_origins)
+    if refusal is not None:
+        raise Forbidden(refusal.message, code=refusal.code)
+
+
 async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
     if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
         raise BadRequest(

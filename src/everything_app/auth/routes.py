@@ -16,6 +16,7 @@ from everything_app.auth.deps import (
     OptionalPrincipal,
     Principal,
     client_info,
+    refuse_foreign_sign_in,
     session_policy,
 )
 from everything_app.auth.models import User
@@ -79,6 +80,7 @@ async def sign_up(
 ) -> JSONResponse:
     """Create an account and sign it in. `/sign-up` and `/register` are the seeds' aliases;
     `name` defaults to the email's local part when a client (seed 002/004) sends none."""
+    refuse_foreign_sign_in(request, settings)
     await limiter.hit(settings.rate_limit_sign_up_ip, "sign-up", ip)
     _callback(body.callbackURL, settings)
     user = await service.create_user(
@@ -105,6 +107,7 @@ async def sign_in(
 ) -> JSONResponse:
     """Sign in with email and password. Unknown email and wrong password get the same 401.
     `/sign-in` and `/login` are the seeds' aliases."""
+    refuse_foreign_sign_in(request, settings)
     await limiter.hit(settings.rate_limit_sign_in_ip, "sign-in-ip", ip)
     # One canonical email for the lookup and the failure counter: any spelling of the
     # address (full-width, another case, an ideographic full stop) counts against the account.

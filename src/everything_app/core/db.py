@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator
@@ -139,6 +141,14 @@ SERVING_APPLICATION_NAMES = ("everything-app", "everything-app-realtime")
 OWNER_APPLICATION_NAME = "everything-app-owner"
 
 
+def _create_private_sqlite_file(path: Path) -> None:
+    """A new database file (and directory) readable by its owner only: it holds password
+    hashes and sessions. SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
     """The serving engine; `owner=True` for migrations (MIGRATION_DATABASE_URL, no role switch).
 
@@ -149,7 +159,7 @@ def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_sqlite_file(Path(database))
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
