@@ -4,7 +4,6 @@ signed-in user; writes to services and moving a queue need an administrator."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, status
@@ -12,6 +11,8 @@ from fastapi import APIRouter, Body, Depends, Query, status
 from everything_app.auth.deps import AdminUser, CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from everything_app.core.params import StrictQuery
+from everything_app.core.timestamps import Day
 from everything_app.reservations import booking, catalog, queue
 from everything_app.reservations.deps import CheckinEarly, Now, PolicyDep, TimezoneParam
 from everything_app.reservations.models import QueueEntry, Reservation, Service
@@ -32,13 +33,15 @@ from everything_app.reservations.schemas import (
 )
 
 services_router = APIRouter(
-    prefix="/api/services", tags=["services"], dependencies=[Depends(require_user)]
+    prefix="/api/services", tags=["services"], dependencies=[Depends(require_user), StrictQuery]
 )
 reservations_router = APIRouter(
-    prefix="/api/reservations", tags=["reservations"], dependencies=[Depends(require_user)]
+    prefix="/api/reservations",
+    tags=["reservations"],
+    dependencies=[Depends(require_user), StrictQuery],
 )
 queues_router = APIRouter(
-    prefix="/api/queues", tags=["queues"], dependencies=[Depends(require_user)]
+    prefix="/api/queues", tags=["queues"], dependencies=[Depends(require_user), StrictQuery]
 )
 routers = (services_router, reservations_router, queues_router)
 
@@ -110,7 +113,7 @@ async def delete_service(
 @services_router.get("/{service_id}/availability", response_model=AvailabilityOut)
 async def availability(
     service_id: uuid.UUID,
-    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
+    day: Annotated[Day, Query(alias="date", description="YYYY-MM-DD")],
     zone: TimezoneParam,
     db: SessionDep,
     now: Now,
@@ -163,7 +166,7 @@ async def list_reservations(
         Literal["pending", "confirmed", "canceled"] | None, Query(alias="status")
     ] = None,
     day: Annotated[
-        date | None, Query(alias="date", description="Slots on this day (in tz).")
+        Day | None, Query(alias="date", description="Slots on this day (in tz).")
     ] = None,
     service_id: uuid.UUID | None = None,
     user_id: Annotated[uuid.UUID | None, Query(description="Administrators only.")] = None,
