@@ -3,8 +3,9 @@ signed-in user; writes to services and moving a queue need an administrator."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, status
 
@@ -48,6 +49,19 @@ routers = (services_router, reservations_router, queues_router)
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
+def _links(parameter: str, *targets: tuple[str, str]) -> dict[int | str, Any]:
+    """OpenAPI links from a 201 to the operations (method, path) on what it made, passing its
+    `id` as `parameter`: clients and Schemathesis' stateful phase follow them."""
+    links = {
+        re.sub(r"[^A-Za-z0-9]+", "_", f"{method}{path}").strip("_"): {
+            "operationRef": f"#/paths/{path.replace('/', '~1')}/{method}",
+            "parameters": {parameter: "$response.body#/id"},
+        }
+        for method, path in targets
+    }
+    return {201: {"description": "Created", "links": links}}
+
+
 def _service(service: Service) -> ServiceOut:
     return ServiceOut.model_validate(service, from_attributes=True)
 
@@ -81,7 +95,21 @@ async def list_services(
     return Page[ServiceOut](data=[_service(s) for s in rows], next_cursor=next_cursor)
 
 
-@services_router.post("", response_model=ServiceOut, status_code=status.HTTP_201_CREATED)
+@services_router.post(
+    "",
+    response_model=ServiceOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_links(
+        "service_id",
+        ("get", "/api/services/{service_id}"),
+        ("patch", "/api/services/{service_id}"),
+        ("get", "/api/services/{service_id}/availability"),
+        ("get", "/api/queues/{service_id}"),
+        ("post", "/api/queues/{service_id}/join"),
+        ("post", "/api/queues/{service_id}/advance"),
+        ("post", "/api/queues/{service_id}/skip"),
+    ),
+)
 async def create_service(body: ServiceCreate, _admin: AdminUser, db: SessionDep) -> ServiceOut:
     """Add a service (administrators). Opening hours default to 09:00-17:00, Monday-Friday."""
     return _service(await catalog.create_service(db, body.model_dump()))
@@ -145,7 +173,16 @@ async def availability(
 # --- reservations -----------------------------------------------------------------------
 
 
-@reservations_router.post("", response_model=ReservationOut, status_code=status.HTTP_201_CREATED)
+@reservations_router.post(
+    "",
+    response_model=ReservationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_links(
+        "reservation_id",
+        ("get", "/api/reservations/{reservation_id}"),
+        ("patch", "/api/reservations/{reservation_id}"),
+    ),
+)
 async def create_reservation(
     body: ReservationCreate, user: CurrentUser, db: SessionDep, now: Now, policy: PolicyDep
 ) -> ReservationOut:
