@@ -148,7 +148,9 @@ async def test_a_second_sign_up_from_a_client_holding_a_cookie(new_client: Clien
 
 
 @pytest.mark.parametrize("path", sorted(CREDENTIAL_FREE))
-async def test_a_foreign_page_cannot_sign_a_browser_in(new_client: ClientFactory, path: str) -> None:
+async def test_a_foreign_page_cannot_sign_a_browser_in(
+    new_client: ClientFactory, path: str
+) -> None:
     """Login CSRF: a sent Origin must be trusted on sign-up and sign-in; no Origin (a script)
     is fine, as the tests above show."""
     client = new_client()

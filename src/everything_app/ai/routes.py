@@ -8,8 +8,11 @@ from fastapi import APIRouter, Depends, Request
 
 from everything_app.ai.models import ModelRegistry
 from everything_app.auth.deps import require_user
+from everything_app.core.params import StrictQuery
 
-router = APIRouter(prefix="/api/models", tags=["ai"], dependencies=[Depends(require_user)])
+router = APIRouter(
+    prefix="/api/models", tags=["ai"], dependencies=[Depends(require_user), StrictQuery]
+)
 
 
 @router.get("")

@@ -40,6 +40,7 @@ from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep
 from everything_app.core.errors import AppError, Forbidden
 from everything_app.core.origins import UntrustedURL, trusted_redirect
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from everything_app.core.timestamps import format_instant
 from everything_app.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -172,9 +173,9 @@ def _session_view(principal: Principal, request: Request) -> dict[str, Any]:
     return {
         "id": str(key.id),
         "userId": str(key.user_id),
-        "expiresAt": key.expires_at.isoformat() if key.expires_at else None,
-        "createdAt": key.created_at.isoformat(),
-        "updatedAt": key.created_at.isoformat(),
+        "expiresAt": format_instant(key.expires_at) if key.expires_at else None,
+        "createdAt": format_instant(key.created_at),
+        "updatedAt": format_instant(key.created_at),
         "ipAddress": request.state.client_ip,
         "userAgent": request.headers.get("user-agent"),
     }

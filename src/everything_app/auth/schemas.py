@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from everything_app.core.timestamps import Instant
 from everything_app.core.validation import Input
 
 # Fields a client may never set on its own account.
@@ -81,16 +81,16 @@ class UserOut(CamelModel):
     image: str | None
     email_verified: bool
     role: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class SessionOut(CamelModel):
     id: uuid.UUID
     user_id: uuid.UUID
-    expires_at: datetime
-    created_at: datetime
-    updated_at: datetime
+    expires_at: Instant
+    created_at: Instant
+    updated_at: Instant
     ip_address: str | None
     user_agent: str | None
 

@@ -32,6 +32,7 @@ from everything_app.core.deps import LimiterDep, SettingsDep
 from everything_app.core.errors import Conflict, TooManyRequests, ValidationFailed
 from everything_app.core.metrics import count_rate_limited
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from everything_app.core.params import StrictQuery
 
 router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Depends(require_user)])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
@@ -148,7 +149,7 @@ async def stop(chat_id: str, request: Request, user: CurrentUser, db: SessionDep
     return StopOut(stopped=await _generations(request).stop(session_id))
 
 
-@router.get("/sessions", response_model=Page[SessionOut])
+@router.get("/sessions", response_model=Page[SessionOut], dependencies=[StrictQuery])
 async def list_sessions(
     user: CurrentUser, db: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: str | None = None
 ) -> Page[SessionOut]:
@@ -185,7 +186,7 @@ async def delete_session(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/messages", response_model=Page[MessageOut])
+@router.get("/messages", response_model=Page[MessageOut], dependencies=[StrictQuery])
 async def list_messages(
     user: CurrentUser,
     db: SessionDep,
@@ -202,13 +203,14 @@ async def list_messages(
     )
 
 
-@router.get("/history", response_model=Page[MessageOut])
+@router.get("/history", response_model=Page[MessageOut], dependencies=[StrictQuery])
 async def history(
     user: CurrentUser,
     db: SessionDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    before: Annotated[str | None, Query(max_length=200)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    # Any length: the cursor codec refuses what is not one (400 invalid_cursor).
+    before: str | None = None,
+    cursor: str | None = None,
 ) -> Page[MessageOut]:
     """Seed 001's infinite scroll: your messages across sessions, newest first. `cursor` is
     the previous page's `next_cursor` (as on every list); `before` is a message id, an ISO

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from everything_app.core.timestamps import Instant
 from everything_app.core.validation import Input
 
 MAX_TEXT = 32_000
@@ -148,8 +148,8 @@ class SessionOut(BaseModel):
     id: uuid.UUID
     title: str | None
     model: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class SessionRename(Input):
@@ -184,7 +184,7 @@ class MessageOut(BaseModel):
     error: str | None
     input_tokens: int | None
     output_tokens: int | None
-    created_at: datetime
+    created_at: Instant
 
     @model_validator(mode="before")
     @classmethod

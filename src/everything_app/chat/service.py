@@ -16,6 +16,7 @@ from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import BadRequest, NotFound
 from everything_app.core.pagination import decode_cursor, keyset, page_of
+from everything_app.core.timestamps import parse_instant
 
 # AI SDK chat ids are client-made strings (nanoids); ours are UUIDs. A non-UUID chat id maps to
 # a UUID derived from the user and the id, so one user's "abc" never meets another's.
@@ -189,16 +190,14 @@ async def list_messages(
 ) -> tuple[list[Message], str | None]:
     """A session's messages oldest first (reading order), keyset paginated."""
     await get_session(db, user_id, session_id)
-    query = select(Message).where(Message.session_id == session_id)
-    if cursor:
-        created, row_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Message.created_at > created,
-                and_(Message.created_at == created, Message.id > row_id),
-            )
-        )
-    query = query.order_by(Message.created_at, Message.id).limit(limit + 1)
+    query = keyset(
+        select(Message).where(Message.session_id == session_id),
+        Message.created_at,
+        Message.id,
+        cursor=cursor,
+        limit=limit,
+        descending=False,
+    )
     rows = list((await db.execute(query)).scalars())
     return page_of(rows, limit, lambda m: (m.created_at, m.id))
 
@@ -254,14 +253,16 @@ async def _before_key(
             raise NotFound("Message not found.", code="message_not_found")
         return found, message_id
     try:
-        moment = datetime.fromisoformat(before.replace("Z", "+00:00"))
+        datetime.fromisoformat(before.replace("Z", "+00:00"))
     except ValueError:
-        return decode_cursor(before)
-    if moment.tzinfo is None:
+        return decode_cursor(before)  # not a time: the previous page's cursor
+    try:
+        return parse_instant(before), None
+    except ValueError as exc:
         raise BadRequest(
-            "`before` needs a timezone (e.g. 2026-01-01T12:00:00Z).", code="invalid_before"
-        )
-    return moment, None
+            f"`before` is not a usable time: {exc} (e.g. 2026-01-01T12:00:00Z).",
+            code="invalid_before",
+        ) from None
 
 
 def title_from(text: str) -> str:

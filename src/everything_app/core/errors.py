@@ -108,6 +108,15 @@ class ServiceUnavailable(AppError):
         super().__init__(message, code=code, headers=headers)
 
 
+class CodedHTTPException(StarletteHTTPException):
+    """For middleware that refuses a request while FastAPI reads its body: FastAPI lets
+    only an HTTPException through from there, and this one names its error code."""
+
+    def __init__(self, status_code: int, detail: str, *, code: str) -> None:
+        super().__init__(status_code, detail)
+        self.code = code
+
+
 def is_openai_path(path: str) -> bool:
     return path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
 
@@ -224,7 +233,7 @@ _HTTP_CODES = {
 
 async def _handle_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    code = getattr(exc, "code", None) or _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404:
         message = "Not found."

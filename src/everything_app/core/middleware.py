@@ -15,9 +15,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from everything_app.core.clientip import client_ip
 from everything_app.core.db import database_unavailable
-from everything_app.core.errors import ServiceUnavailable, error_body
+from everything_app.core.errors import CodedHTTPException, ServiceUnavailable, error_body
 from everything_app.core.logging import get_logger
 from everything_app.core.metrics import observe_request
+from everything_app.core.validation import JsonDepth
 from everything_app.settings import Settings
 
 log = get_logger("everything_app.access")
@@ -154,8 +155,21 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_wrapper)
 
 
+def _parsed_as_json(content_type: bytes) -> bool:
+    """Whether FastAPI will parse this body as JSON: no content type, `application/json`
+    or `application/*+json` (the rule of its request handler)."""
+    if not content_type:
+        return True
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
+
+
 class BodyLimitMiddleware:
-    """413 in our error shape for bodies over the limit, declared or streamed."""
+    """413 in our error shape for bodies over the limit, declared or streamed; 400
+    `json_too_deep` for a JSON body nested deeper than MAX_JSON_DEPTH, found while the body
+    streams in, before anything parses or validates it."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -165,7 +179,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length", b"")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
             body = error_body(
                 scope["path"], "payload_too_large", "The request body is too large.", status=413
@@ -174,14 +189,22 @@ class BodyLimitMiddleware:
                 await send(message)
             return
         received = 0
+        depth = JsonDepth() if _parsed_as_json(headers.get(b"content-type", b"")) else None
 
         async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
-            received += len(message.get("body", b""))
+            chunk = message.get("body", b"")
+            received += len(chunk)
             if received > self.max_bytes:
                 # An HTTPException passes through FastAPI's body parsing to our 413 handler.
                 raise HTTPException(413, "The request body is too large.")
+            if depth is not None and chunk and depth.feed(chunk):
+                raise CodedHTTPException(
+                    400,
+                    f"The JSON body is nested more than {depth.limit} levels deep.",
+                    code="json_too_deep",
+                )
             return message
 
         await self.app(scope, counting_receive, send)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -14,6 +13,8 @@ from fastapi.responses import Response
 from everything_app.auth.deps import CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.logging import get_logger
+from everything_app.core.params import StrictQuery
+from everything_app.core.timestamps import UtcTimestamp
 from everything_app.gateway import service, usage
 from everything_app.gateway.convert import find_model
 from everything_app.gateway.deps import InFlightDep, LimitedPrincipal, gateway_principal
@@ -81,7 +82,7 @@ async def get_model(model_id: str, request: Request) -> dict[str, Any]:
 
 
 usage_router = APIRouter(
-    prefix="/api/usage", tags=["gateway"], dependencies=[Depends(require_user)]
+    prefix="/api/usage", tags=["gateway"], dependencies=[Depends(require_user), StrictQuery]
 )
 
 
@@ -90,9 +91,9 @@ async def get_usage(
     user: CurrentUser,
     db: SessionDep,
     start: Annotated[
-        datetime | None, Query(description="Inclusive; default 30 days before end")
+        UtcTimestamp | None, Query(description="Inclusive; default 30 days before end")
     ] = None,
-    end: Annotated[datetime | None, Query(description="Exclusive; default now")] = None,
+    end: Annotated[UtcTimestamp | None, Query(description="Exclusive; default now")] = None,
 ) -> UsageReport:
     """Your gateway usage (requests and tokens) in a date range, by model and by API key."""
     start, end = usage.report_range(start, end)

@@ -8,10 +8,14 @@ OpenAI-compatible servers do, so that existing clients keep working unchanged.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from everything_app.core.timestamps import Instant
+
+# The largest answer length asked for; any real model's limit is far below it.
+MAX_TOKENS = 1_000_000
 
 
 class _Lenient(BaseModel):
@@ -74,8 +78,8 @@ class ChatCompletionRequest(_Lenient):
     stream_options: StreamOptions | None = None
     tools: list[ToolIn] | None = None
     tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS)
     n: int | None = Field(default=None, ge=1, le=1, description="Only 1 is supported.")
 
 
@@ -97,8 +101,8 @@ class KeyUsage(UsageTotals):
 
 
 class UsageReport(BaseModel):
-    start: datetime
-    end: datetime
+    start: Instant
+    end: Instant
     totals: UsageTotals
     by_model: list[ModelUsage]
     by_key: list[KeyUsage]

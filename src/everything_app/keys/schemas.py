@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from everything_app.core.timestamps import Instant
 from everything_app.core.validation import Input
 
 
@@ -32,9 +32,9 @@ class KeyOut(BaseModel):
     id: uuid.UUID
     name: str
     prefix: str
-    created_at: datetime
-    last_used_at: datetime | None
-    expires_at: datetime | None
+    created_at: Instant
+    last_used_at: Instant | None
+    expires_at: Instant | None
     revoked: bool
     status: Literal["active", "revoked", "expired"]
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from everything_app.auth.deps import CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import Page
+from everything_app.core.params import StrictQuery
 from everything_app.owned import service
 from everything_app.owned.registry import OwnedTable
 from everything_app.owned.schemas import ListQuery, OwnedInput
@@ -43,7 +44,9 @@ def _doc(table: OwnedTable, operation: str, text: str) -> str:
 
 def owned_router(table: OwnedTable) -> APIRouter:
     router = APIRouter(
-        prefix=f"/api/{table.path}", tags=[table.path], dependencies=[Depends(require_user)]
+        prefix=f"/api/{table.path}",
+        tags=[table.path],
+        dependencies=[Depends(require_user), StrictQuery],
     )
     label, plural = table.label, table.path
     read_page = Page[table.read]  # type: ignore[name-defined]

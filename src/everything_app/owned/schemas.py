@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement
 
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from everything_app.core.timestamps import Instant
 from everything_app.core.validation import Input
 
 # Set by the server only; a body naming one of them is rejected.
@@ -26,14 +26,9 @@ class OwnedOutput(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
-    created_at: datetime
-    updated_at: datetime
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _in_utc(cls, value: object) -> object:
-        # Answers are in UTC, whatever offset the row was written with.
-        return value.astimezone(UTC) if isinstance(value, datetime) else value
+    # Answers are in UTC, whatever offset the row was written with (see core.timestamps).
+    created_at: Instant
+    updated_at: Instant
 
 
 class ListQuery(Input):

@@ -10,14 +10,14 @@ import uuid
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.changes import Change, record_change
 from everything_app.core.errors import NotFound, ValidationFailed
-from everything_app.core.pagination import decode_cursor, encode_cursor
+from everything_app.core.pagination import keyset, page_of
 from everything_app.owned.models import OwnedBase
-from everything_app.owned.registry import OwnedTable, SortOption
+from everything_app.owned.registry import OwnedTable
 from everything_app.owned.schemas import ListQuery, OwnedInput
 
 S = TypeVar("S", bound=BaseModel)
@@ -34,20 +34,6 @@ def to_json(table: OwnedTable, row: OwnedBase) -> dict[str, Any]:
     return table.read.model_validate(row).model_dump(mode="json")
 
 
-def _keyset(query: Select[Any], table: OwnedTable, sort: SortOption, cursor: str | None) -> Any:
-    column, id_column = sort.column, table.model.id
-    if cursor:
-        value, row_id = decode_cursor(cursor)
-        if sort.descending:
-            after = or_(column < value, and_(column == value, id_column < row_id))
-        else:
-            after = or_(column > value, and_(column == value, id_column > row_id))
-        query = query.where(after)
-    if sort.descending:
-        return query.order_by(column.desc(), id_column.desc())
-    return query.order_by(column.asc(), id_column.asc())
-
-
 async def list_rows(
     db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, params: ListQuery
 ) -> tuple[list[OwnedBase], str | None]:
@@ -55,13 +41,16 @@ async def list_rows(
     whether another page exists)."""
     sort = table.sorts[params.sort]
     query = select(table.model).where(table.model.user_id == user_id, *params.conditions())
-    query = _keyset(query, table, sort, params.cursor).limit(params.limit + 1)
+    query = keyset(
+        query,
+        sort.column,
+        table.model.id,
+        cursor=params.cursor,
+        limit=params.limit,
+        descending=sort.descending,
+    )
     rows = list((await db.execute(query)).scalars())
-    page = rows[: params.limit]
-    if len(rows) <= params.limit or not page:
-        return page, None
-    last = page[-1]
-    return page, encode_cursor(getattr(last, sort.column.key), last.id)
+    return page_of(rows, params.limit, lambda row: (getattr(row, sort.column.key), row.id))
 
 
 async def get_row(

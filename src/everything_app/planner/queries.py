@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy import ColumnElement, func
 
+from everything_app.core.timestamps import Timestamp
 from everything_app.owned import ListQuery, SortOption
 from everything_app.planner.models import CalendarEvent, Expense, Task
 from everything_app.planner.schemas import MAX_EVENT_DURATION
 
 
 class _Range(ListQuery):
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Timestamp | None = Field(default=None, alias="from")
+    to: Timestamp | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> _Range:
@@ -47,8 +48,8 @@ class EventQuery(_Range):
 
 class TaskQuery(ListQuery):
     is_complete: bool | None = None
-    due_from: AwareDatetime | None = Field(default=None, description="Due at or after this.")
-    due_to: AwareDatetime | None = Field(default=None, description="Due before this.")
+    due_from: Timestamp | None = Field(default=None, description="Due at or after this.")
+    due_to: Timestamp | None = Field(default=None, description="Due before this.")
     sort: Literal["-created_at", "created_at"] = "-created_at"
 
     def conditions(self) -> list[ColumnElement[bool]]:

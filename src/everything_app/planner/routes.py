@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query
 
 from everything_app.auth.deps import CurrentUser, require_user
 from everything_app.core.db import SessionDep
+from everything_app.core.params import StrictQuery
 from everything_app.owned import owned_router
 from everything_app.planner import dashboard
 from everything_app.planner.clock import NowDep, resolve_timezone
 from everything_app.planner.schemas import Dashboard
 from everything_app.planner.tables import PLANNER_TABLES
 
-dashboard_router = APIRouter(tags=["dashboard"], dependencies=[Depends(require_user)])
+dashboard_router = APIRouter(tags=["dashboard"], dependencies=[Depends(require_user), StrictQuery])
 
 
 @dashboard_router.get("/api/dashboard", response_model=Dashboard)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     Field,
     StringConstraints,
@@ -16,6 +15,7 @@ from pydantic import (
 )
 
 from everything_app.core.db import utcnow
+from everything_app.core.timestamps import Instant, Timestamp
 from everything_app.owned import OwnedInput, OwnedOutput
 from everything_app.planner.models import CENT
 
@@ -63,8 +63,8 @@ Amount = Annotated[
 class EventCreate(OwnedInput):
     title: Title
     description: Description = None
-    start_time: AwareDatetime
-    end_time: AwareDatetime
+    start_time: Timestamp
+    end_time: Timestamp
 
     @model_validator(mode="after")
     def _check_times(self) -> EventCreate:
@@ -78,15 +78,15 @@ class EventCreate(OwnedInput):
 class EventUpdate(OwnedInput):
     title: Title | None = None
     description: Description = None
-    start_time: AwareDatetime | None = None
-    end_time: AwareDatetime | None = None
+    start_time: Timestamp | None = None
+    end_time: Timestamp | None = None
 
 
 class EventOut(OwnedOutput):
     title: str
     description: str | None
-    start_time: datetime
-    end_time: datetime
+    start_time: Instant
+    end_time: Instant
 
 
 # --- tasks -------------------------------------------------------------------------------
@@ -95,19 +95,19 @@ class EventOut(OwnedOutput):
 class TaskCreate(OwnedInput):
     title: Title
     is_complete: bool = False
-    due_date: AwareDatetime | None = None
+    due_date: Timestamp | None = None
 
 
 class TaskUpdate(OwnedInput):
     title: Title | None = None
     is_complete: bool | None = None
-    due_date: AwareDatetime | None = None
+    due_date: Timestamp | None = None
 
 
 class TaskOut(OwnedOutput):
     title: str
     is_complete: bool
-    due_date: datetime | None
+    due_date: Instant | None
 
 
 # --- expenses ----------------------------------------------------------------------------
@@ -116,7 +116,7 @@ class TaskOut(OwnedOutput):
 class ExpenseCreate(OwnedInput):
     amount: Amount
     category: Category
-    incurred_at: AwareDatetime = Field(
+    incurred_at: Timestamp = Field(
         default_factory=utcnow, description="When the money was spent; default: now."
     )
 
@@ -124,13 +124,13 @@ class ExpenseCreate(OwnedInput):
 class ExpenseUpdate(OwnedInput):
     amount: Amount | None = None
     category: Category | None = None
-    incurred_at: AwareDatetime | None = None
+    incurred_at: Timestamp | None = None
 
 
 class ExpenseOut(OwnedOutput):
     amount: Decimal
     category: str
-    incurred_at: datetime
+    incurred_at: Instant
 
 
 # --- dashboard ---------------------------------------------------------------------------
@@ -153,7 +153,7 @@ class TaskList(BaseModel):
 
 class Dashboard(BaseModel):
     timezone: str
-    now: datetime
+    now: Instant
     today: list[EventOut] = Field(description="Events overlapping today (local).")
     next_7_days: list[EventOut] = Field(
         description="Events overlapping the 7 days after today (local), soonest first."

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core import rls
 from everything_app.core.errors import AppError
+from everything_app.core.timestamps import LocalTimestamp
 from everything_app.core.validation import Input
 from everything_app.owned import service as owned
 from everything_app.owned.schemas import OwnedInput
@@ -64,8 +65,8 @@ LOCAL_TIME = "ISO 8601 date-time; without an offset it is the user's local time.
 
 class CreateEventArgs(_Args):
     title: Title
-    start: datetime = Field(description=f"When it starts. {LOCAL_TIME}")
-    end: datetime | None = Field(
+    start: LocalTimestamp = Field(description=f"When it starts. {LOCAL_TIME}")
+    end: LocalTimestamp | None = Field(
         default=None, description=f"When it ends (default: 1 hour after start). {LOCAL_TIME}"
     )
     description: Description = None
@@ -73,7 +74,7 @@ class CreateEventArgs(_Args):
 
 class CreateTaskArgs(_Args):
     title: Title
-    due: datetime | None = Field(default=None, description=f"Deadline, if any. {LOCAL_TIME}")
+    due: LocalTimestamp | None = Field(default=None, description=f"Deadline, if any. {LOCAL_TIME}")
 
 
 class CompleteTaskArgs(_Args):
@@ -95,16 +96,16 @@ class CompleteTaskArgs(_Args):
 class CreateExpenseArgs(_Args):
     amount: Amount
     category: Category
-    spent_at: datetime | None = Field(
+    spent_at: LocalTimestamp | None = Field(
         default=None, description=f"When (default: now). {LOCAL_TIME}"
     )
 
 
 class ListEventsArgs(_Args):
-    start: datetime | None = Field(
+    start: LocalTimestamp | None = Field(
         default=None, description=f"Default: today's start. {LOCAL_TIME}"
     )
-    end: datetime | None = Field(
+    end: LocalTimestamp | None = Field(
         default=None, description=f"Default: 7 days after start. {LOCAL_TIME}"
     )
 
@@ -113,15 +114,17 @@ class ListTasksArgs(_Args):
     is_complete: bool | None = Field(
         default=False, description="false: open tasks (default); true: done; null: all."
     )
-    due_from: datetime | None = Field(default=None, description=f"Due at or after. {LOCAL_TIME}")
-    due_to: datetime | None = Field(default=None, description=f"Due before. {LOCAL_TIME}")
+    due_from: LocalTimestamp | None = Field(
+        default=None, description=f"Due at or after. {LOCAL_TIME}"
+    )
+    due_to: LocalTimestamp | None = Field(default=None, description=f"Due before. {LOCAL_TIME}")
 
 
 class ListExpensesArgs(_Args):
-    start: datetime | None = Field(
+    start: LocalTimestamp | None = Field(
         default=None, description=f"Default: start of this month. {LOCAL_TIME}"
     )
-    end: datetime | None = Field(default=None, description=f"Default: now. {LOCAL_TIME}")
+    end: LocalTimestamp | None = Field(default=None, description=f"Default: now. {LOCAL_TIME}")
     category: str | None = Field(
         default=None, max_length=50, description="Only this category (ignoring case)."
     )

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from everything_app.core.validation import Input
+from everything_app.core.validation import MAX_JSON_DEPTH, Input, too_deep
 
 # Close codes. 4xxx mirror HTTP statuses so that a browser, which sees only the close code
 # of a refused socket, can tell "sign in again" from "not allowed".
@@ -66,6 +66,10 @@ def parse_client_message(raw: str, max_bytes: int) -> Subscribe | Unsubscribe | 
     # the text is near the limit.
     if len(raw) > max_bytes or (len(raw) * 4 > max_bytes and len(raw.encode()) > max_bytes):
         raise ProtocolError("message_too_large", f"Messages are limited to {max_bytes} bytes.")
+    if too_deep(raw):
+        raise ProtocolError(
+            "invalid_message", f"The message is nested more than {MAX_JSON_DEPTH} levels deep."
+        )
     try:
         return _CLIENT_MESSAGE.validate_json(raw)
     except ValidationError as exc:

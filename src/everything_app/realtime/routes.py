@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from everything_app.auth.deps import CurrentPrincipal
 from everything_app.core.deps import SettingsDep
 from everything_app.core.errors import AppError, BadRequest, Forbidden
+from everything_app.core.validation import MAX_JSON_DEPTH, too_deep
 from everything_app.realtime.identity import Identity, Refused, check_origin
 from everything_app.realtime.setup import Realtime
 from everything_app.realtime.sse import EventStream, first_message
@@ -24,6 +25,10 @@ router.add_api_websocket_route("", realtime_socket, name="realtime")
 
 
 def _args(raw: str) -> dict[str, Any]:
+    if too_deep(raw):
+        raise BadRequest(
+            f"`args` is nested more than {MAX_JSON_DEPTH} levels deep.", code="json_too_deep"
+        )
     try:
         value = json.loads(raw)
     except ValueError as exc:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from everything_app.auth.models import User
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from everything_app.core.pagination import decode_cursor, page_of
+from everything_app.core.pagination import keyset, page_of
 from everything_app.reservations import events
 from everything_app.reservations.access import is_admin
 from everything_app.reservations.catalog import schedule_of
@@ -152,15 +152,9 @@ async def list_reservations(
     if filters.day is not None:
         start, end = day_bounds(filters.day, filters.zone)
         query = query.where(Reservation.time_slot >= start, Reservation.time_slot < end)
-    if cursor:
-        slot, row_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                Reservation.time_slot > slot,
-                and_(Reservation.time_slot == slot, Reservation.id > row_id),
-            )
-        )
-    query = query.order_by(Reservation.time_slot, Reservation.id).limit(limit + 1)
+    query = keyset(
+        query, Reservation.time_slot, Reservation.id, cursor=cursor, limit=limit, descending=False
+    )
     rows = list((await db.execute(query)).scalars())
     return page_of(rows, limit, lambda r: (r.time_slot, r.id))
 

@@ -16,6 +16,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.changes import Change, record_change
+from everything_app.core.timestamps import format_instant
 from everything_app.reservations.models import QueueEntry, Reservation, Service
 
 Op = Literal["insert", "update", "delete"]
@@ -28,7 +29,7 @@ def service_changed(db: AsyncSession, service: Service, op: Op) -> None:
 def reservation_changed(db: AsyncSession, reservation: Reservation, op: Op) -> None:
     data = {
         "service_id": str(reservation.service_id),
-        "time_slot": reservation.time_slot.isoformat(),
+        "time_slot": format_instant(reservation.time_slot),
         "status": reservation.status,
     }
     record_change(db, Change("reservations", op, reservation.id, reservation.user_id, data))

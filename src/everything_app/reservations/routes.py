@@ -3,15 +3,17 @@ signed-in user; writes to services and moving a queue need an administrator."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, status
 
 from everything_app.auth.deps import AdminUser, CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from everything_app.core.params import StrictQuery
+from everything_app.core.timestamps import Day
 from everything_app.reservations import booking, catalog, queue
 from everything_app.reservations.deps import CheckinEarly, Now, PolicyDep, TimezoneParam
 from everything_app.reservations.models import QueueEntry, Reservation, Service
@@ -32,17 +34,32 @@ from everything_app.reservations.schemas import (
 )
 
 services_router = APIRouter(
-    prefix="/api/services", tags=["services"], dependencies=[Depends(require_user)]
+    prefix="/api/services", tags=["services"], dependencies=[Depends(require_user), StrictQuery]
 )
 reservations_router = APIRouter(
-    prefix="/api/reservations", tags=["reservations"], dependencies=[Depends(require_user)]
+    prefix="/api/reservations",
+    tags=["reservations"],
+    dependencies=[Depends(require_user), StrictQuery],
 )
 queues_router = APIRouter(
-    prefix="/api/queues", tags=["queues"], dependencies=[Depends(require_user)]
+    prefix="/api/queues", tags=["queues"], dependencies=[Depends(require_user), StrictQuery]
 )
 routers = (services_router, reservations_router, queues_router)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+
+
+def _links(parameter: str, *targets: tuple[str, str]) -> dict[int | str, Any]:
+    """OpenAPI links from a 201 to the operations (method, path) on what it made, passing its
+    `id` as `parameter`: clients and Schemathesis' stateful phase follow them."""
+    links = {
+        re.sub(r"[^A-Za-z0-9]+", "_", f"{method}{path}").strip("_"): {
+            "operationRef": f"#/paths/{path.replace('/', '~1')}/{method}",
+            "parameters": {parameter: "$response.body#/id"},
+        }
+        for method, path in targets
+    }
+    return {201: {"description": "Created", "links": links}}
 
 
 def _service(service: Service) -> ServiceOut:
@@ -80,7 +97,21 @@ async def list_services(
     return Page[ServiceOut](data=[_service(s) for s in rows], next_cursor=next_cursor)
 
 
-@services_router.post("", response_model=ServiceOut, status_code=status.HTTP_201_CREATED)
+@services_router.post(
+    "",
+    response_model=ServiceOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_links(
+        "service_id",
+        ("get", "/api/services/{service_id}"),
+        ("patch", "/api/services/{service_id}"),
+        ("get", "/api/services/{service_id}/availability"),
+        ("get", "/api/queues/{service_id}"),
+        ("post", "/api/queues/{service_id}/join"),
+        ("post", "/api/queues/{service_id}/advance"),
+        ("post", "/api/queues/{service_id}/skip"),
+    ),
+)
 async def create_service(body: ServiceCreate, _admin: AdminUser, db: SessionDep) -> ServiceOut:
     """Add a service (administrators). Opening hours default to 09:00-17:00, Monday-Friday."""
     return _service(await catalog.create_service(db, body.model_dump()))
@@ -112,7 +143,7 @@ async def delete_service(
 @services_router.get("/{service_id}/availability", response_model=AvailabilityOut)
 async def availability(
     service_id: uuid.UUID,
-    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")],
+    day: Annotated[Day, Query(alias="date", description="YYYY-MM-DD")],
     zone: TimezoneParam,
     db: SessionDep,
     now: Now,
@@ -144,7 +175,16 @@ async def availability(
 # --- reservations -----------------------------------------------------------------------
 
 
-@reservations_router.post("", response_model=ReservationOut, status_code=status.HTTP_201_CREATED)
+@reservations_router.post(
+    "",
+    response_model=ReservationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=_links(
+        "reservation_id",
+        ("get", "/api/reservations/{reservation_id}"),
+        ("patch", "/api/reservations/{reservation_id}"),
+    ),
+)
 async def create_reservation(
     body: ReservationCreate, user: CurrentUser, db: SessionDep, now: Now, policy: PolicyDep
 ) -> ReservationOut:
@@ -165,7 +205,7 @@ async def list_reservations(
         Literal["pending", "confirmed", "canceled"] | None, Query(alias="status")
     ] = None,
     day: Annotated[
-        date | None, Query(alias="date", description="Slots on this day (in tz).")
+        Day | None, Query(alias="date", description="Slots on this day (in tz).")
     ] = None,
     service_id: uuid.UUID | None = None,
     user_id: Annotated[uuid.UUID | None, Query(description="Administrators only.")] = None,

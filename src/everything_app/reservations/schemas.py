@@ -2,11 +2,9 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -16,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from everything_app.core.timestamps import Day, Instant, Timestamp
 from everything_app.core.validation import Input
 from everything_app.reservations.models import DEFAULT_OPENING_HOURS
 from everything_app.reservations.slots import minutes_of, zone_named
@@ -130,13 +129,13 @@ class ServiceOut(BaseModel):
     capacity: int
     opening_hours: dict[str, list[Interval]]
     timezone: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class SlotOut(BaseModel):
-    start: datetime
-    end: datetime
+    start: Instant
+    end: Instant
     capacity: int
     reserved: int
     remaining: int
@@ -145,7 +144,7 @@ class SlotOut(BaseModel):
 
 class AvailabilityOut(BaseModel):
     service_id: uuid.UUID
-    date: date
+    date: Day
     timezone: str = Field(description="The timezone `date` was read in.")
     slots: list[SlotOut]
 
@@ -154,7 +153,7 @@ class ReservationCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     service_id: uuid.UUID
-    time_slot: AwareDatetime = Field(description="A slot start with its offset, e.g. ...Z.")
+    time_slot: Timestamp = Field(description="A slot start with its offset, e.g. ...Z.")
 
 
 class ReservationUpdate(Input):
@@ -171,10 +170,10 @@ class ReservationOut(BaseModel):
     id: uuid.UUID
     user_id: uuid.UUID
     service_id: uuid.UUID
-    time_slot: datetime
+    time_slot: Instant
     status: Literal["pending", "confirmed", "canceled"]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class QueueJoin(Input):
@@ -208,8 +207,8 @@ class QueueEntryOut(BaseModel):
     ahead: int | None = Field(
         default=None, description="Waiting entries to be called first; 0 in service."
     )
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 # `now_serving` is one thing everywhere (queue reads, advance and skip, the realtime `queues`
