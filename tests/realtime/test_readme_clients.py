@@ -95,7 +95,8 @@ async def test_the_python_client(instance: Instance) -> None:
     key = await create_key(instance, user, "from python")
     example = _example("python", "import asyncio, json")
     example = example.replace("ws://127.0.0.1:8000", f"ws://{instance.host}")
-    example = example.replace('asyncio.run(follow("ea_..."))', "")
+    example = example.replace('asyncio.run(follow(os.environ["KEY"]))', "")
+    assert "asyncio.run(" not in example  # the README's last line changed: follow it here
     printed: list[str] = []
     seen = asyncio.Event()
 
