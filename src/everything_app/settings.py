@@ -73,6 +73,10 @@ class Settings(BaseSettings):
 
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     session_update_age_seconds: int = Field(default=24 * 3600, ge=0)
+    # How long a verified session or API key is trusted in a process without re-reading it.
+    # Revocations end it at once on every instance (change events); this bounds only what
+    # nobody announced. 0 reads the credential on every request.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
     api_key_prefix: str = "ea_"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
