@@ -52,7 +52,8 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: PORT or 8000).")] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: WORKERS or 1).")
+        int | None,
+        typer.Option(help="Worker processes (default: WORKERS; all cores with REDIS_URL, else 1)"),
     ] = None,
 ) -> None:
     """Start the HTTP server (migrating the database first unless AUTO_MIGRATE=false)."""
