@@ -4,6 +4,7 @@ instances: tests/realtime/test_instances.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from datetime import timedelta
@@ -94,3 +95,14 @@ async def test_a_cached_session_still_slides_its_expiry_forward(
     assert "set-cookie" not in again.headers
     if settings.auth_cache_seconds:
         assert sent == []
+
+
+async def test_concurrent_checks_of_an_unverified_session_read_it_once(
+    cached_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await sign_up(client)  # signing up verifies nothing: the first check reads the session
+    with statements(cached_app) as sent:
+        answers = await asyncio.gather(*(client.get("/api/auth/get-session") for _ in range(8)))
+    assert all(a.json()["session"] is not None for a in answers)
+    reads = [s for s in sent if "FROM sessions" in s]
+    assert len(reads) == (1 if cached_app.state.settings.auth_cache_seconds else 8)

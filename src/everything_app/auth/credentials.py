@@ -15,6 +15,7 @@ re-read, a safety net for changes nobody announced (a write made by hand in the 
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Sequence
@@ -140,6 +141,9 @@ class _Entry:
         return found.id
 
 
+_UNKNOWN = object()  # a concurrent lookup could not tell: look it up yourself
+
+
 @dataclass
 class CredentialCache:
     """Verified credentials of this process, by token hash. `ttl` 0 turns caching off."""
@@ -152,6 +156,8 @@ class CredentialCache:
     # Bumped by every invalidation: a lookup that began before one may have read a row the
     # invalidation is about, so its result is not cached (see `put`).
     epoch: int = 0
+    # Lookups under way, by token hash: concurrent requests wait for the one (`resolve`).
+    inflight: dict[str, asyncio.Future[_Entry | object | None]] = field(default_factory=dict)
 
     def get(self, hashed: str) -> _Entry | None:
         entry = self._entries.get(hashed)
@@ -161,6 +167,9 @@ class CredentialCache:
             self._drop(hashed)
             return None
         return entry
+
+    def peek(self, hashed: str) -> _Entry | None:
+        return self._entries.get(hashed)
 
     def put(self, hashed: str, entry: _Entry, *, epoch: int) -> None:
         if self.ttl <= 0 or epoch != self.epoch:
@@ -237,6 +246,43 @@ async def resolve_credential(
             return principal
         if cache is not None:
             cache.forget_credential(entry.credential_id)
+    if cache is None:
+        return await _verify(db, token, hashed, via, is_key, policy, None)
+    # One lookup per credential at a time: when an entry expires under load, every request
+    # holding that credential would otherwise read it at once (on SQLite, also all write).
+    pending = cache.inflight.get(hashed)
+    if pending is not None:
+        outcome = await asyncio.shield(pending)
+        if not isinstance(outcome, _Entry):  # refused, cut off, or raced an invalidation
+            return await _verify(db, token, hashed, via, is_key, policy, cache)
+        return await _from_cache(db, outcome, token, via, policy)
+    future: asyncio.Future[_Entry | object | None] = asyncio.get_running_loop().create_future()
+    cache.inflight[hashed] = future
+    try:
+        principal = await _verify(db, token, hashed, via, is_key, policy, cache)
+    except Exception as exc:
+        future.set_exception(exc)  # the same answer (a 503, say) for those waiting
+        future.exception()  # retrieved: nobody waiting is no error
+        raise
+    finally:
+        if cache.inflight.get(hashed) is future:
+            del cache.inflight[hashed]
+        if not future.done():  # cancelled, refused, or not cached: each waiter looks it up
+            verified = cache.peek(hashed)
+            future.set_result(verified if verified is not None else _UNKNOWN)
+    return principal
+
+
+async def _verify(
+    db: AsyncSession,
+    token: str,
+    hashed: str,
+    via: Via,
+    is_key: bool,
+    policy: SessionPolicy,
+    cache: CredentialCache | None,
+) -> Principal | None:
+    """Read the credential in the database, and keep what was verified in `cache`."""
     epoch = cache.epoch if cache is not None else 0
     if is_key:
         found = await authenticate_key(db, token)
