@@ -301,7 +301,14 @@ class UnitOfWork:
         assert session is not None
         try:
             if exc is None:
-                if self._write or session.info.get(_WROTE) or session.info.get(PENDING_KEY):
+                if (
+                    self._write
+                    or session.info.get(_WROTE)
+                    or session.info.get(PENDING_KEY)
+                    or session.new
+                    or session.dirty
+                    or session.deleted
+                ):
                     self.committing = True
                     await commit_and_publish(session, self._bus)
                     self.committing = False
