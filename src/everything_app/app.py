@@ -10,6 +10,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from everything_app.ai import setup as ai_setup
 from everything_app.ai.routes import router as models_router
+from everything_app.auth.credentials import CredentialCache
 from everything_app.auth.routes import router as auth_router
 from everything_app.chat.generation import Generations, mark_orphaned_answers
 from everything_app.chat.routes import router as chat_router
@@ -68,6 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         realtime = await start_realtime(settings, app.state.sessionmaker, redis)
         app.state.realtime = realtime
         app.state.changes = realtime.bus
+        # Verified credentials, dropped by revocations from any instance (auth.credentials).
+        app.state.credentials = CredentialCache(ttl=settings.auth_cache_seconds)
+        realtime.bus.listen(app.state.credentials.on_changes)
+        realtime.bus.on_resync(app.state.credentials.clear)
         app.state.models = models
         app.state.providers = ai_setup.providers(settings)
         app.state.generations = Generations(

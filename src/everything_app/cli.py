@@ -52,7 +52,8 @@ def serve(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: PORT or 8000).")] = None,
     workers: Annotated[
-        int | None, typer.Option(help="Worker processes (default: WORKERS or 1).")
+        int | None,
+        typer.Option(help="Worker processes (default: WORKERS; all cores with REDIS_URL, else 1)"),
     ] = None,
 ) -> None:
     """Start the HTTP server (migrating the database first unless AUTO_MIGRATE=false)."""
@@ -125,11 +126,13 @@ def create_admin(
 
 async def _create_admin(settings: Settings, email: str, password: str, name: str | None) -> str:
     from everything_app.auth import service
-    from everything_app.core.db import create_engine, create_sessionmaker, open_unit_of_work
+    from everything_app.core.db import create_engine, create_sessionmaker, unit_of_work
 
     engine = create_engine(settings)
     try:
-        async with await open_unit_of_work(create_sessionmaker(engine), write=True) as db:
+        # No change bus in this process: a running server sees a promotion once its cached
+        # credential ages out (AUTH_CACHE_SECONDS); a promotion takes nothing away meanwhile.
+        async with unit_of_work(create_sessionmaker(engine), write=True) as db:
             existing = await service.get_user_by_email(db, service.normalize_email(email))
             if existing is not None:
                 await service.set_role(db, existing, "admin")
@@ -139,8 +142,7 @@ async def _create_admin(settings: Settings, email: str, password: str, name: str
                     db, email=email, password=password, name=name, role="admin"
                 )
                 message = f"created administrator {user.email}"
-            await db.commit()
-            return message
+        return message
     finally:
         await engine.dispose()
 

@@ -27,6 +27,24 @@ def _split_csv(value: object) -> object:
     return value
 
 
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS says)."""
+    count = getattr(os, "process_cpu_count", os.cpu_count)()
+    if hasattr(os, "sched_getaffinity") and not hasattr(os, "process_cpu_count"):
+        count = len(os.sched_getaffinity(0))
+    return max(1, min(int(count or 1), 64))
+
+
+def default_workers(data: dict[str, object]) -> int:
+    """Every core, when everything the workers must share is shared: with REDIS_URL the rate
+    limits, the change bus (live queries and credential revocations) live in Redis. Without
+    it, 1: on SQLite each worker would hear only its own writes (a live query in one worker
+    would miss a write made in another, and a credential revoked in one would stay cached
+    in another for AUTH_CACHE_SECONDS); on PostgreSQL the bus is shared (NOTIFY), but rate
+    limits would be counted per worker, N times looser. WORKERS overrides this."""
+    return cores() if data.get("redis_url") else 1
+
+
 def _async_driver(url: str) -> str:
     for plain, driver in (
         ("postgres://", "postgresql+asyncpg://"),
@@ -64,15 +82,26 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    workers: int = Field(default=1, ge=1, le=64)
+    # Default: every core when REDIS_URL is set, else 1 (see `default_workers`).
+    workers: int = Field(default_factory=lambda data: default_workers(data), ge=1, le=64)
     auto_migrate: bool = True
     # Swagger UI at /docs (assets served from the package, strict CSP); off removes it.
     docs_enabled: bool = True
-    db_pool_size: int = Field(default=20, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=400)
+    # Per worker. The defaults share 30 connections among the workers (at least 4 each), so
+    # several workers stay under PostgreSQL's max_connections (100). No overflow by default:
+    # an overflow connection is closed again as soon as it is returned, so under sustained
+    # load every request beyond the pool paid a new connection (TLS attempt, role check).
+    db_pool_size: int = Field(
+        default_factory=lambda data: max(4, 30 // data["workers"]), ge=1, le=200
+    )
+    db_max_overflow: int = Field(default=0, ge=0, le=400)
 
     session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     session_update_age_seconds: int = Field(default=24 * 3600, ge=0)
+    # How long a verified session or API key is trusted in a process without re-reading it.
+    # Revocations end it at once on every instance (change events); this bounds only what
+    # nobody announced. 0 reads the credential on every request.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
     api_key_prefix: str = "ea_"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 

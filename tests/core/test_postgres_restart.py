@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.conftest import BASE_URL, make_settings
+from tests.conftest import BASE_URL, PASSWORD, make_settings
 from tests.private_services import PrivatePostgres
 from tests.realtime.support import (
     Instance,
@@ -162,11 +162,23 @@ async def test_while_postgres_is_down_requests_get_503_and_live_queries_wait(
         on_a = await stack.enter_async_context(live(a, user=user))
         await on_a.subscribe("before", "tasks.list")
 
+        # A session this instance has not verified yet: checking it needs the database.
+        async with a.http() as client:
+            signed_in = await client.post(
+                "/api/auth/sign-in/email", json={"email": user.email, "password": PASSWORD}
+            )
+        unverified = {"Authorization": f"Bearer {signed_in.json()['token']}"}
+
         await cluster.stop()
         async with a.http(**user.bearer) as client:
             created = await client.post("/api/tasks", json={"title": "while down"})
-            session = await client.get("/api/auth/get-session")
+            # Verified moments ago (creating the key): answered from the credential cache,
+            # as no revocation can commit while the database is down.
+            cached = await client.get("/api/auth/get-session")
             ready = await client.get("/readyz")
+        async with a.http(**unverified) as client:
+            session = await client.get("/api/auth/get-session")
+        assert cached.status_code == 200
         async with a.http(Authorization=f"Bearer {key['key']}") as client:
             models = await client.get("/v1/models")
         # Each family of clients gets 503 in its own error shape, with a hint when to retry.

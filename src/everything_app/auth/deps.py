@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from everything_app.auth.cookies import read_session_cookie
-from everything_app.auth.models import Session, User
-from everything_app.auth.service import ClientInfo, SessionPolicy, act_as, resolve_session
+from everything_app.auth.credentials import CredentialCache, resolve_credential
+from everything_app.auth.credentials import Principal as Principal  # re-exported
+from everything_app.auth.models import User
+from everything_app.auth.service import ClientInfo, SessionPolicy, act_as
 from everything_app.core.db import SAFE_METHODS, SessionDep
 from everything_app.core.deps import SettingsDep
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
 from everything_app.core.origins import origin_refusal
-from everything_app.keys.models import ApiKey
-from everything_app.keys.service import authenticate_key, looks_like_key
+from everything_app.keys.service import looks_like_key
 from everything_app.settings import Settings
 
 # Credentials in a URL end up in proxy logs and browser history, so they are refused.
 QUERY_CREDENTIAL_NAMES = frozenset({"api_key", "apikey", "key", "token", "access_token"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    user: User
-    via: Literal["cookie", "bearer", "api_key"]
-    session: Session | None = None
-    api_key: ApiKey | None = None
-    token: str | None = None  # the caller's own session token
-    refreshed: bool = False
-
-    @property
-    def session_id(self) -> uuid.UUID | None:
-        return self.session.id if self.session is not None else None
 
 
 def session_policy(settings: Settings) -> SessionPolicy:
@@ -85,37 +71,39 @@ def refuse_foreign_sign_in(request: Request, settings: Settings) -> None:
         raise Forbidden(refusal.message, code=refusal.code)
 
 
+def credential_cache(request: HTTPConnection) -> CredentialCache | None:
+    """This process's verified-credential cache (None in an app without a lifespan)."""
+    cache: CredentialCache | None = getattr(request.app.state, "credentials", None)
+    return cache
+
+
 async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
     if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
         raise BadRequest(
             "Credentials are not accepted in the URL; send them in the Authorization header.",
             code="credentials_in_query",
         )
-    policy = session_policy(settings)
     bearer = _bearer(request)
-    if bearer is not None and looks_like_key(bearer, settings.api_key_prefix):
-        found = await authenticate_key(db, bearer)
-        if found is None:
-            raise Unauthorized(
-                "The API key is invalid, revoked or expired.", code="invalid_api_key"
-            )
-        key, user = found
-        return Principal(user=user, via="api_key", api_key=key)
     token = bearer if bearer is not None else read_session_cookie(request, settings)
     if token is None:
         return None
-    resolved = await resolve_session(db, token, policy)
-    if resolved is None:
+    principal = await resolve_credential(
+        db,
+        token,
+        via_bearer=bearer is not None,
+        key_prefix=settings.api_key_prefix,
+        policy=session_policy(settings),
+        cache=credential_cache(request),
+    )
+    if principal is None:
+        if bearer is not None and looks_like_key(bearer, settings.api_key_prefix):
+            raise Unauthorized(
+                "The API key is invalid, revoked or expired.", code="invalid_api_key"
+            )
         return None
     if bearer is None:
         check_cookie_origin(request, settings)
-    return Principal(
-        user=resolved.user,
-        via="bearer" if bearer is not None else "cookie",
-        session=resolved.session,
-        token=token,
-        refreshed=resolved.refreshed,
-    )
+    return principal
 
 
 async def optional_principal(
@@ -124,7 +112,7 @@ async def optional_principal(
     principal = await _resolve(request, db, settings)
     if principal is not None:
         # The request's transaction acts for the caller (row-level security on PostgreSQL);
-        # resolving the credential has usually done so already, and then this costs nothing.
+        # it costs no round trip: the scope is sent with the transaction's first statement.
         await act_as(db, principal.user)
         request.state.user_id = str(principal.user.id)  # for the access log
     return principal

@@ -222,14 +222,14 @@ async def change_password(
     await limiter.hit(
         settings.rate_limit_sign_in_email_failures, "change-password", str(principal.user.id)
     )
-    await service.change_password(
+    user = await service.change_password(
         db,
         principal.user,
         current=body.currentPassword,
         new=body.newPassword,
         keep_session=principal.session_id,
     )
-    return JSONResponse({"token": None, "user": user_json(principal.user)})
+    return JSONResponse({"token": None, "user": user_json(user)})
 
 
 @router.post("/update-user", response_model=StatusOut)

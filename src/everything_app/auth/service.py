@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from everything_app.auth import passwords
 from everything_app.auth.models import ROLES, Session, User
 from everything_app.core import rls
-from everything_app.core.changes import Change, record_change
+from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import AppError, BadRequest, NotFound, Unauthorized
 from everything_app.core.security import new_token, token_hash
@@ -238,11 +238,27 @@ async def revoke_other_sessions(db: AsyncSession, user: User, keep: uuid.UUID | 
     _sessions_ended(db, (await db.execute(query.returning(*_ENDED))).all())
 
 
+async def _stored(db: AsyncSession, user: User) -> User:
+    """The caller's row in this unit of work (a request's `user` is a detached snapshot of
+    the verified credential, without the password hash)."""
+    stored = await db.get(User, user.id)
+    if stored is None:
+        raise Unauthorized()
+    return stored
+
+
+def _user_changed(db: AsyncSession, user_id: uuid.UUID, op: Op = "update") -> None:
+    """Announce a change to an account: cached credentials of its user are dropped on every
+    instance (auth.credentials), and live sockets close when it is deleted (realtime)."""
+    record_change(db, Change("users", op, user_id, user_id))
+
+
 async def change_password(
     db: AsyncSession, user: User, *, current: str, new: str, keep_session: uuid.UUID | None
-) -> None:
+) -> User:
     """Re-check the current password, store the new hash, sign every other device out."""
     check_password_policy(new)
+    user = await _stored(db, user)
     if not await passwords.verify_password(user.password_hash, current):
         raise BadRequest("Invalid password", code="invalid_password")
     new_hash = await passwords.hash_password(new)
@@ -250,17 +266,21 @@ async def change_password(
         update(User).where(User.id == user.id).values(password_hash=new_hash, updated_at=utcnow())
     )
     await revoke_other_sessions(db, user, keep_session)
+    _user_changed(db, user.id)
+    return user
 
 
 async def update_profile(
     db: AsyncSession, user: User, *, name: str | None, image: str | None, clear_image: bool
 ) -> User:
+    user = await _stored(db, user)
     if name is not None:
         user.name = name.strip() or user.name
     if image is not None or clear_image:
         user.image = image
     user.updated_at = utcnow()
     await db.flush()
+    _user_changed(db, user.id)
     return user
 
 
@@ -280,19 +300,23 @@ def on_account_deletion(hook: AccountDeletionHook) -> AccountDeletionHook:
 
 async def delete_account(db: AsyncSession, user: User, password: str) -> None:
     """Delete the account and, through ON DELETE CASCADE, everything it owns."""
+    user = await _stored(db, user)
     if not await passwords.verify_password(user.password_hash, password):
         raise BadRequest("Invalid password", code="invalid_password")
     await revoke_other_sessions(db, user, None)  # announced, unlike the cascade
     for hook in _account_deletion_hooks:
         await hook(db, user.id)
     await db.execute(delete(User).where(User.id == user.id))
+    _user_changed(db, user.id, "delete")
 
 
 async def set_role(db: AsyncSession, user: User, role: str) -> None:
     assert role in ROLES
+    user = await _stored(db, user)
     user.role = role
     user.updated_at = utcnow()
     await db.flush()
+    _user_changed(db, user.id)
 
 
 async def list_users(db: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:

@@ -44,8 +44,8 @@ from everything_app.chat.service import (
 )
 from everything_app.chat.tools import CallKey, ToolBox, ToolFailed, call_key
 from everything_app.core import rls
-from everything_app.core.changes import Change, ChangeBus, commit_and_publish, record_change
-from everything_app.core.db import database_unavailable, open_unit_of_work, utcnow
+from everything_app.core.changes import Change, ChangeBus, record_change
+from everything_app.core.db import database_unavailable, unit_of_work, utcnow
 from everything_app.core.logging import get_logger
 from everything_app.core.metrics import count_tokens
 
@@ -311,12 +311,11 @@ class Generations:
         title = title_from(turn.first_user_text)
         if turn.spec.provider != "offline" and gen.status == "complete":
             title = await self._model_title(turn) or title
-        async with await open_unit_of_work(
-            self._sessionmaker, write=True, user_id=gen.user_id
+        async with unit_of_work(
+            self._sessionmaker, write=True, user_id=gen.user_id, bus=self._bus
         ) as db:
             await set_title_if_missing(db, gen.session_id, storable(title))
             record_change(db, Change("chat_sessions", "update", gen.session_id, gen.user_id))
-            await commit_and_publish(db, self._bus)
 
     async def _model_title(self, turn: Turn) -> str | None:
         prompt = [
@@ -401,8 +400,8 @@ class _AnswerWriter:
         values = {name: storable(value) for name, value in values.items()}
         self._last_flush = time.monotonic()
         # As the user: on PostgreSQL row-level security hides the row from anyone else.
-        async with await open_unit_of_work(
-            self._sessionmaker, write=True, user_id=self._gen.user_id
+        async with unit_of_work(
+            self._sessionmaker, write=True, user_id=self._gen.user_id, bus=self._bus
         ) as db:
             await db.execute(
                 update(Message)
@@ -411,7 +410,6 @@ class _AnswerWriter:
             )
             gen = self._gen
             record_message_change(db, gen.message_id, gen.user_id, gen.session_id)
-            await commit_and_publish(db, self._bus)
 
 
 def storable(value: Any) -> Any:
@@ -433,10 +431,9 @@ async def mark_orphaned_answers(sessionmaker: async_sessionmaker[AsyncSession]) 
     Best effort: a database that is down must not stop the server from starting (/readyz
     says it is not ready); the next start marks them."""
     try:
-        async with await open_unit_of_work(sessionmaker, write=True) as db:
+        async with unit_of_work(sessionmaker, write=True) as db:
             await rls.act_as_system(db, tables=["messages"], reason="mark orphaned answers")
             count = await mark_orphans(db)
-            await db.commit()
     except (OSError, SQLAlchemyError) as exc:
         log.warning("orphaned_answers_not_marked", error=type(exc).__name__)
         return

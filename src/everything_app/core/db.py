@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event, make_url
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -26,7 +27,12 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from everything_app.core import rls
-from everything_app.core.changes import commit_and_publish, take_changes
+from everything_app.core.changes import (
+    PENDING_KEY,
+    ChangeBus,
+    commit_and_publish,
+    take_changes,
+)
 from everything_app.core.errors import ServiceUnavailable, error_response
 from everything_app.core.logging import get_logger
 from everything_app.settings import Settings
@@ -120,8 +126,8 @@ def database_unavailable(exc: BaseException) -> bool:
     """Whether `exc` says the database cannot serve us right now (restarting, refusing
     connections, connection dropped, SQLite locked by a long writer), so the request may
     simply be retried: it is answered
-    503 with Retry-After, not 500. The pool's pre-ping replaces dead connections, so the
-    service recovers by itself once the database is back."""
+    503 with Retry-After, not 500. Dead connections are replaced at checkout (see
+    `_check_on_checkout`), so the service recovers by itself once the database is back."""
     if isinstance(exc, DBAPIError):
         sqlite_code = getattr(exc.orig, "sqlite_errorcode", None)
         return (
@@ -169,14 +175,52 @@ def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": application_name}},
+        connect_args={
+            "server_settings": {"application_name": application_name},
+            "connection_class": rls.ScopedConnection,
+        },
     )
     _name_connect_failures(engine)
+    _check_on_checkout(engine)
     if not owner:
         rls.drop_privileges_on_connect(engine, settings.db_runtime_role)
     return engine
+
+
+# A pooled connection unused for longer than this is pinged before it is handed out (a
+# network path can die silently); a fresher one is only checked for a closed socket.
+PING_IDLE_SECONDS = 10.0
+_CHECKED_IN_AT = "checked_in_at"
+
+
+def _check_on_checkout(engine: AsyncEngine) -> None:
+    """What pool_pre_ping did (a BEGIN and a ROLLBACK on every checkout) at almost no cost.
+
+    A database restart closes every connection's socket, which asyncpg notices while the
+    connection sits in the pool (`is_closed`): such a connection is replaced before use, for
+    free. A connection idle for long is pinged. The first disconnect error a request meets
+    anyway makes SQLAlchemy invalidate every connection of the pool made before it, so
+    requests started once the database is back get fresh connections.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver.is_closed():
+            raise DisconnectionError("the connection was closed while in the pool")
+        checked_in_at = record.info.get(_CHECKED_IN_AT)
+        if checked_in_at is not None and time.monotonic() - checked_in_at > PING_IDLE_SECONDS:
+            try:
+                dbapi_connection.ping()
+            except Exception as exc:
+                raise DisconnectionError(f"the ping failed: {exc!r}") from exc
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_CHECKED_IN_AT] = time.monotonic()
+        if dbapi_connection is not None:
+            rls.clear_pending_scope(dbapi_connection)
 
 
 class DatabaseUnreachable(ConnectionError):
@@ -198,20 +242,116 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+# Session.info key: set once the unit of work wrote something (flushed, or ran an
+# INSERT/UPDATE/DELETE), so that it commits; one that only read rolls back instead.
+_WROTE = "wrote"
+
+
+@event.listens_for(AsyncSession.sync_session_class, "after_flush")
+def _flushed(session: Any, _context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(AsyncSession.sync_session_class, "do_orm_execute")
+def _executed(state: Any) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+class UnitOfWork:
+    """The one unit of work of requests and background writers alike.
+
+        async with unit_of_work(sessionmaker, user_id=..., bus=changes) as db:
+            ...
+
+    Acts for `user_id` (row-level security on PostgreSQL: the scope goes out with the
+    transaction's BEGIN, no round trip of its own; see core.rls). `write=True` takes SQLite's
+    write lock up front. On success it commits and then publishes the change events the work
+    recorded (core.changes) when anything was written, and otherwise ends the read-only
+    transaction with a rollback; on error it rolls back and drops the events. Nothing is
+    sent to the database until the first statement, so work that needs none (a session
+    check answered from the credential cache) costs no connection at all.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        write: bool = False,
+        user_id: uuid.UUID | None = None,
+        admin: bool = False,
+        bus: ChangeBus | None = None,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._write = write
+        self._user_id = user_id
+        self._admin = admin
+        self._bus = bus
+        self.committing = False  # True while the commit is in flight (its outcome unknown)
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> AsyncSession:
+        self._session = await open_unit_of_work(
+            self._sessionmaker, write=self._write, user_id=self._user_id, admin=self._admin
+        )
+        return self._session
+
+    async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        session = self._session
+        assert session is not None
+        try:
+            if exc is None:
+                if (
+                    self._write
+                    or session.info.get(_WROTE)
+                    or session.info.get(PENDING_KEY)
+                    or session.new
+                    or session.dirty
+                    or session.deleted
+                ):
+                    self.committing = True
+                    await commit_and_publish(session, self._bus)
+                    self.committing = False
+                else:
+                    await session.rollback()  # read only: nothing to make durable
+        except BaseException:
+            take_changes(session)
+            await _rollback_quietly(session)
+            raise
+        finally:
+            if exc is not None:
+                take_changes(session)
+                await _rollback_quietly(session)
+            await session.close()
+
+
+def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    write: bool = False,
+    user_id: uuid.UUID | None = None,
+    admin: bool = False,
+    bus: ChangeBus | None = None,
+) -> UnitOfWork:
+    return UnitOfWork(sessionmaker, write=write, user_id=user_id, admin=admin, bus=bus)
+
+
 async def open_unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
     write: bool,
     user_id: uuid.UUID | None = None,
+    admin: bool = False,
 ) -> AsyncSession:
-    """A session whose transaction is opened for reading or (on SQLite, locked) for writing.
+    """A session whose transaction is opened for reading or (on SQLite, locked) for writing;
+    the caller ends it. Prefer `unit_of_work`, which also ends it.
 
     Work done on a user's behalf outside a request (e.g. finishing a streamed answer) passes
     `user_id`: on PostgreSQL row-level security shows a session acting for nobody no rows.
     """
     session = sessionmaker()
     if user_id is not None:
-        await rls.set_current_user(session, user_id)
+        await rls.set_current_user(session, user_id, admin=admin)
     if write and session.bind is not None and session.bind.dialect.name == "sqlite":
         await session.connection(execution_options={"sqlite_immediate": True})
     return session
@@ -223,23 +363,20 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     Scoped to the handler ("function"), so the commit happens before the response is sent.
     Change events the handler recorded are published after the commit, never on rollback.
     """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    session = await open_unit_of_work(sessionmaker, write=request.method not in SAFE_METHODS)
+    state = request.app.state
+    work = unit_of_work(
+        state.sessionmaker,
+        write=request.method not in SAFE_METHODS,
+        bus=getattr(state, "changes", None),
+    )
     try:
-        yield session
-        try:
-            await commit_and_publish(session, getattr(request.app.state, "changes", None))
-        except Exception as exc:
-            if database_unavailable(exc):
-                # Lost during COMMIT: it may have landed. Say so, and do not invite a retry.
-                raise commit_outcome_unknown() from exc
-            raise
-    except BaseException:
-        take_changes(session)
-        await _rollback_quietly(session)
+        async with work as session:
+            yield session
+    except Exception as exc:
+        if work.committing and database_unavailable(exc):
+            # Lost during COMMIT: it may have landed. Say so, and do not invite a retry.
+            raise commit_outcome_unknown() from exc
         raise
-    finally:
-        await session.close()
 
 
 async def _rollback_quietly(session: AsyncSession) -> None:

@@ -121,8 +121,22 @@ def _error_response(exc: Exception, path: str, request_id: str) -> list[Message]
     return send_json_error(500, error_body(path, "internal_error", message, status=500))
 
 
+# Everything is data, except the /docs page, which sets its own CSP (core.docs). API answers
+# are per-user data: never let a shared cache keep them (Cache-Control).
+_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
 class SecurityHeadersMiddleware:
-    """Security headers on every response, errors included."""
+    """Security headers on every response, errors included; a header the response set
+    itself is kept. Raw header pairs, encoded once, in one pass over the response's own."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -132,24 +146,16 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        defaults = _SECURITY_HEADERS
+        if self.hsts or scope.get("scheme") == "https":
+            defaults = (*defaults, _HSTS)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                # Everything is data, except the /docs page, which sets its own (core.docs).
-                headers.setdefault(
-                    "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
-                )
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-                headers.setdefault("X-Frame-Options", "DENY")
-                headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-                # API answers are per-user data: never let a shared cache keep them.
-                headers.setdefault("Cache-Control", "no-store")
-                if self.hsts or scope.get("scheme") == "https":
-                    headers.setdefault(
-                        "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
-                    )
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in defaults if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_wrapper)

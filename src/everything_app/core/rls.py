@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -52,18 +53,67 @@ _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 @dataclass(frozen=True)
 class Scope:
-    """What the session's transactions may see: one user's rows, plus any system tables."""
+    """What the session's transactions may see: one user's rows, plus any system tables,
+    plus (before anyone is known) the one credential row whose token hash was presented."""
 
     user_id: uuid.UUID | None = None
     admin: bool = False
     system_tables: tuple[str, ...] = field(default=())
+    credential_hash: str | None = None
 
     def settings(self) -> dict[str, str]:
-        return {
+        values = {
             USER_SETTING: str(self.user_id) if self.user_id else "",
             ROLE_SETTING: "admin" if self.admin and self.user_id else "",
             SYSTEM_SETTING: ",".join(self.system_tables),
         }
+        if self.credential_hash is not None:
+            values[CREDENTIAL_SETTING] = self.credential_hash
+        return values
+
+
+# Values that may be written into SQL as literals: UUIDs, hex digests, "admin", identifiers
+# joined by commas. Anything else goes as a bound parameter, in a statement of its own.
+_LITERAL = re.compile(r"^[0-9a-z_,-]*$")
+
+
+def _literal_sql(values: dict[str, str]) -> str | None:
+    if not all(_LITERAL.match(value) for value in values.values()):
+        return None
+    calls = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in values.items())
+    return f"SELECT {calls};"
+
+
+class ScopedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is untyped
+    """The serving pool's asyncpg connection: a transaction's scope rides on its BEGIN.
+
+    SQLAlchemy sends BEGIN lazily, just before the transaction's first statement; when the
+    session has a scope, `after_begin` (below) leaves its `set_config` calls here and they go
+    out in the same simple-query message as BEGIN: one round trip instead of two. The
+    values are literals of the checked shapes only (`_LITERAL`).
+    """
+
+    begin_suffix: str | None = None
+
+    async def execute(
+        self,
+        query: str,
+        *args: Any,
+        timeout: float | None = None,  # noqa: ASYNC109 - asyncpg's own signature
+    ) -> str:
+        suffix = self.begin_suffix
+        if suffix is not None and not args and query.startswith("BEGIN"):
+            self.begin_suffix = None
+            query = f"{query} {suffix}"
+        result: str = await super().execute(query, *args, timeout=timeout)
+        return result
+
+
+def clear_pending_scope(dbapi_connection: Any) -> None:
+    """A pooled connection goes back: no scope may wait for another unit of work's BEGIN."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if isinstance(driver, ScopedConnection):
+        driver.begin_suffix = None
 
 
 def _is_postgres(db: AsyncSession) -> bool:
@@ -82,9 +132,25 @@ def _apply(connection: Connection, values: dict[str, str]) -> None:
 
 @event.listens_for(Session, "after_begin")
 def _reapply_scope(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
-    # A new transaction starts with no settings: carry the session's scope over.
+    # A new transaction starts with no settings: carry the session's scope over, on the
+    # BEGIN itself where the connection allows (ScopedConnection), else in a statement.
+    if connection.dialect.name != "postgresql":
+        return
     scope: Scope | None = session.info.get(_SCOPE_KEY)
-    if scope is not None and connection.dialect.name == "postgresql":
+    driver = connection.connection.driver_connection
+    sql = _literal_sql(scope.settings()) if scope is not None else None
+    # SQLAlchemy's asyncpg adapter has not sent its BEGIN yet (it does so before the first
+    # statement); when it has (a session joining a transaction begun elsewhere), a statement.
+    adapter = connection.connection.dbapi_connection
+    lazy_begin = (
+        getattr(adapter, "_transaction", True) is None
+        and getattr(adapter, "isolation_level", None) != "autocommit"
+    )
+    if isinstance(driver, ScopedConnection) and lazy_begin:
+        driver.begin_suffix = sql  # None clears whatever an earlier unit of work left
+        if sql is not None or scope is None:
+            return
+    if scope is not None:
         _apply(connection, scope.settings())
 
 
@@ -106,9 +172,9 @@ async def set_current_user(
 
 
 async def allow_credential_lookup(db: AsyncSession, credential_hash: str) -> None:
-    """Let this transaction read the session or API key row whose hash the caller holds."""
-    if _is_postgres(db):
-        await db.execute(text(_set_sql([CREDENTIAL_SETTING])), {"v0": credential_hash})
+    """Let this session read the session or API key row whose hash the caller holds."""
+    current: Scope = db.info.get(_SCOPE_KEY) or Scope()
+    await _set_scope(db, replace(current, credential_hash=credential_hash))
 
 
 async def act_as_system(db: AsyncSession, *, tables: Sequence[str], reason: str) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from sqlalchemy import Label, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from everything_app.core.db import open_unit_of_work, utcnow
+from everything_app.core.db import unit_of_work, utcnow
 from everything_app.core.errors import BadRequest
 from everything_app.gateway.models import AiUsage
 from everything_app.gateway.schemas import KeyUsage, ModelUsage, UsageReport, UsageTotals
@@ -36,8 +36,7 @@ async def record(sessionmaker: async_sessionmaker[AsyncSession], entry: UsageRec
     A streamed answer ends long after the request's own unit of work committed (it commits
     when the handler returns, before the body is sent), so this cannot ride on it.
     """
-    session = await open_unit_of_work(sessionmaker, write=True, user_id=entry.user_id)
-    try:
+    async with unit_of_work(sessionmaker, write=True, user_id=entry.user_id) as session:
         session.add(
             AiUsage(
                 user_id=entry.user_id,
@@ -48,12 +47,6 @@ async def record(sessionmaker: async_sessionmaker[AsyncSession], entry: UsageRec
                 status=entry.status,
             )
         )
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
-    finally:
-        await session.close()
 
 
 def report_range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:

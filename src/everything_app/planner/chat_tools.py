@@ -16,14 +16,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.ai import ChatMessage, ModelSpec, ToolCall, ToolSpec
 from everything_app.ai.providers.offline import NOT_CONFIGURED, Reply, register_rule
 from everything_app.chat.service import record_tool_output, recorded_tool_output
 from everything_app.chat.tools import CallKey, ToolBox, ToolFailed, register_toolbox
-from everything_app.core.changes import commit_and_publish
-from everything_app.core.db import open_unit_of_work, utcnow
+from everything_app.core.db import UnitOfWork, unit_of_work, utcnow
 from everything_app.planner.replies import describe
 from everything_app.planner.sentences import HELP, parse_sentence
 from everything_app.planner.tools import TOOLS, ToolError, run_tool
@@ -44,11 +42,13 @@ def planner_toolbox(app: Any, spec: ModelSpec, timezone: str) -> ToolBox:
         # the first call's output (reads run again: they should see what is there now).
         once = key if tool is not None and tool.writes else None
 
-        async def unit() -> AsyncSession:
-            return await open_unit_of_work(app.state.sessionmaker, write=True, user_id=user_id)
+        def unit() -> UnitOfWork:
+            return unit_of_work(
+                app.state.sessionmaker, write=True, user_id=user_id, bus=app.state.changes
+            )
 
         try:
-            async with await unit() as db:
+            async with unit() as db:
                 if once is not None and (done := await recorded_tool_output(db, once)) is not None:
                     return done
                 try:
@@ -57,13 +57,12 @@ def planner_toolbox(app: Any, spec: ModelSpec, timezone: str) -> ToolBox:
                     raise ToolFailed(str(exc)) from None
                 if once is not None:
                     await record_tool_output(db, user_id, once, name, result)
-                await commit_and_publish(db, app.state.changes)
         except IntegrityError:
             if once is None:
                 raise
             # The same call was recorded meanwhile (a racing retry of this turn): ours rolled
             # back with its write, and the one that landed answers.
-            async with await unit() as db:
+            async with unit() as db:
                 if (done := await recorded_tool_output(db, once)) is not None:
                     return done
             raise

@@ -18,14 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from everything_app.auth.cookies import read_session_cookie
-from everything_app.auth.deps import QUERY_CREDENTIAL_NAMES, Principal, session_policy
+from everything_app.auth.credentials import Principal, resolve_credential
+from everything_app.auth.deps import QUERY_CREDENTIAL_NAMES, credential_cache, session_policy
 from everything_app.auth.models import Session, User
-from everything_app.auth.service import resolve_session
-from everything_app.core.changes import ChangeBus, commit_and_publish, take_changes
-from everything_app.core.db import open_unit_of_work, utcnow
+from everything_app.core.changes import ChangeBus
+from everything_app.core.db import unit_of_work, utcnow
 from everything_app.core.origins import origin_refusal
 from everything_app.keys.models import ApiKey
-from everything_app.keys.service import authenticate_key, looks_like_key
+from everything_app.keys.service import looks_like_key
 from everything_app.realtime.protocol import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
@@ -107,34 +107,21 @@ async def authenticate(
             raise Refused(CLOSE_UNAUTHORIZED, "unauthenticated")
         check_origin(conn, settings, required=True)
     assert token is not None
-    db = await open_unit_of_work(sessionmaker, write=False)
-    try:
-        identity = await _resolve(db, token, via_bearer=bearer is not None, settings=settings)
-        # Resolving may slide a session's expiry or stamp a key's last use: commit that.
-        await commit_and_publish(db, bus)
-    except BaseException:
-        take_changes(db)
-        await db.rollback()
-        raise
-    finally:
-        await db.close()
-    return identity
-
-
-async def _resolve(
-    db: AsyncSession, token: str, *, via_bearer: bool, settings: Settings
-) -> Identity:
-    if via_bearer and looks_like_key(token, settings.api_key_prefix):
-        found = await authenticate_key(db, token)
-        if found is None:
-            raise Refused(CLOSE_UNAUTHORIZED, "invalid_api_key")
-        key, user = found
-        return Identity(user.id, user.role, "api_key", api_key_id=key.id)
-    resolved = await resolve_session(db, token, session_policy(settings))
-    if resolved is None:
-        raise Refused(CLOSE_UNAUTHORIZED, "unauthenticated")
-    via: Via = "bearer" if via_bearer else "cookie"
-    return Identity(resolved.user.id, resolved.user.role, via, session_id=resolved.session.id)
+    # Resolving may slide a session's expiry or stamp a key's last use: the unit of work
+    # commits that (and publishes its change) or, when it only read, ends quietly.
+    async with unit_of_work(sessionmaker, bus=bus) as db:
+        principal = await resolve_credential(
+            db,
+            token,
+            via_bearer=bearer is not None,
+            key_prefix=settings.api_key_prefix,
+            policy=session_policy(settings),
+            cache=credential_cache(conn),
+        )
+    if principal is None:
+        is_key = bearer is not None and looks_like_key(token, settings.api_key_prefix)
+        raise Refused(CLOSE_UNAUTHORIZED, "invalid_api_key" if is_key else "unauthenticated")
+    return Identity.of(principal)
 
 
 def _chunks(ids: Iterable[uuid.UUID]) -> Iterable[list[uuid.UUID]]:

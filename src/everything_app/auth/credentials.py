@@ -1,0 +1,371 @@
+"""The one credential resolver (HTTP requests and live-connection handshakes alike), and the
+verified-credential cache in front of it.
+
+A session token or API key is verified in the database once; the result (the user as it
+was, the session's or key's id and expiry) is kept in this process under the token's hash,
+so a session check or an authenticated read normally costs no credential query at all.
+
+What makes a cached credential stop working at once is the change bus, which carries every
+committed change to this process and, through PostgreSQL NOTIFY or Redis, to every other
+instance: a `sessions` delete, an `api_keys` revocation or delete, and a `users` update or
+delete drop the entries they concern. A broker reconnect (changes may have been missed)
+empties the cache. `AUTH_CACHE_SECONDS` bounds how long an entry is trusted without being
+re-read, a safety net for changes nobody announced (a write made by hand in the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from everything_app.auth.models import Session, User
+from everything_app.auth.service import SessionPolicy, act_as, resolve_session
+from everything_app.core.changes import Change, record_change
+from everything_app.core.db import utcnow
+from everything_app.core.security import token_hash
+from everything_app.keys.models import ApiKey
+from everything_app.keys.service import LAST_USED_RESOLUTION, authenticate_key, looks_like_key
+
+Via = Literal["cookie", "bearer", "api_key"]
+
+
+@dataclass(frozen=True)
+class UserSnapshot:
+    """A user as verified (no password hash: the services that need it read the row)."""
+
+    id: uuid.UUID
+    email: str
+    name: str
+    role: str
+    email_verified: bool
+    image: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserSnapshot:
+        return cls(
+            user.id,
+            user.email,
+            user.name,
+            user.role,
+            user.email_verified,
+            user.image,
+            user.created_at,
+            user.updated_at,
+        )
+
+    def to_user(self) -> User:
+        """A detached `User` of the caller's own (never shared between requests)."""
+        return User(
+            id=self.id,
+            email=self.email,
+            name=self.name,
+            role=self.role,
+            email_verified=self.email_verified,
+            image=self.image,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    ip_address: str | None
+    user_agent: str | None
+
+    @classmethod
+    def of(cls, session: Session) -> SessionInfo:
+        return cls(
+            session.id,
+            session.user_id,
+            session.expires_at,
+            session.created_at,
+            session.updated_at,
+            session.ip_address,
+            session.user_agent,
+        )
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KeyInfo:
+        return cls(key.id, key.user_id, key.created_at, key.expires_at, key.last_used_at)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    via: Via
+    session: SessionInfo | None = None
+    api_key: KeyInfo | None = None
+    token: str | None = None  # the caller's own session token
+    refreshed: bool = False
+
+    @property
+    def session_id(self) -> uuid.UUID | None:
+        return self.session.id if self.session is not None else None
+
+
+@dataclass
+class _Entry:
+    user: UserSnapshot
+    session: SessionInfo | None
+    key: KeyInfo | None
+    verified_at: float  # time.monotonic()
+
+    @property
+    def credential_id(self) -> uuid.UUID:
+        found = self.session or self.key
+        assert found is not None
+        return found.id
+
+
+_UNKNOWN = object()  # a concurrent lookup could not tell: look it up yourself
+
+
+@dataclass
+class CredentialCache:
+    """Verified credentials of this process, by token hash. `ttl` 0 turns caching off."""
+
+    ttl: float
+    max_entries: int = 100_000
+    _entries: dict[str, _Entry] = field(default_factory=dict)
+    _by_credential: dict[uuid.UUID, str] = field(default_factory=dict)
+    _by_user: dict[uuid.UUID, set[str]] = field(default_factory=dict)
+    # Bumped by every invalidation: a lookup that began before one may have read a row the
+    # invalidation is about, so its result is not cached (see `put`).
+    epoch: int = 0
+    # Lookups under way, by token hash: concurrent requests wait for the one (`resolve`).
+    inflight: dict[str, asyncio.Future[_Entry | object | None]] = field(default_factory=dict)
+
+    def get(self, hashed: str) -> _Entry | None:
+        entry = self._entries.get(hashed)
+        if entry is None:
+            return None
+        if time.monotonic() - entry.verified_at >= self.ttl:
+            self._drop(hashed)
+            return None
+        return entry
+
+    def peek(self, hashed: str) -> _Entry | None:
+        return self._entries.get(hashed)
+
+    def put(self, hashed: str, entry: _Entry, *, epoch: int) -> None:
+        if self.ttl <= 0 or epoch != self.epoch:
+            return
+        self._drop(hashed)
+        while len(self._entries) >= self.max_entries:
+            self._drop(next(iter(self._entries)))  # the oldest
+        self._entries[hashed] = entry
+        self._by_credential[entry.credential_id] = hashed
+        self._by_user.setdefault(entry.user.id, set()).add(hashed)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, hashed: str) -> None:
+        entry = self._entries.pop(hashed, None)
+        if entry is None:
+            return
+        self._by_credential.pop(entry.credential_id, None)
+        hashes = self._by_user.get(entry.user.id)
+        if hashes is not None:
+            hashes.discard(hashed)
+            if not hashes:
+                del self._by_user[entry.user.id]
+
+    def forget_credential(self, credential_id: uuid.UUID) -> None:
+        self.epoch += 1
+        hashed = self._by_credential.get(credential_id)
+        if hashed is not None:
+            self._drop(hashed)
+
+    def forget_user(self, user_id: uuid.UUID) -> None:
+        self.epoch += 1
+        for hashed in list(self._by_user.get(user_id, ())):
+            self._drop(hashed)
+
+    def clear(self, _reason: str = "") -> None:
+        """Changes may have been missed (the broker reconnected): trust nothing cached."""
+        self.epoch += 1
+        self._entries.clear()
+        self._by_credential.clear()
+        self._by_user.clear()
+
+    def on_changes(self, changes: Sequence[Change]) -> None:
+        """The bus listener (this instance's commits and every other instance's)."""
+        for change in changes:
+            ended = change.op == "delete" or bool(change.data.get("revoked"))
+            if change.table in ("sessions", "api_keys") and ended:
+                self.forget_credential(change.row_id)
+            elif change.table == "users" and change.op in ("update", "delete"):
+                self.forget_user(change.row_id)
+
+
+async def resolve_credential(
+    db: AsyncSession,
+    token: str,
+    *,
+    via_bearer: bool,
+    key_prefix: str,
+    policy: SessionPolicy,
+    cache: CredentialCache | None,
+) -> Principal | None:
+    """Who `token` (a bearer session token or API key, or a cookie's session token) is, or
+    None when it is unknown, expired or revoked. From then on `db` acts for that user
+    (row-level security). Sliding a session's expiry and stamping a key's last use are
+    writes on `db`, made rarely (once per `update_age`, once a minute)."""
+    is_key = via_bearer and looks_like_key(token, key_prefix)
+    via: Via = "api_key" if is_key else "bearer" if via_bearer else "cookie"
+    hashed = token_hash(token)
+    entry = cache.get(hashed) if cache is not None else None
+    if entry is not None:
+        principal = await _from_cache(db, entry, token, via, policy)
+        if principal is not None:
+            return principal
+        if cache is not None:
+            cache.forget_credential(entry.credential_id)
+    if cache is None:
+        return await _verify(db, token, hashed, via, is_key, policy, None)
+    # One lookup per credential at a time: when an entry expires under load, every request
+    # holding that credential would otherwise read it at once (on SQLite, also all write).
+    pending = cache.inflight.get(hashed)
+    if pending is not None:
+        outcome = await asyncio.shield(pending)
+        if not isinstance(outcome, _Entry):  # refused, cut off, or raced an invalidation
+            return await _verify(db, token, hashed, via, is_key, policy, cache)
+        return await _from_cache(db, outcome, token, via, policy)
+    future: asyncio.Future[_Entry | object | None] = asyncio.get_running_loop().create_future()
+    cache.inflight[hashed] = future
+    try:
+        principal = await _verify(db, token, hashed, via, is_key, policy, cache)
+    except Exception as exc:
+        future.set_exception(exc)  # the same answer (a 503, say) for those waiting
+        future.exception()  # retrieved: nobody waiting is no error
+        raise
+    finally:
+        if cache.inflight.get(hashed) is future:
+            del cache.inflight[hashed]
+        if not future.done():  # cancelled, refused, or not cached: each waiter looks it up
+            verified = cache.peek(hashed)
+            future.set_result(verified if verified is not None else _UNKNOWN)
+    return principal
+
+
+async def _verify(
+    db: AsyncSession,
+    token: str,
+    hashed: str,
+    via: Via,
+    is_key: bool,
+    policy: SessionPolicy,
+    cache: CredentialCache | None,
+) -> Principal | None:
+    """Read the credential in the database, and keep what was verified in `cache`."""
+    epoch = cache.epoch if cache is not None else 0
+    if is_key:
+        found = await authenticate_key(db, token)
+        if found is None:
+            return None
+        key, user = found
+        entry = _Entry(UserSnapshot.of(user), None, KeyInfo.of(key), time.monotonic())
+        principal = Principal(user=entry.user.to_user(), via=via, api_key=entry.key)
+    else:
+        resolved = await resolve_session(db, token, policy)
+        if resolved is None:
+            return None
+        entry = _Entry(
+            UserSnapshot.of(resolved.user),
+            SessionInfo.of(resolved.session),
+            None,
+            time.monotonic(),
+        )
+        principal = Principal(
+            user=entry.user.to_user(),
+            via=via,
+            session=entry.session,
+            token=token,
+            refreshed=resolved.refreshed,
+        )
+    if cache is not None:
+        cache.put(hashed, entry, epoch=epoch)
+    return principal
+
+
+async def _from_cache(
+    db: AsyncSession, entry: _Entry, token: str, via: Via, policy: SessionPolicy
+) -> Principal | None:
+    """The principal of a cached credential; None when it has expired meanwhile (the
+    database path then decides, and cleans up)."""
+    now = utcnow()
+    user = entry.user.to_user()
+    if entry.key is not None:
+        key = entry.key
+        if via != "api_key" or (key.expires_at is not None and key.expires_at <= now):
+            return None
+        if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+            await act_as(db, user)
+            await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+            entry.key = KeyInfo(key.id, key.user_id, key.created_at, key.expires_at, now)
+            record_change(db, Change("api_keys", "update", key.id, key.user_id))
+        return Principal(user=user, via=via, api_key=entry.key)
+    session = entry.session
+    assert session is not None
+    if via == "api_key" or session.expires_at <= now:
+        return None
+    refreshed = False
+    if session.expires_at - policy.ttl + policy.update_age <= now:
+        # better-auth's sliding expiry: written once per update_age, not per request.
+        await act_as(db, user)
+        expires_at = now + policy.ttl
+        result = await db.execute(
+            update(Session)
+            .where(Session.id == session.id)
+            .values(expires_at=expires_at, updated_at=now)
+            .returning(Session.id)
+        )
+        if result.first() is None:
+            return None  # gone meanwhile
+        session = SessionInfo(
+            session.id,
+            session.user_id,
+            expires_at,
+            session.created_at,
+            now,
+            session.ip_address,
+            session.user_agent,
+        )
+        entry.session = session
+        refreshed = True
+    return Principal(user=user, via=via, session=session, token=token, refreshed=refreshed)
+
+
+__all__ = [
+    "CredentialCache",
+    "KeyInfo",
+    "Principal",
+    "SessionInfo",
+    "UserSnapshot",
+    "resolve_credential",
+]

@@ -1,0 +1,108 @@
+"""The verified-credential cache: a session check normally costs no statement at all, a
+cached session still slides its expiry forward, and revocation ends it at once (on two
+instances: tests/realtime/test_instances.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, select
+
+from everything_app.auth import credentials
+from everything_app.auth.models import Session
+from everything_app.core.db import utcnow
+from tests.conftest import BASE_URL, make_settings, privileged_db, sign_up, start_app
+
+
+@pytest.fixture(params=[3600.0, 0.0], ids=["cached", "uncached"])
+async def cached_app(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> AsyncIterator[FastAPI]:
+    settings = make_settings(database_url, tmp_path, auth_cache_seconds=request.param)
+    async with AsyncExitStack() as stack:
+        yield await start_app(stack, settings)
+
+
+@pytest.fixture
+async def client(cached_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=cached_app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=BASE_URL, headers={"Origin": BASE_URL}
+    ) as http:
+        yield http
+
+
+@contextmanager
+def statements(app: FastAPI) -> Iterator[list[str]]:
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_a_verified_session_is_checked_without_a_statement(
+    cached_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await sign_up(client)
+    assert (await client.get("/api/auth/get-session")).json()["session"] is not None
+    with statements(cached_app) as checked:
+        session = (await client.get("/api/auth/get-session")).json()
+    with statements(cached_app) as listed:
+        keys = await client.get("/api/keys")
+    assert session["session"] is not None
+    assert keys.status_code == 200
+    credential_reads = [s for s in checked + listed if "FROM sessions" in s]
+    if cached_app.state.settings.auth_cache_seconds:
+        # get-session sent nothing; the list sent its own query and nothing for the cookie.
+        assert checked == []
+        assert credential_reads == []
+    else:
+        assert len(credential_reads) == 2
+
+
+async def test_a_cached_session_still_slides_its_expiry_forward(
+    cached_app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await sign_up(client)
+    assert (await client.get("/api/auth/get-session")).status_code == 200  # now cached
+    settings = cached_app.state.settings
+    later = utcnow() + timedelta(days=2)  # past update_age (1 day), before expiry (7)
+    monkeypatch.setattr(credentials, "utcnow", lambda: later)
+    monkeypatch.setattr("everything_app.auth.service.utcnow", lambda: later)
+    response = await client.get("/api/auth/get-session")
+    assert "set-cookie" in response.headers  # the cookie's Max-Age is renewed too
+    async with privileged_db(cached_app) as db:
+        row = (await db.execute(select(Session))).scalar_one()
+    assert row.expires_at >= later + timedelta(seconds=settings.session_ttl_seconds - 1)
+    # Written once: the next check within update_age writes nothing.
+    with statements(cached_app) as sent:
+        again = await client.get("/api/auth/get-session")
+    assert "set-cookie" not in again.headers
+    if settings.auth_cache_seconds:
+        assert sent == []
+
+
+async def test_concurrent_checks_of_an_unverified_session_read_it_once(
+    cached_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await sign_up(client)  # signing up verifies nothing: the first check reads the session
+    with statements(cached_app) as sent:
+        answers = await asyncio.gather(*(client.get("/api/auth/get-session") for _ in range(8)))
+    assert all(a.json()["session"] is not None for a in answers)
+    reads = [s for s in sent if "FROM sessions" in s]
+    assert len(reads) == (1 if cached_app.state.settings.auth_cache_seconds else 8)

@@ -1,0 +1,79 @@
+"""core.db.unit_of_work: the one unit of work of requests and background writers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from everything_app.auth.models import User
+from everything_app.core.changes import Change, LocalChangeBus, record_change
+from everything_app.core.db import unit_of_work
+from tests.conftest import privileged_db
+
+
+def _user() -> User:
+    return User(
+        id=uuid.uuid4(), email=f"{uuid.uuid4().hex}@example.com", name="u", password_hash="x"
+    )
+
+
+async def _exists(app: FastAPI, user_id: uuid.UUID) -> bool:
+    async with privileged_db(app) as db:
+        return (await db.execute(select(User.id).where(User.id == user_id))).first() is not None
+
+
+@pytest.fixture
+def heard() -> tuple[LocalChangeBus, list[Change]]:
+    bus, received = LocalChangeBus(), list[Change]()
+
+    def listener(changes: Sequence[Change]) -> None:
+        received.extend(changes)
+
+    bus.listen(listener)
+    return bus, received
+
+
+@pytest.mark.parametrize("write", [True, False])
+async def test_work_that_wrote_is_committed_then_published(
+    app: FastAPI, heard: tuple[LocalChangeBus, list[Change]], write: bool
+) -> None:
+    bus, received = heard
+    user = _user()
+    # Even a unit of work opened for reading commits what it wrote, unflushed included.
+    async with unit_of_work(app.state.sessionmaker, write=write, bus=bus) as db:
+        db.add(user)
+        record_change(db, Change("users", "insert", user.id, user.id))
+        assert received == []  # nothing is heard before the commit
+    assert await _exists(app, user.id)
+    assert [c.row_id for c in received] == [user.id]
+
+
+async def test_an_error_rolls_back_and_publishes_nothing(
+    app: FastAPI, heard: tuple[LocalChangeBus, list[Change]]
+) -> None:
+    bus, received = heard
+    user = _user()
+
+    async def failing_work() -> None:
+        async with unit_of_work(app.state.sessionmaker, write=True, bus=bus) as db:
+            db.add(user)
+            await db.flush()
+            record_change(db, Change("users", "insert", user.id, user.id))
+            raise RuntimeError("the handler failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_work()
+    assert not await _exists(app, user.id)
+    assert received == []
+
+
+async def test_work_that_only_read_sends_no_statement_before_its_first_query(
+    app: FastAPI,
+) -> None:
+    async with unit_of_work(app.state.sessionmaker, user_id=uuid.uuid4()) as db:
+        assert not db.in_transaction()  # no connection taken: a cached session check
+        assert (await db.execute(select(User.id).limit(1))).all() == []
