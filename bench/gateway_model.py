@@ -153,3 +153,7 @@ def main() -> None:
     # A load source with nothing to flush: stop at once, whatever connections are open.
     signal.signal(signal.SIGINT, lambda *_: os._exit(0))
     asyncio.run(serve(args.host, args.port, args.tokens, args.delay_ms))
+
+
+if __name__ == "__main__":
+    main()
