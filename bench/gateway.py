@@ -1,11 +1,12 @@
 """Benchmark: what `POST /v1/chat/completions` (the OpenAI-compatible gateway) adds.
 
 A model in its own process streams N tokens D ms apart (by default bench/gateway_model.py,
-64 tokens 5 ms apart on a fixed schedule; `--upstream standin` uses the project's OpenAI stand-in). We measure
-time to first token (TTFT) and the gaps between tokens calling the model directly, then through
-the gateway (API-key auth, per-key rate limit, the relay, one usage row per completion), in
-alternating rounds at 1, 16 and 128 concurrent streams, and print both, the difference, and the
-CPU each process spent per stream: the gateway's beside the model's own for a direct call.
+64 tokens 5 ms apart on a fixed schedule; `--upstream standin` uses the project's OpenAI
+stand-in). We measure time to first token (TTFT) and the gaps between tokens calling the
+model directly, then through the gateway (API-key auth, per-key rate limit, the relay, one
+usage row per completion), in alternating rounds at 1, 16 and 128 concurrent streams, and
+print both, the difference, and the CPU each process spent per stream: the gateway's beside
+the model's own for a direct call.
 
 The client is a minimal HTTP/1.1 reader on asyncio streams (an HTTP library would cost more
 CPU than the servers on this 2-core machine). Everything shares the machine, so the figures
