@@ -1,15 +1,19 @@
 """Benchmark: what `POST /v1/chat/completions` (the OpenAI-compatible gateway) adds.
 
-An OpenAI stand-in (own process) streams one word every DELAY ms. We measure time to first
-token (TTFT) and the gaps between tokens calling the stand-in directly, then through the
-gateway (API-key auth, per-key rate limit, re-encoding every chunk, one usage row per
-completion), at 1, 16 and 128 concurrent streams, and print both and the difference.
+A model in its own process streams N tokens D ms apart (by default bench/gateway_model.py,
+64 tokens 5 ms apart on a fixed schedule; `--upstream standin` uses the project's OpenAI
+stand-in). We measure time to first token (TTFT) and the gaps between tokens calling the
+model directly, then through the gateway (API-key auth, per-key rate limit, the relay, one
+usage row per completion), in alternating rounds at 1, 16 and 128 concurrent streams, and
+print both, the difference, and the CPU each process spent per stream: the gateway's beside
+the model's own for a direct call.
 
 The client is a minimal HTTP/1.1 reader on asyncio streams (an HTTP library would cost more
 CPU than the servers on this 2-core machine). Everything shares the machine, so the figures
 are a floor, not a ceiling.
 
-    .venv/bin/python bench/gateway.py [--delay-ms 20] [--words 30] [--database-url URL|sqlite]
+    .venv/bin/python bench/gateway.py [--delay-ms 5] [--words 64] [--no-usage]
+        [--upstream fake|standin] [--database-url URL|sqlite]
 """
 
 from __future__ import annotations
@@ -175,12 +179,50 @@ async def api_key() -> str:
     return key
 
 
+def upstream_command(args: argparse.Namespace) -> list[str]:
+    """The model the gateway relays: the bench's fixed-schedule fake (default) or the
+    project's OpenAI stand-in (heavier per chunk, so its "direct" CPU is not comparable)."""
+    if args.upstream == "fake":
+        fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gateway_model.py")
+        return [sys.executable, fake, "--port", str(STANDIN_PORT),
+                "--tokens", str(args.words), "--delay-ms", str(args.delay_ms)]  # fmt: skip
+    return [sys.executable, "-m", "everything_app.ai.standins.openai_server",
+            "--port", str(STANDIN_PORT), "--api-key", STANDIN_KEY]  # fmt: skip
+
+
+@dataclass
+class Side:
+    """One side of the comparison: its streams and the CPU its process spent on them."""
+
+    pid: int
+    sample: Sample = field(default_factory=Sample)
+    cpu: float = 0.0
+    streams: int = 0
+
+    async def round(self, concurrency: int, run: Stream) -> None:
+        before = cpu_seconds(self.pid)
+        got = await measure(concurrency, run, 1)
+        self.cpu += cpu_seconds(self.pid) - before
+        self.streams += concurrency
+        self.sample.ttfts += got.ttfts
+        self.sample.gaps += got.gaps
+        self.sample.failures += got.failures
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu / max(1, self.streams)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--delay-ms", type=int, default=20)
-    parser.add_argument("--words", type=int, default=30)
+    parser.add_argument("--delay-ms", type=float, default=5)
+    parser.add_argument("--words", type=int, default=64, help="tokens per answer")
     parser.add_argument("--concurrency", default="1,16,128")
-    parser.add_argument("--streams", type=int, default=64, help="at least this many per level")
+    parser.add_argument("--streams", type=int, default=96, help="at least this many per level")
+    parser.add_argument("--upstream", choices=("fake", "standin"), default="fake")
+    parser.add_argument(
+        "--no-usage", action="store_true", help="do not ask for stream_options.include_usage"
+    )
     parser.add_argument(
         "--database-url", default=None, help="'sqlite' for the embedded default; else PostgreSQL"
     )
@@ -190,13 +232,8 @@ async def main() -> None:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         with tempfile.TemporaryDirectory() as data_dir:
-            processes.append(
-                start(
-                    [sys.executable, "-m", "everything_app.ai.standins.openai_server",
-                     "--port", str(STANDIN_PORT), "--api-key", STANDIN_KEY],
-                    {},
-                )
-            )  # fmt: skip
+            upstream = start(upstream_command(args), {})
+            processes.append(upstream)
             app_env = {
                 "DATA_DIR": data_dir,
                 "LOG_LEVEL": "WARNING",
@@ -215,12 +252,18 @@ async def main() -> None:
             await wait_ready(f"http://{HOST}:{STANDIN_PORT}/v1/models")
             await wait_ready(f"http://{HOST}:{APP_PORT}/healthz")
             key = await api_key()
-            words = " ".join(f"w{i}" for i in range(args.words - 1))
+            if args.upstream == "fake":
+                prompt = "Summarize my tasks for this week"
+            else:
+                words = " ".join(f"w{i}" for i in range(args.words - 1))
+                prompt = f"[[slow:{args.delay_ms:g}]] {words}"
             body: dict[str, object] = {
                 "model": "gpt-4o-mini",
                 "stream": True,
-                "messages": [{"role": "user", "content": f"[[slow:{args.delay_ms}]] {words}"}],
+                "messages": [{"role": "user", "content": prompt}],
             }
+            if not args.no_usage:
+                body["stream_options"] = {"include_usage": True}
 
             def direct() -> Awaitable[tuple[float, list[float]]]:
                 return stream_once(STANDIN_PORT, body, {"Authorization": f"Bearer {STANDIN_KEY}"})
@@ -230,9 +273,10 @@ async def main() -> None:
 
             database = "PostgreSQL" if database_url else "SQLite"
             print(
-                f"{args.words} tokens per stream, {args.delay_ms} ms apart; app on {database}, "
-                f"one worker; {os.cpu_count()} cores shared by stand-in, app, database and "
-                "load generator"
+                f"{args.words} tokens per stream, {args.delay_ms:g} ms apart, upstream "
+                f"{args.upstream}, include_usage {not args.no_usage}; app on {database}, one "
+                f"worker; {os.cpu_count()} cores shared by upstream, app, database and load "
+                "generator"
             )
             # The first calls pay one-off costs (imports, connection set-up, SDK model
             # building); they are shown once, not mixed into the steady-state figures.
@@ -241,25 +285,29 @@ async def main() -> None:
             await measure(8, gateway, 2)
             print(f"first call through the gateway after start: TTFT {pct(cold.ttfts, 0.5):.0f} ms")
             for concurrency in (int(c) for c in args.concurrency.split(",")):
-                rounds = max(1, -(-args.streams // concurrency))
-                d = await measure(concurrency, direct, rounds)
-                cpu_before = cpu_seconds(app.pid)
-                g = await measure(concurrency, gateway, rounds)
-                cpu_per_stream = (cpu_seconds(app.pid) - cpu_before) / (concurrency * rounds)
-                print(
-                    f"{concurrency} concurrent streams ({concurrency * rounds} per side; "
-                    f"app CPU {cpu_per_stream * 1000:.1f} ms per gateway stream):"
-                )
-                print(line("stand-in directly", d))
-                print(line("via /v1 gateway", g))
+                rounds = max(3, -(-args.streams // concurrency))
+                # Rounds alternate (direct, gateway, direct, …) so that load from elsewhere on
+                # the machine falls on both sides alike.
+                d, g = Side(upstream.pid), Side(app.pid)
+                for _ in range(rounds):
+                    await d.round(concurrency, direct)
+                    await g.round(concurrency, gateway)
+                print(f"{concurrency} concurrent streams ({concurrency * rounds} per side):")
+                print(line("upstream directly", d.sample))
+                print(line("via /v1 gateway", g.sample))
                 print(
                     f"  {'added by the gateway':<22} TTFT p50 "
-                    f"{pct(g.ttfts, 0.5) - pct(d.ttfts, 0.5):+7.1f} ms  p99 "
-                    f"{pct(g.ttfts, 0.99) - pct(d.ttfts, 0.99):+7.1f} ms | token gap p50 "
-                    f"{pct(g.gaps, 0.5) - pct(d.gaps, 0.5):+6.1f} ms  p99 "
-                    f"{pct(g.gaps, 0.99) - pct(d.gaps, 0.99):+6.1f} ms"
+                    f"{pct(g.sample.ttfts, 0.5) - pct(d.sample.ttfts, 0.5):+7.1f} ms  p99 "
+                    f"{pct(g.sample.ttfts, 0.99) - pct(d.sample.ttfts, 0.99):+7.1f} ms | "
+                    f"token gap p50 {pct(g.sample.gaps, 0.5) - pct(d.sample.gaps, 0.5):+6.1f} ms"
+                    f"  p99 {pct(g.sample.gaps, 0.99) - pct(d.sample.gaps, 0.99):+6.1f} ms"
                 )
-                for failure in sorted(set(g.failures + d.failures))[:3]:
+                print(
+                    f"  {'CPU per stream':<22} gateway process {g.cpu_ms:.1f} ms, upstream "
+                    f"process (direct call) {d.cpu_ms:.1f} ms: "
+                    f"{g.cpu_ms / max(d.cpu_ms, 1e-9):.2f}x"
+                )
+                for failure in sorted(set(g.sample.failures + d.sample.failures))[:3]:
                     print(f"    failure: {failure!r}")
     finally:
         for process in processes:

@@ -1,6 +1,9 @@
-"""The ASGI response that runs one completion against the provider and tells the client.
+"""The ASGI responses that run one completion against the provider and tell the client.
 
-Why a response class of its own rather than `StreamingResponse`:
+`CompletionResponse` renders our provider events (any provider, streamed or not);
+`RelayResponse` passes an OpenAI upstream's own chunks on to a streaming OpenAI client.
+
+Why response classes of their own rather than `StreamingResponse`:
 - the status is decided by the provider's first event: a failure before anything was
   generated is an HTTP error (the SDK raises `APIStatusError`), a later one an in-stream
   `{"error": …}` event;
@@ -21,6 +24,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from everything_app.ai import Finish, ProviderError, StreamEvent, Usage
+from everything_app.ai.providers import OpenAIChunk
 from everything_app.core.errors import openai_error_body
 from everything_app.core.logging import get_logger
 from everything_app.gateway import wire
@@ -47,7 +51,122 @@ class Outcome:
 OnDone = Callable[[Outcome], Awaitable[None]]
 
 
-class CompletionResponse(Response):
+class _GatewayResponse(Response):
+    """Runs `_produce` until it ends or the client leaves, then reports the outcome."""
+
+    def __init__(self, *, on_done: OnDone, inflight: InFlight) -> None:
+        super().__init__()
+        # Only headers other code adds (dependencies' response headers) are kept; the body's
+        # own are chosen once the outcome (a stream, a JSON answer or an error) is known.
+        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        self._on_done = on_done
+        self._inflight = inflight
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._inflight.enter()
+        outcome = Outcome()
+        try:
+            await _until_disconnect(self._produce(send, outcome), receive)
+        except Exception:
+            outcome.status = "error"  # a bug of ours; the middleware answers 500 if it can
+            raise
+        finally:
+            # After the last byte went out (never before the first): the usage row. Shielded:
+            # a server shutting down must not lose the row of an answer it served.
+            done = asyncio.ensure_future(self._on_done(outcome))
+            done.add_done_callback(lambda _: self._inflight.exit())
+            await asyncio.shield(done)
+        if self.background is not None:
+            await self.background()
+
+    async def _produce(self, send: Send, outcome: Outcome) -> None:
+        raise NotImplementedError
+
+    async def _start_stream(self, send: Send) -> None:
+        start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": self._all_headers(_SSE_HEADERS),
+        }
+        await send(start)
+
+    async def _send_error(self, send: Send, error: ProviderError) -> None:
+        await self._send_json(send, error.status_code, _error_object(error), error.headers)
+
+    async def _send_json(
+        self, send: Send, status: int, body: dict[str, Any], extra: dict[str, str] | None = None
+    ) -> None:
+        payload = wire.dumps(body)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(payload)).encode()),
+            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (extra or {}).items()),
+        ]
+        await send(
+            {"type": "http.response.start", "status": status, "headers": self._all_headers(headers)}
+        )
+        await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+    def _all_headers(self, own: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        return [*own, *self.raw_headers]
+
+
+class RelayResponse(_GatewayResponse):
+    """An OpenAI upstream's stream passed on to an OpenAI client, chunk for chunk.
+
+    No conversion to our events and back: each network read's chunks are parsed once
+    (pydantic-core), get our model id, and go out in one write. The status is still decided
+    by the upstream's first meaningful chunk (an earlier failure is an HTTP error), a later
+    failure is an in-stream error event, and `[DONE]` is ours, sent only for a finished
+    answer.
+    """
+
+    def __init__(
+        self,
+        chunks: AsyncGenerator[list[OpenAIChunk], None],
+        *,
+        model: str,
+        include_usage: bool,
+        on_done: OnDone,
+        inflight: InFlight,
+    ) -> None:
+        super().__init__(on_done=on_done, inflight=inflight)
+        self._chunks = chunks
+        self._relay = wire.ChunkRelay(model, include_usage=include_usage)
+
+    async def _produce(self, send: Send, outcome: Outcome) -> None:
+        relay = self._relay
+        async with aclosing(self._chunks) as chunks:
+            try:
+                first = await anext(chunks, None)
+            except ProviderError as error:
+                outcome.status = "error"
+                await self._send_error(send, error)
+                return
+            await self._start_stream(send)
+            # Every write passes the whole middleware stack: what comes once the answer has
+            # finished (finish reason, usage, [DONE]) goes out with the end of the body.
+            tail = b""
+            try:
+                batch = first
+                while batch is not None:
+                    data = relay.encode(batch)
+                    outcome.usage = relay.usage
+                    if relay.finished:
+                        tail += data
+                    elif data:
+                        await _body(send, data)
+                    batch = await anext(chunks, None)
+            except Exception as exc:
+                outcome.status = "error"
+                tail = wire.sse(_error_object(exc))
+            else:
+                outcome.status = "complete"
+                tail += relay.end()
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
+
+
+class CompletionResponse(_GatewayResponse):
     def __init__(
         self,
         events: AsyncGenerator[StreamEvent, None],
@@ -58,33 +177,17 @@ class CompletionResponse(Response):
         on_done: OnDone,
         inflight: InFlight,
     ) -> None:
-        super().__init__()
-        # Only headers other code adds (dependencies' response headers) are kept; the body's
-        # own are chosen once the outcome (a stream, a JSON answer or an error) is known.
-        self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
+        super().__init__(on_done=on_done, inflight=inflight)
         self._events = events
         self._model = model
         self._stream = stream
         self._include_usage = include_usage
-        self._on_done = on_done
-        self._inflight = inflight
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self._inflight.enter()
-        outcome = Outcome()
-        try:
-            produce = self._produce_stream if self._stream else self._produce_json
-            await _until_disconnect(produce(send, outcome), receive)
-        except Exception:
-            outcome.status = "error"  # a bug of ours; the middleware answers 500 if it can
-            raise
-        finally:
-            # Shielded: a server shutting down must not lose the row of an answer it served.
-            done = asyncio.ensure_future(self._on_done(outcome))
-            done.add_done_callback(lambda _: self._inflight.exit())
-            await asyncio.shield(done)
-        if self.background is not None:
-            await self.background()
+    async def _produce(self, send: Send, outcome: Outcome) -> None:
+        if self._stream:
+            await self._produce_stream(send, outcome)
+        else:
+            await self._produce_json(send, outcome)
 
     async def _produce_stream(self, send: Send, outcome: Outcome) -> None:
         encoder = wire.ChunkEncoder(self._model, include_usage=self._include_usage)
@@ -95,13 +198,7 @@ class CompletionResponse(Response):
                 outcome.status = "error"
                 await self._send_error(send, error)
                 return
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": self._all_headers(_SSE_HEADERS),
-                }
-            )
+            await self._start_stream(send)
             head = encoder.start() + (encoder.event(first) if first is not None else b"")
             outcome.usage = first if isinstance(first, Usage) else None
             await _body(send, head)
@@ -139,26 +236,6 @@ class CompletionResponse(Response):
                 return
         outcome.status = "complete"
         await self._send_json(send, 200, builder.body(outcome.usage))
-
-    async def _send_error(self, send: Send, error: ProviderError) -> None:
-        await self._send_json(send, error.status_code, _error_object(error), error.headers)
-
-    async def _send_json(
-        self, send: Send, status: int, body: dict[str, Any], extra: dict[str, str] | None = None
-    ) -> None:
-        payload = wire.dumps(body)
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(payload)).encode()),
-            *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (extra or {}).items()),
-        ]
-        await send(
-            {"type": "http.response.start", "status": status, "headers": self._all_headers(headers)}
-        )
-        await send({"type": "http.response.body", "body": payload, "more_body": False})
-
-    def _all_headers(self, own: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-        return [*own, *self.raw_headers]
 
 
 def _error_object(exc: BaseException) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from everything_app.core.metrics import count_tokens
 from everything_app.gateway import usage
 from everything_app.gateway.convert import provider_call
 from everything_app.gateway.inflight import InFlight
-from everything_app.gateway.response import CompletionResponse, Outcome
+from everything_app.gateway.response import CompletionResponse, Outcome, RelayResponse
 from everything_app.gateway.schemas import ChatCompletionRequest
 
 log = get_logger(__name__)
@@ -39,8 +39,12 @@ def start_completion(
     providers: Providers,
     sessionmaker: async_sessionmaker[AsyncSession],
     inflight: InFlight,
-) -> CompletionResponse:
-    """Check the request and prepare the answer; the provider is called once it is sent."""
+) -> CompletionResponse | RelayResponse:
+    """Check the request and prepare the answer; the provider is called once it is sent.
+
+    Nothing here waits on the database or the network: the usage row is written once the
+    answer is over, so the first token reaches the client as soon as the model sends it.
+    """
     call = provider_call(request, registry)
     owner = principal.user.id
     key_id = principal.api_key.id if principal.api_key is not None else None
@@ -72,6 +76,24 @@ def start_completion(
             )
 
     options = request.stream_options
+    include_usage = request.stream and options is not None and options.include_usage
+    if request.stream:
+        # Same protocol on both sides: the upstream's chunks are relayed, not converted.
+        chunks = providers.openai_chunks(
+            call.model,
+            call.messages,
+            tools=call.tools,
+            tool_choice=call.tool_choice,
+            max_tokens=call.max_tokens,
+        )
+        if chunks is not None:
+            return RelayResponse(
+                chunks,
+                model=call.model.id,
+                include_usage=include_usage,
+                on_done=record,
+                inflight=inflight,
+            )
     return CompletionResponse(
         providers.stream(
             call.model,
@@ -82,7 +104,7 @@ def start_completion(
         ),
         model=call.model.id,
         stream=request.stream,
-        include_usage=request.stream and options is not None and options.include_usage,
+        include_usage=include_usage,
         on_done=record,
         inflight=inflight,
     )

@@ -8,11 +8,12 @@ and argument fragments.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+from pydantic_core import to_json
 
 from everything_app.ai import (
     Finish,
@@ -58,7 +59,8 @@ def sse(data: dict[str, Any]) -> bytes:
 
 
 def dumps(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON (pydantic-core's Rust encoder: a quarter of the stdlib's time)."""
+    return to_json(data)
 
 
 @dataclass
@@ -137,6 +139,68 @@ class ChunkEncoder:
         if self._include_usage:  # as OpenAI: with include_usage every chunk has the key
             frame["usage"] = usage
         return frame
+
+
+class ChunkRelay:
+    """An OpenAI upstream's own chunks passed on, each parsed once and written once.
+
+    What changes on the way: `model` becomes our id in every chunk (the upstream names its
+    own model, often a dated snapshot, so the chunk is parsed rather than patched as bytes);
+    usage, which the relay always asks the upstream for, is dropped from every chunk when the
+    client did not ask for it. Everything else (ids, tool calls, logprobs, refusals, fields
+    added later) goes out as the upstream sent it.
+    """
+
+    def __init__(self, model: str, *, include_usage: bool) -> None:
+        self._model = model
+        self._include_usage = include_usage
+        self._usage_sent = False
+        self._last: dict[str, Any] | None = None
+        self.usage: Usage | None = None
+        self.finished = False
+        """Whether a finish reason went by: what follows is the end of the answer."""
+
+    def encode(self, chunks: list[dict[str, Any]]) -> bytes:
+        frames: list[bytes] = []
+        for chunk in chunks:
+            usage = chunk.get("usage")
+            if isinstance(usage, dict):
+                self.usage = Usage(
+                    _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+                )
+            choices = chunk["choices"]
+            if not self.finished:
+                self.finished = any(c.get("finish_reason") is not None for c in choices)
+            if self._include_usage:
+                self._usage_sent = self._usage_sent or isinstance(usage, dict)
+            elif "usage" in chunk:
+                del chunk["usage"]
+                if not choices:
+                    continue  # the usage chunk only the relay asked for
+            chunk["model"] = self._model
+            self._last = chunk
+            frames.append(b"data: " + to_json(chunk) + b"\n\n")
+        return b"".join(frames)
+
+    def end(self) -> bytes:
+        if not self._include_usage or self._usage_sent:
+            return DONE
+        # An upstream that ignored `include_usage` (some compatible servers do): the client
+        # asked for the usage chunk, so it gets one, with what is known.
+        last = self._last or {}
+        frame: dict[str, Any] = {
+            "id": last.get("id") or new_completion_id(),
+            "object": "chat.completion.chunk",
+            "created": last.get("created") or int(time.time()),
+            "model": self._model,
+            "choices": [],
+            "usage": usage_object(self.usage),
+        }
+        return sse(frame) + DONE
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 class CompletionBuilder:

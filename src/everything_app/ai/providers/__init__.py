@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 
 from everything_app.ai.models import ModelSpec, ProviderName
-from everything_app.ai.providers.base import NO_RETRY, Provider, RetryPolicy, stream_with_retry
+from everything_app.ai.providers.base import (
+    NO_RETRY,
+    OpenAIChunk,
+    Provider,
+    RetryPolicy,
+    stream_with_retry,
+)
 from everything_app.ai.types import ChatMessage, StreamEvent, ToolChoice, ToolSpec
 
 
@@ -57,6 +63,29 @@ class Providers:
             model, messages, tools=tools, tool_choice=tool_choice, max_tokens=max_tokens
         )
 
+    def openai_chunks(
+        self,
+        model: ModelSpec,
+        messages: Sequence[ChatMessage],
+        *,
+        tools: Sequence[ToolSpec] = (),
+        tool_choice: ToolChoice | None = None,
+        max_tokens: int | None = None,
+    ) -> AsyncGenerator[list[OpenAIChunk], None] | None:
+        """The upstream's own Chat Completions chunks when `model`'s provider speaks OpenAI's
+        protocol (see `OpenAIProvider.chunks`), so they can be relayed without conversion;
+        None for any other provider."""
+        if model.provider != "openai":
+            return None
+        from everything_app.ai.providers.openai import OpenAIProvider
+
+        provider = self.get("openai")
+        if not isinstance(provider, OpenAIProvider):
+            return None  # a stand-in provider object (tests): it speaks only our events
+        return provider.chunks(
+            model, messages, tools=tools, tool_choice=tool_choice, max_tokens=max_tokens
+        )
+
     async def aclose(self) -> None:
         built, self._built = self._built, {}
         for provider in built.values():
@@ -87,4 +116,4 @@ class Providers:
         return OfflineProvider()
 
 
-__all__ = ["NO_RETRY", "Provider", "Providers", "RetryPolicy", "stream_with_retry"]
+__all__ = ["NO_RETRY", "OpenAIChunk", "Provider", "Providers", "RetryPolicy", "stream_with_retry"]

@@ -7,12 +7,16 @@ import random
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
 from everything_app.ai.models import ModelSpec
 from everything_app.ai.types import ChatMessage, ProviderError, StreamEvent, ToolChoice, ToolSpec
+
+OpenAIChunk = dict[str, Any]
+"""One `chat.completion.chunk` as an OpenAI-compatible upstream sent it: parsed JSON, not
+modelled (see `OpenAIProvider.chunks`)."""
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -71,12 +75,13 @@ NO_RETRY = RetryPolicy(max_retries=0)
 
 
 async def stream_with_retry(
-    attempt: Callable[[], AsyncGenerator[StreamEvent, None]], policy: RetryPolicy
-) -> AsyncGenerator[StreamEvent, None]:
+    attempt: Callable[[], AsyncGenerator[T, None]], policy: RetryPolicy
+) -> AsyncGenerator[T, None]:
     """Run `attempt`, starting it again on a retryable error only while nothing was yielded.
 
-    Once an event went out, the consumer has shown it to someone; replaying the answer would
-    duplicate or contradict it, so a later failure is raised as it is.
+    Works for any item (our events, or an upstream's own chunks). Once an item went out, the
+    consumer has shown it to someone; replaying the answer would duplicate or contradict it,
+    so a later failure is raised as it is.
     """
     retry_number = 0
     while True:

@@ -8,17 +8,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import openai
 from openai.types.chat import (
-    ChatCompletionChunk,
     ChatCompletionMessageParam,
     ChatCompletionToolChoiceOptionParam,
     ChatCompletionToolUnionParam,
 )
+from pydantic_core import from_json
 
 from everything_app.ai.models import ModelSpec
 from everything_app.ai.providers import errors
-from everything_app.ai.providers.base import RetryPolicy, relay, stream_with_retry
+from everything_app.ai.providers.base import OpenAIChunk, RetryPolicy, stream_with_retry
+from everything_app.ai.providers.sse import EventReader
 from everything_app.ai.types import (
     ChatMessage,
     Finish,
@@ -78,13 +80,35 @@ class OpenAIProvider:
         max_tokens: int | None = None,
     ) -> AsyncGenerator[StreamEvent, None]:
         return stream_with_retry(
-            lambda: self._attempt(model, messages, tools, tool_choice, max_tokens), self._retry
+            lambda: self._events(model, messages, tools, tool_choice, max_tokens), self._retry
+        )
+
+    def chunks(
+        self,
+        model: ModelSpec,
+        messages: Sequence[ChatMessage],
+        *,
+        tools: Sequence[ToolSpec] = (),
+        tool_choice: ToolChoice | None = None,
+        max_tokens: int | None = None,
+    ) -> AsyncGenerator[list[OpenAIChunk], None]:
+        """The upstream's own chunks, for a client that speaks OpenAI too (the gateway).
+
+        One list per network read, so a relay writes what arrived together in one go. The
+        opening chunks (the role, empty content) are held until something follows them, so
+        a failure before the answer starts is still retried and still an HTTP error. Every
+        chunk has a `choices` list; usage arrives as OpenAI sends it (the request asks for
+        it). Raises `ProviderError` for an error event, garbage, or an answer cut short.
+        """
+        return stream_with_retry(
+            lambda: self._chunks(model, messages, tools, tool_choice, max_tokens, hold=True),
+            self._retry,
         )
 
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _attempt(
+    async def _events(
         self,
         model: ModelSpec,
         messages: Sequence[ChatMessage],
@@ -92,6 +116,26 @@ class OpenAIProvider:
         tool_choice: ToolChoice | None,
         max_tokens: int | None,
     ) -> AsyncGenerator[StreamEvent, None]:
+        assembler = _Assembler()
+        attempt = self._chunks(model, messages, tools, tool_choice, max_tokens, hold=False)
+        async with aclosing(attempt) as batches:
+            async for batch in batches:
+                for chunk in batch:
+                    for event in assembler.feed(chunk):
+                        yield event
+        for event in assembler.finish():
+            yield event
+
+    async def _chunks(
+        self,
+        model: ModelSpec,
+        messages: Sequence[ChatMessage],
+        tools: Sequence[ToolSpec],
+        tool_choice: ToolChoice | None,
+        max_tokens: int | None,
+        *,
+        hold: bool,
+    ) -> AsyncGenerator[list[OpenAIChunk], None]:
         extra: dict[str, Any] = {}
         if tools:
             extra["tools"] = [_tool_param(t) for t in tools]
@@ -99,19 +143,94 @@ class OpenAIProvider:
                 extra["tool_choice"] = _tool_choice_param(tool_choice)
         if max_tokens is not None:
             extra[self._tokens_param] = max_tokens
+        reader = _ChunkReader()
+        held: list[OpenAIChunk] | None = [] if hold else None
         try:
-            chunks = await self._client.chat.completions.create(
+            # The SDK builds and sends the request and maps HTTP errors; the body is read
+            # here as bytes: its typed chunk objects cost several times the whole relay.
+            async with self._client.chat.completions.with_streaming_response.create(
                 model=model.upstream,
                 messages=[_message_param(m) for m in messages],
                 stream=True,
                 stream_options={"include_usage": True},
                 **extra,
-            )
+            ) as response:
+                try:
+                    async for data in response.iter_bytes():
+                        batch = reader.feed(data)
+                        if held is not None:
+                            held += batch
+                            if all(map(_opening, batch)):
+                                continue
+                            batch, held = held, None
+                        if batch:
+                            yield batch
+                finally:
+                    # Shielded: when the consumer's task is being cancelled, the close must
+                    # still run, or the upstream keeps generating into a connection nobody
+                    # reads.
+                    with anyio.CancelScope(shield=True):
+                        await response.close()
+            reader.end()
+        except ProviderError:
+            raise
         except Exception as exc:
             raise _map_error(exc) from exc
-        async with aclosing(relay(chunks, _Assembler(), _map_error)) as relayed:
-            async for out in relayed:
-                yield out
+
+
+def _opening(chunk: OpenAIChunk) -> bool:
+    """Whether a chunk only opens the answer (a role, empty content), saying nothing yet."""
+    if chunk.get("usage"):
+        return False
+    for choice in chunk["choices"]:
+        if choice.get("finish_reason") is not None:
+            return False
+        delta = choice.get("delta")
+        if isinstance(delta, dict) and any(v for k, v in delta.items() if k != "role"):
+            return False
+    return True
+
+
+class _ChunkReader:
+    """SSE bytes to chunk objects: `[DONE]` ends them, an error event raises, and an answer
+    without a finish reason is an error when the body ends."""
+
+    def __init__(self) -> None:
+        self._events = EventReader()
+        self._done = False
+        self._finished = False
+
+    def feed(self, data: bytes) -> list[OpenAIChunk]:
+        chunks: list[OpenAIChunk] = []
+        for payload in self._events.feed(data):
+            if self._done:
+                continue  # read on to the end of the body, so the connection can be reused
+            if payload.startswith(b"[DONE]"):
+                self._done = True
+            else:
+                chunks.append(self._chunk(payload))
+        return chunks
+
+    def end(self) -> None:
+        if not self._finished:
+            raise ProviderError("upstream", f"{NAME}'s answer ended before it was complete.")
+
+    def _chunk(self, payload: bytes) -> OpenAIChunk:
+        try:
+            chunk = from_json(payload)
+        except ValueError:
+            raise errors.malformed(NAME, "invalid JSON") from None
+        if not isinstance(chunk, dict):
+            raise errors.malformed(NAME, "an event that is not an object")
+        error = chunk.get("error")
+        if error:
+            raise _stream_error(error)
+        choices = chunk.get("choices")
+        if not isinstance(choices, list) or not all(isinstance(c, dict) for c in choices):
+            raise errors.malformed(NAME, "a chunk without choices")
+        if not self._finished:
+            self._finished = any(c.get("finish_reason") is not None for c in choices)
+        return chunk
 
 
 @dataclass
@@ -130,28 +249,30 @@ class _Assembler:
         self._finish: FinishReason | None = None
         self._usage: Usage | None = None
 
-    def feed(self, chunk: ChatCompletionChunk) -> list[StreamEvent]:
-        choices = getattr(chunk, "choices", None)
-        if not isinstance(choices, list):
-            raise errors.malformed(NAME, "a chunk without choices")
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
+    def feed(self, chunk: OpenAIChunk) -> list[StreamEvent]:
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
             self._usage = Usage(
-                input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens
+                input_tokens=_count(usage.get("prompt_tokens")),
+                output_tokens=_count(usage.get("completion_tokens")),
             )
         events: list[StreamEvent] = []
-        for choice in choices:
-            if choice.index != 0:
+        for choice in chunk["choices"]:
+            if choice.get("index", 0) != 0:
                 continue  # we never ask for n > 1
-            delta = choice.delta
-            if delta.content:
-                events.append(TextDelta(delta.content))
-            if delta.refusal:
-                events.append(TextDelta(delta.refusal))
-            for fragment in delta.tool_calls or ():
-                events.extend(self._tool_fragment(fragment))
-            if choice.finish_reason is not None:
-                self._finish = _FINISH_REASONS.get(choice.finish_reason, "other")
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                content, refusal = delta.get("content"), delta.get("refusal")
+                if content and isinstance(content, str):
+                    events.append(TextDelta(content))
+                if refusal and isinstance(refusal, str):
+                    events.append(TextDelta(refusal))
+                for fragment in delta.get("tool_calls") or ():
+                    if isinstance(fragment, dict):
+                        events.extend(self._tool_fragment(fragment))
+            reason = choice.get("finish_reason")
+            if reason is not None:
+                self._finish = _FINISH_REASONS.get(reason, "other")
                 events.extend(self._finish_calls())
         return events
 
@@ -164,25 +285,30 @@ class _Assembler:
         events.append(Finish(self._finish))
         return events
 
-    def _tool_fragment(self, fragment: Any) -> list[StreamEvent]:
-        index = fragment.index if isinstance(fragment.index, int) else len(self._calls)
+    def _tool_fragment(self, fragment: dict[str, Any]) -> list[StreamEvent]:
+        index = fragment.get("index")
+        if not isinstance(index, int):
+            index = len(self._calls)
         call = self._calls.get(index)
         if call is None:
             # Some compatible servers omit the id; the call still needs one to be answered.
-            call = self._calls[index] = _PendingCall(id=fragment.id or f"call_{index}")
-        function = fragment.function
+            call = self._calls[index] = _PendingCall(id=fragment.get("id") or f"call_{index}")
+        function = fragment.get("function")
+        if not isinstance(function, dict):
+            function = {}
+        name, arguments = function.get("name"), function.get("arguments")
         events: list[StreamEvent] = []
-        if function is not None and function.name:
-            call.name += function.name
+        if name and isinstance(name, str):
+            call.name += name
         if not call.started and call.name:
             call.started = True
             events.append(ToolCallStarted(id=call.id, name=call.name))
             if call.arguments:  # fragments that came before the name
                 events.append(ToolCallDelta(id=call.id, arguments_delta="".join(call.arguments)))
-        if function is not None and function.arguments:
-            call.arguments.append(function.arguments)
+        if arguments and isinstance(arguments, str):
+            call.arguments.append(arguments)
             if call.started:
-                events.append(ToolCallDelta(id=call.id, arguments_delta=function.arguments))
+                events.append(ToolCallDelta(id=call.id, arguments_delta=arguments))
         return events
 
     def _finish_calls(self) -> list[StreamEvent]:
@@ -260,19 +386,32 @@ def _map_error(exc: Exception) -> ProviderError:
     if isinstance(exc, openai.APIResponseValidationError):
         return errors.malformed(NAME, "unexpected shape")
     if isinstance(exc, openai.APIError):
-        # An `{"error": …}` event inside a 200 stream: its type or code says what failed.
-        body = exc.body if isinstance(exc.body, dict) else {}
-        error_type = body.get("code") if body.get("code") in errors.ERROR_TYPE_STATUS else None
-        error_type = error_type or body.get("type")
-        return errors.from_stream_error(
-            NAME, error_type if isinstance(error_type, str) else None, exc.message
-        )
+        return _stream_error(exc.body, exc.message)
     if isinstance(exc, ValueError):  # json.JSONDecodeError from a garbled event
         return errors.malformed(NAME, "invalid JSON")
     transport = errors.from_transport(exc, NAME)
     if transport is not None:
         return transport
     return ProviderError("upstream", f"{NAME} failed unexpectedly ({type(exc).__name__}).")
+
+
+def _stream_error(body: object, message: str | None = None) -> ProviderError:
+    """An `{"error": …}` event inside a 200 stream: its code or type says what failed."""
+    body = body if isinstance(body, dict) else {}
+    error_type = body.get("code") if body.get("code") in errors.ERROR_TYPE_STATUS else None
+    error_type = error_type or body.get("type")
+    if message is None:
+        message = body.get("message")
+        # The SDK's wording when an error event names no message.
+        message = message if isinstance(message, str) and message else None
+        message = message or "An error occurred during streaming"
+    return errors.from_stream_error(
+        NAME, error_type if isinstance(error_type, str) else None, message
+    )
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _upstream_message(body: object) -> str | None:
