@@ -95,7 +95,7 @@ async def test_the_python_client(instance: Instance) -> None:
     key = await create_key(instance, user, "from python")
     example = _example("python", "import asyncio, json")
     example = example.replace("ws://127.0.0.1:8000", f"ws://{instance.host}")
-    example = example.replace('asyncio.run(follow("ea_..."))', "")
+    example = example[: example.index("asyncio.run(follow(")]  # the test runs it itself
     printed: list[str] = []
     seen = asyncio.Event()
 
