@@ -86,6 +86,7 @@ class HubStats:
     deferred: int = 0  # executions that met an unreachable database (run again later)
     results: int = 0  # result messages queued
     changes: int = 0  # changes received
+    debounced: int = 0  # runs delayed by REALTIME_DEBOUNCE_MS (changes came during a run)
 
 
 def _error_code(exc: AppError) -> str:
@@ -314,6 +315,7 @@ class Hub:
                 if self._debounce and not first:
                     # Changes came during the last run: a burst, let the rest of it land. A
                     # change after a quiet period runs at once (no delay on every write).
+                    self.stats.debounced += 1
                     await asyncio.sleep(self._debounce)
                 first = False
                 group.dirty = False
