@@ -8,6 +8,8 @@ Prints:
   subscriber of `tasks.list {limit: 50}` (200 tasks already) has a message carrying the new
   task, with 1, 100 and 1,000 subscribers on A itself and (PostgreSQL) on a second instance B
   (the change crosses the broker); and the bytes of each such message;
+- the CPU time the subscribers' server spent per write (steadier than latency on a busy
+  machine; on the same instance it includes the write itself);
 - optionally (`--capacity N`) server memory per connection and how many one instance holds.
 
 `--patch` subscribes with the patch option (messages carry what changed), else whole results.
@@ -62,6 +64,12 @@ class Server:
     @property
     def ws_url(self) -> str:
         return f"ws://{HOST}:{self.port}/api/realtime"
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_kib(self) -> int:
         with open(f"/proc/{self.process.pid}/status") as status:
@@ -264,12 +272,9 @@ async def _sign_up(server: Server) -> str:
 
 
 async def _seed(writer: httpx.AsyncClient) -> None:
-    for start in range(0, SEED_TASKS, 20):
-        titles = [f"seed {i}" for i in range(start, start + 20)]
-        responses = await asyncio.gather(
-            *(writer.post("/api/tasks", json={"title": title}) for title in titles)
-        )
-        assert all(r.status_code == 201 for r in responses)
+    for i in range(SEED_TASKS):  # one at a time: the database may be short of connections
+        response = await writer.post("/api/tasks", json={"title": f"seed {i}"})
+        assert response.status_code == 201, response.text
 
 
 async def _capacity(server: Server, target: int) -> None:
@@ -374,12 +379,15 @@ async def main() -> None:
                 for count in levels:
                     for name, target in zip(("same instance", "across two"), servers, strict=False):
                         async with _subscribers(target, token, count) as subscribers:
+                            cpu = target.cpu_seconds()
                             samples, sizes = await _latency(
                                 writer, subscribers, args.rounds, writes
                             )
+                            cpu = (target.cpu_seconds() - cpu) / (args.rounds + 1)
                         print(
                             f"{count:>5} subscribers, {name:<13}: {_percentiles(samples)}   "
-                            f"{statistics.mean(sizes) if sizes else 0:,.0f} B each"
+                            f"{statistics.mean(sizes) if sizes else 0:,.0f} B each; "
+                            f"subscribers' server CPU {cpu * 1000:.1f} ms per write"
                         )
             print(f"  (the POST itself, for scale: {_percentiles(writes).split('(')[0].strip()})")
             if args.capacity:
