@@ -1,19 +1,23 @@
-"""Benchmark: live queries on `everything-app serve` (PostgreSQL; LISTEN/NOTIFY or Redis).
+"""Benchmark: live queries on `everything-app serve` (PostgreSQL with LISTEN/NOTIFY or Redis,
+or the embedded SQLite default).
 
 Prints:
-- write-to-notification latency (p50/p99): a `POST /api/keys` on instance A until each
-  subscriber of `keys.list` has the new result, with 1, 100 and 1,000 subscribers on A
-  itself and on a second instance B (the change crosses the broker);
-- server memory per idle connection (RSS growth / connections), without and with one
-  subscription each;
-- how many connections one instance holds: connections are opened in batches until
-  `--max-connections` (or the first failure), then a write must still reach every one.
+- time to establish 1,000 WebSocket connections (opened 100 at a time, as the side-by-side
+  harness does), and to have each subscribed with its first result;
+- write-to-notification latency (p50/p99): a `POST /api/tasks` on instance A until each
+  subscriber of `tasks.list {limit: 50}` (200 tasks already) has a message carrying the new
+  task, with 1, 100 and 1,000 subscribers on A itself and (PostgreSQL) on a second instance B
+  (the change crosses the broker); and the bytes of each such message;
+- the CPU time the subscribers' server spent per write (steadier than latency on a busy
+  machine; on the same instance it includes the write itself);
+- optionally (`--capacity N`) server memory per connection and how many one instance holds.
 
+`--patch` subscribes with the patch option (messages carry what changed), else whole results.
 The load generator shares this machine with the servers and the database, so the figures
-are a floor, not a ceiling. Latency includes the client's own time to parse each message.
+are a floor, not a ceiling. Latency includes the client's own time to read each message.
 
-    .venv/bin/python bench/realtime.py [--rounds 20] [--max-connections 10000]
-        [--broker postgres|redis] [--database-url postgresql://...]
+    .venv/bin/python bench/realtime.py [--database postgres|sqlite] [--broker postgres|redis]
+        [--rounds 20] [--levels 1,100,1000] [--patch] [--no-compression] [--capacity 10000]
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ HOST = "127.0.0.1"
 PORTS = (8811, 8812)
 PASSWORD = "benchmark password"  # noqa: S105 - a throwaway bench account
 SECRET = "bench-secret-" + "x" * 40  # both instances must share it
+SEED_TASKS = 200
+OPEN_BATCH = 100
 
 
 @dataclass
@@ -59,6 +65,12 @@ class Server:
     def ws_url(self) -> str:
         return f"ws://{HOST}:{self.port}/api/realtime"
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the server process has used so far."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self) -> int:
         with open(f"/proc/{self.process.pid}/status") as status:
             for line in status:
@@ -68,6 +80,8 @@ class Server:
 
 
 def _percentiles(samples: list[float]) -> str:
+    if not samples:
+        return "no notifications"
     ordered = sorted(samples)
     p50 = statistics.median(ordered) * 1000
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000
@@ -104,8 +118,10 @@ async def _wait_ready(server: Server) -> None:
     raise RuntimeError(f"server on {server.port} did not become ready")
 
 
-# Browsers always offer permessage-deflate; --no-compression measures what it costs.
+# Browsers always offer permessage-deflate; --no-compression (the side-by-side harness's
+# setting) measures without it.
 COMPRESSION: list[str | None] = ["deflate"]
+PATCH = [False]
 
 
 def _connect(server: Server, headers: dict[str, str]) -> connect:
@@ -115,62 +131,99 @@ def _connect(server: Server, headers: dict[str, str]) -> connect:
         proxy=None,
         open_timeout=60,
         compression=COMPRESSION[0],
+        max_size=None,
     )
+
+
+def _subscribe_message() -> str:
+    message: dict[str, object] = {
+        "type": "subscribe",
+        "id": "t",
+        "query": "tasks.list",
+        "args": {"limit": 50},
+    }
+    if PATCH[0]:
+        message["patch"] = True
+    return json.dumps(message)
 
 
 @dataclass
 class Subscriber:
     ws: ClientConnection
     latencies: list[float] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
 
 
 class Round:
-    """One write, and the moment each subscriber saw its result."""
+    """One write (a task with a unique title), and the moment each subscriber saw it."""
 
-    def __init__(self, expected: int) -> None:
+    def __init__(self, expected: int, marker: str) -> None:
+        self.marker = marker
         self.started = 0.0
-        self.version = 0
         self.pending = expected
         self.done = asyncio.Event()
 
-    def arrived(self, subscriber: Subscriber, version: int) -> None:
-        if version == self.version and self.started:
-            subscriber.latencies.append(time.perf_counter() - self.started)
-            self.pending -= 1
-            if self.pending == 0:
-                self.done.set()
+    def arrived(self, subscriber: Subscriber, size: int) -> None:
+        subscriber.latencies.append(time.perf_counter() - self.started)
+        subscriber.sizes.append(size)
+        self.pending -= 1
+        if self.pending == 0:
+            self.done.set()
 
 
 async def _read(subscriber: Subscriber, rounds: list[Round]) -> None:
+    seen = ""
     with contextlib.suppress(Exception):
         async for raw in subscriber.ws:
-            message = json.loads(raw)
-            if message["type"] == "result" and rounds:
-                rounds[-1].arrived(subscriber, message["version"])
+            text = raw if isinstance(raw, str) else raw.decode()
+            if rounds and rounds[-1].marker != seen and rounds[-1].marker in text:
+                seen = rounds[-1].marker
+                rounds[-1].arrived(subscriber, len(text.encode()))
+
+
+async def _open(server: Server, headers: dict[str, str], count: int) -> list[ClientConnection]:
+    sockets: list[ClientConnection] = []
+    for start in range(0, count, OPEN_BATCH):
+        size = min(OPEN_BATCH, count - start)
+        sockets += await asyncio.gather(*(_connect(server, headers) for _ in range(size)))
+    return sockets
+
+
+async def _subscribe(sockets: list[ClientConnection]) -> None:
+    message = _subscribe_message()
+    for start in range(0, len(sockets), OPEN_BATCH):
+        batch = sockets[start : start + OPEN_BATCH]
+        await asyncio.gather(*(ws.send(message) for ws in batch))
+        await asyncio.gather(*(ws.recv() for ws in batch))  # the first result
 
 
 @contextlib.asynccontextmanager
-async def _subscribers(
-    server: Server, token: str, count: int, *, subscribe: bool = True
-) -> AsyncIterator[list[Subscriber]]:
-    """`count` sockets, opened 200 at a time, each subscribed to keys.list (limit 1)."""
-    headers = {"Authorization": f"Bearer {token}"}
-    subscribers: list[Subscriber] = []
+async def _subscribers(server: Server, token: str, count: int) -> AsyncIterator[list[Subscriber]]:
+    """`count` sockets, each subscribed to tasks.list (limit 50)."""
+    sockets: list[ClientConnection] = []
     try:
-        for start in range(0, count, 200):
-            batch = await asyncio.gather(
-                *(_connect(server, headers) for _ in range(min(200, count - start)))
-            )
-            subscribers += [Subscriber(ws) for ws in batch]
-            if subscribe:
-                message = json.dumps(
-                    {"type": "subscribe", "id": "k", "query": "keys.list", "args": {"limit": 1}}
-                )
-                await asyncio.gather(*(ws.send(message) for ws in batch))
-                await asyncio.gather(*(ws.recv() for ws in batch))  # the first result
-        yield subscribers
+        sockets = await _open(server, {"Authorization": f"Bearer {token}"}, count)
+        await _subscribe(sockets)
+        yield [Subscriber(ws) for ws in sockets]
     finally:
-        await asyncio.gather(*(s.ws.close() for s in subscribers), return_exceptions=True)
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+
+async def _connect_time(server: Server, token: str, count: int) -> None:
+    """The time to open `count` sockets, then to have each subscribed with its result."""
+    sockets: list[ClientConnection] = []
+    try:
+        started = time.perf_counter()
+        sockets = await _open(server, {"Authorization": f"Bearer {token}"}, count)
+        opened = time.perf_counter() - started
+        await _subscribe(sockets)
+        subscribed = time.perf_counter() - started
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    print(
+        f"{count:,} connections established in {opened:.2f} s; "
+        f"subscribed with first results after {subscribed:.2f} s"
+    )
 
 
 async def _latency(
@@ -178,27 +231,33 @@ async def _latency(
     subscribers: list[Subscriber],
     rounds: int,
     writes: list[float] | None = None,
-) -> list[float]:
-    """Per-notification latencies; `writes` gets each POST's own round trip."""
+) -> tuple[list[float], list[int]]:
+    """Per-notification latencies and sizes; `writes` gets each POST's own round trip."""
     history: list[Round] = []
     readers = [asyncio.create_task(_read(s, history)) for s in subscribers]
     try:
-        for number in range(rounds):
-            current = Round(len(subscribers))
-            current.version = number + 2  # version 1 was the first result
+        for number in range(rounds + 1):  # the first round warms up and is not counted
+            current = Round(len(subscribers), f"bench-{uuid.uuid4().hex[:12]}")
             history.append(current)
             current.started = time.perf_counter()
-            response = await writer.post("/api/keys", json={"name": f"bench {number}"})
+            response = await writer.post("/api/tasks", json={"title": current.marker})
             assert response.status_code == 201, response.text
-            if writes is not None:
+            if writes is not None and number:
                 writes.append(time.perf_counter() - current.started)
             async with asyncio.timeout(60):
                 await current.done.wait()
+            if number == 0:
+                for s in subscribers:
+                    s.latencies.clear()
+                    s.sizes.clear()
     finally:
         for reader in readers:
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
-    return [latency for s in subscribers for latency in s.latencies]
+    return (
+        [latency for s in subscribers for latency in s.latencies],
+        [size for s in subscribers for size in s.sizes],
+    )
 
 
 async def _sign_up(server: Server) -> str:
@@ -210,6 +269,12 @@ async def _sign_up(server: Server) -> str:
         response.raise_for_status()
         token: str = response.json()["token"]
         return token
+
+
+async def _seed(writer: httpx.AsyncClient) -> None:
+    for i in range(SEED_TASKS):  # one at a time: the database may be short of connections
+        response = await writer.post("/api/tasks", json={"title": f"seed {i}"})
+        assert response.status_code == 201, response.text
 
 
 async def _capacity(server: Server, target: int) -> None:
@@ -235,20 +300,18 @@ async def _capacity(server: Server, target: int) -> None:
                 failure = f" (stopped: {type(errors[0]).__name__}: {errors[0]})"
                 break
         elapsed = time.perf_counter() - started
-        message = json.dumps(
-            {"type": "subscribe", "id": "k", "query": "keys.list", "args": {"limit": 1}}
-        )
-        for start in range(0, len(opened), 1000):
-            chunk = opened[start : start + 1000]
-            await asyncio.gather(*(s.ws.send(message) for s in chunk))
-            await asyncio.gather(*(s.ws.recv() for s in chunk))
+        idle = server.rss_kib()
+        await _subscribe([s.ws for s in opened])
         rss = server.rss_kib()
         async with httpx.AsyncClient(base_url=server.url, headers=headers) as writer:
-            samples = await _latency(writer, opened, rounds=3)
+            samples, _ = await _latency(writer, opened, rounds=3)
+        count = max(1, len(opened))
         print(
-            f"held {len(opened):,} connections{failure}; opened at "
-            f"{len(opened) / elapsed:,.0f}/s; server RSS {before / 1024:,.0f} → "
-            f"{rss / 1024:,.0f} MiB; a write then reached all of them: {_percentiles(samples)}"
+            f"held {len(opened):,} connections{failure}; opened at {len(opened) / elapsed:,.0f}/s; "
+            f"server RSS {before / 1024:,.0f} → {idle / 1024:,.0f} MiB idle "
+            f"({(idle - before) / count:.1f} KiB each) → {rss / 1024:,.0f} MiB subscribed "
+            f"({(rss - before) / count:.1f} KiB each); a write then reached all of them: "
+            f"{_percentiles(samples)}"
         )
     finally:
         for start in range(0, len(opened), 1000):
@@ -257,76 +320,78 @@ async def _capacity(server: Server, target: int) -> None:
             )
 
 
-async def _memory(server: Server, token: str, count: int) -> None:
-    before = server.rss_kib()
-    async with _subscribers(server, token, count, subscribe=False) as subscribers:
-        await asyncio.sleep(1)  # let allocations settle before reading RSS
-        idle = server.rss_kib()
-        message = json.dumps({"type": "subscribe", "id": "k", "query": "keys.list"})
-        await asyncio.gather(*(s.ws.send(message) for s in subscribers))
-        await asyncio.gather(*(s.ws.recv() for s in subscribers))
-        await asyncio.sleep(1)
-        subscribed = server.rss_kib()
-    print(
-        f"memory per idle connection: {(idle - before) / count:.1f} KiB "
-        f"({count:,} sockets, compression {COMPRESSION[0]}); with one subscription each "
-        f"(one shared query): {(subscribed - before) / count:.1f} KiB"
-    )
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--max-connections", type=int, default=10_000)
+    parser.add_argument("--levels", default="1,100,1000")
+    parser.add_argument("--capacity", type=int, default=0, help="also hold this many sockets")
     parser.add_argument("--broker", choices=("postgres", "redis"), default="postgres")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--no-compression", action="store_true")
+    parser.add_argument("--patch", action="store_true", help="subscribe with the patch option")
     args = parser.parse_args()
     if args.no_compression:
         COMPRESSION[0] = None
+    PATCH[0] = args.patch
+    levels = [int(level) for level in args.levels.split(",")]
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    database_url = args.database_url or await _fresh_database()
+    postgres = args.database == "postgres"
+    database_url = (args.database_url or await _fresh_database()) if postgres else None
     with tempfile.TemporaryDirectory() as data_dir:
         env = {
-            "DATABASE_URL": database_url,
             "DATA_DIR": data_dir,
             "SECRET_KEY": SECRET,
             "LOG_LEVEL": "WARNING",
             "BASE_URL": f"http://{HOST}:{PORTS[0]}",
-            "REALTIME_BROKER": args.broker,
             "REALTIME_MAX_CONNECTIONS": "100000",
             "RATE_LIMIT_KEY_CREATE_USER": "1000000/hour",
             "RATE_LIMIT_SIGN_UP_IP": "1000000/minute",
             "REALTIME_MAX_CONNECTIONS_PER_USER": "100000",
         }
-        if args.broker == "redis":
-            env |= {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:6]}"}
+        if database_url is not None:
+            env |= {"DATABASE_URL": database_url, "REALTIME_BROKER": args.broker}
+            if args.broker == "redis":
+                env |= {"REDIS_URL": REDIS_URL, "REDIS_PREFIX": f"bench{uuid.uuid4().hex[:6]}"}
         a = _start(PORTS[0], env)
         servers = [a]
         try:
             await _wait_ready(a)  # it migrated the database
-            b = _start(PORTS[1], {**env, "AUTO_MIGRATE": "false"})
-            servers.append(b)
-            await _wait_ready(b)
+            if postgres:
+                b = _start(PORTS[1], {**env, "AUTO_MIGRATE": "false"})
+                servers.append(b)
+                await _wait_ready(b)
+            broker = args.broker if postgres else "in-process"
             print(
-                f"two `everything-app serve` instances on PostgreSQL, broker {args.broker}, "
-                f"compression {COMPRESSION[0]}, "
+                f"{len(servers)} `everything-app serve` instance(s) on {args.database}, broker "
+                f"{broker}, compression {COMPRESSION[0]}, "
+                f"{'patches' if PATCH[0] else 'whole results'}, "
                 f"{os.cpu_count()} cores shared with the load generator and the database"
             )
             token = await _sign_up(a)
             headers = {"Authorization": f"Bearer {token}"}
             writes: list[float] = []
             async with httpx.AsyncClient(base_url=a.url, headers=headers) as writer:
-                for count in (1, 100, 1000):
-                    for name, target in (("same instance", a), ("across two", b)):
+                await _seed(writer)
+                await _connect_time(a, token, 1000)
+                for count in levels:
+                    for name, target in zip(("same instance", "across two"), servers, strict=False):
                         async with _subscribers(target, token, count) as subscribers:
-                            samples = await _latency(writer, subscribers, args.rounds, writes)
-                        print(f"{count:>5} subscribers, {name:<13}: {_percentiles(samples)}")
+                            cpu = target.cpu_seconds()
+                            samples, sizes = await _latency(
+                                writer, subscribers, args.rounds, writes
+                            )
+                            cpu = (target.cpu_seconds() - cpu) / (args.rounds + 1)
+                        print(
+                            f"{count:>5} subscribers, {name:<13}: {_percentiles(samples)}   "
+                            f"{statistics.mean(sizes) if sizes else 0:,.0f} B each; "
+                            f"subscribers' server CPU {cpu * 1000:.1f} ms per write"
+                        )
             print(f"  (the POST itself, for scale: {_percentiles(writes).split('(')[0].strip()})")
-            await _memory(b, await _sign_up(b), 2000)
-            await _capacity(b, args.max_connections)
+            if args.capacity:
+                await _capacity(servers[-1], args.capacity)
         finally:
             for server in servers:
                 server.process.send_signal(signal.SIGINT)
@@ -335,7 +400,7 @@ async def main() -> None:
                     server.process.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     server.process.kill()
-    if not args.database_url:
+    if database_url is not None and not args.database_url:
         await _drop_database(database_url)
 
 

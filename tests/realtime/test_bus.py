@@ -15,6 +15,7 @@ from everything_app.core.changes import Change
 from everything_app.realtime import payload
 from everything_app.realtime.bus import RealtimeBus
 from everything_app.realtime.outbox import Outbox
+from everything_app.realtime.protocol import result_frame
 from everything_app.settings import Settings
 
 USER = uuid.uuid4()
@@ -157,8 +158,8 @@ async def _no_start(on_message: Callable[[str], None], on_reconnect: Callable[[]
 async def test_the_outbox_keeps_only_the_latest_result_per_subscription() -> None:
     outbox = Outbox(control_limit=2)
     for version in range(1, 100):
-        outbox.put_result("a", version, f'{{"n":{version}}}')
-    outbox.put_result("b", 1, "[]")
+        outbox.put_result("a", result_frame("a", version, f'{{"n":{version}}}'))
+    outbox.put_result("b", result_frame("b", 1, "[]"))
     assert len(outbox) == 2
     assert outbox.coalesced == 98
     assert outbox.put("one")
@@ -170,6 +171,16 @@ async def test_the_outbox_keeps_only_the_latest_result_per_subscription() -> Non
     outbox.drop_result("nothing")
     assert [await outbox.get(0), await outbox.get(0)] == ["one", "two"]
     assert await outbox.get(0) is None
+
+
+async def test_a_patch_goes_out_only_if_the_client_has_its_base() -> None:
+    outbox = Outbox()
+    outbox.put_result("a", "whole 2", "patch 1→2")
+    assert await outbox.get(0) == "patch 1→2"  # sent: the client now holds version 2
+    outbox.put_result("a", "whole 3", "patch 2→3")
+    outbox.put_result("a", "whole 4", "patch 3→4")  # 3 was never sent: 4 goes out whole
+    assert await outbox.get(0) == "whole 4"
+    assert outbox.coalesced == 1
 
 
 def test_broker_settings_are_checked(tmp_path: Path) -> None:

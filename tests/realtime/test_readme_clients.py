@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import BASE_URL
-from tests.realtime.support import WAIT, Instance, create_key, new_user
+from tests.realtime.support import WAIT, Instance, create_key, live, new_user
 
 README = Path(__file__).parents[2] / "README.md"
 NODE = shutil.which("node")
@@ -95,8 +95,7 @@ async def test_the_python_client(instance: Instance) -> None:
     key = await create_key(instance, user, "from python")
     example = _example("python", "import asyncio, json")
     example = example.replace("ws://127.0.0.1:8000", f"ws://{instance.host}")
-    example = example.replace('asyncio.run(follow(os.environ["KEY"]))', "")
-    assert "asyncio.run(" not in example  # the README's last line changed: follow it here
+    example = example[: example.index("asyncio.run(follow(")]  # the test runs it itself
     printed: list[str] = []
     seen = asyncio.Event()
 
@@ -114,3 +113,42 @@ async def test_the_python_client(instance: Instance) -> None:
     finally:
         follow.cancel()
         await asyncio.gather(follow, return_exceptions=True)
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+async def test_the_javascript_apply_patch(instance: Instance, tmp_path: Path) -> None:
+    """The README's `applyPatch`, fed a subscription's real messages, ends with the result the
+    REST read gives."""
+    user = await new_user(instance)
+    args = {"limit": 3}
+    async with live(instance, user=user) as client, instance.http(**user.bearer) as http:
+        await client.send(type="subscribe", id="t", query="tasks.list", args=args, patch=True)
+        messages = [await client.until(lambda m: m.get("id") == "t")]
+        ids = []
+        for n in range(5):
+            ids.append((await http.post("/api/tasks", json={"title": f"task {n}"})).json()["id"])
+            messages.append(await client.until(lambda m: m.get("id") == "t"))
+        await http.patch(f"/api/tasks/{ids[-1]}", json={"title": "renamed"})
+        messages.append(await client.until(lambda m: m.get("id") == "t"))
+        await http.delete(f"/api/tasks/{ids[-2]}")
+        messages.append(await client.until(lambda m: m.get("id") == "t"))
+        expected = (await http.get("/api/tasks", params=args)).json()
+    assert [m["version"] for m in messages] == list(range(1, len(messages) + 1))
+    assert "patch" in {m["type"] for m in messages}
+    script = tmp_path / "patch.mjs"
+    script.write_text(
+        _example("js", "function applyPatch")
+        + f"let data;\nfor (const m of {json.dumps(messages)}) "
+        + "data = m.type === 'result' ? m.data : applyPatch(data, m.ops);\n"
+        + "console.log(JSON.stringify(data));\n"
+    )
+    assert NODE is not None
+    process = await asyncio.create_subprocess_exec(
+        NODE, "--no-warnings", str(script), stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert await _line(process) == expected
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()

@@ -4,6 +4,7 @@ stop matching, unsubscribing, chat sessions and messages, and shared query runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,8 @@ from everything_app.chat.models import Message
 from everything_app.core.changes import Change, commit_and_publish, record_change
 from everything_app.core.db import open_unit_of_work
 from everything_app.keys import service as keys_service
+from everything_app.realtime.connection import Connection
+from everything_app.realtime.identity import Identity
 from tests.realtime.conftest import InstanceFactory
 from tests.realtime.support import Instance, User, create_key, ids, live, new_user
 
@@ -248,3 +251,51 @@ async def test_session_rows_only_for_their_session(instance: Instance) -> None:
         await _flush_answer(instance, user, second_id, answer_id, "elsewhere")
         assert await client.barrier() == []
         assert instance.hub.stats.runs == runs
+
+
+async def test_a_lone_change_runs_at_once(make_instance: InstanceFactory) -> None:
+    """The debounce window is for changes that arrive during a run, not a delay on every
+    write."""
+    instance = await make_instance(realtime_debounce_ms=5000)
+    user = await new_user(instance)
+    async with live(instance, user=user) as client:
+        await client.subscribe("k", "keys.list")
+        for n in range(3):
+            await create_key(instance, user, f"key {n}")
+            result = await client.result("k")
+            assert len(result["data"]["data"]) == n + 1
+        assert instance.hub.stats.debounced == 0
+
+
+async def _forever() -> None:
+    await asyncio.Event().wait()
+
+
+async def test_the_watchdog_pings_idle_sockets_and_drops_stuck_ones(instance: Instance) -> None:
+    user = await new_user(instance)
+    hub = instance.hub
+    identity = Identity(user_id=user.id, role="user", via="bearer")
+    idle, stuck, busy = (hub.connect(identity, "websocket") for _ in range(3))
+    assert isinstance(idle, Connection)
+    assert isinstance(stuck, Connection)
+    assert isinstance(busy, Connection)
+    writer = asyncio.create_task(_forever())  # stands in for a socket's writer
+    try:
+        for conn in (idle, stuck, busy):
+            conn.writer = writer
+            conn.last_sent = 100.0
+        stuck.sending_since = 101.0  # blocked since then
+        busy.sending_since = 109.5  # sending, but not for long
+        hub.watch(now=111.0, heartbeat=10.0, send_timeout=10.0)
+        assert await idle.outbox.get(0) == '{"type":"ping"}'
+        assert idle.close_reason is None
+        assert stuck.close_reason == (4008, "slow_consumer")
+        assert busy.close_reason is None
+        assert len(busy.outbox) == 0  # a socket that is sending needs no heartbeat
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+        assert writer.cancelled()  # the blocked send was interrupted
+    finally:
+        writer.cancel()
+        for conn in (idle, stuck, busy):
+            hub.disconnect(conn)

@@ -29,6 +29,7 @@ class Subscription:
     id: str
     group: Group
     version: int = 0  # of the last result queued for this subscription; 0: none yet
+    patch: bool = False  # the client takes `patch` messages
 
 
 @dataclass(eq=False)
@@ -40,6 +41,11 @@ class Connection:
     close_reason: tuple[int, str] | None = None
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     id: int = field(default_factory=lambda: next(_ids))
+    # For the hub's watchdog (WebSocket only; loop time): when the send in progress began
+    # (0: none), and when the socket last sent anything (heartbeats go to idle sockets).
+    sending_since: float = 0.0
+    last_sent: float = 0.0
+    writer: asyncio.Task[None] | None = None  # what `stall` interrupts
     _tokens: float = SUBSCRIBE_BURST
     _tokens_at: float = field(default_factory=time.monotonic)
 
@@ -49,6 +55,13 @@ class Connection:
             self.close_reason = (code, reason)
         self.closing.set()
         self.outbox.wake()
+
+    def stall(self) -> None:
+        """A send has been blocked for the send timeout: the client stopped reading. Close as a
+        slow consumer and interrupt the blocked send (the writer then closes the socket)."""
+        self.close(CLOSE_SLOW_CONSUMER, "slow_consumer")
+        if self.writer is not None and not self.writer.done():
+            self.writer.cancel()
 
     def send(self, text: str) -> None:
         if not self.outbox.put(text):

@@ -7,6 +7,12 @@ even considers another user's groups), then against each query's `affects` predi
 runs at most once at a time; changes arriving meanwhile mark it dirty and it runs once more
 afterwards, which both coalesces bursts and guarantees that the last result reflects every
 change announced so far. Results go to each subscriber only when they differ from the last.
+
+A delivery builds each distinct frame once (subscribers of one group mostly share their id
+and version) and, for subscriptions made with `patch`, one list of operations from the
+previous result to the new one (realtime/patch.py), sent instead of the whole result when it
+is smaller. Nothing is awaited per subscriber: frames go into outboxes and each socket's
+writer sends on its own; one watchdog task does every socket's heartbeat and send timeout.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.core import rls
@@ -29,9 +35,13 @@ from everything_app.core.errors import AppError
 from everything_app.core.logging import get_logger
 from everything_app.realtime.connection import Connection, Subscription
 from everything_app.realtime.identity import Identity, live_credentials
+from everything_app.realtime.patch import diff
 from everything_app.realtime.protocol import (
     CLOSE_GOING_AWAY,
     CLOSE_UNAUTHORIZED,
+    PING_FRAME,
+    patch_frame,
+    result_frame,
     resync_frame,
 )
 from everything_app.realtime.registry import LiveQuery, QueryRegistry, Viewer
@@ -76,6 +86,7 @@ class HubStats:
     deferred: int = 0  # executions that met an unreachable database (run again later)
     results: int = 0  # result messages queued
     changes: int = 0  # changes received
+    debounced: int = 0  # runs delayed by REALTIME_DEBOUNCE_MS (changes came during a run)
 
 
 def _error_code(exc: AppError) -> str:
@@ -112,16 +123,18 @@ class Hub:
         self._debounce = settings.realtime_debounce_ms / 1000
         self._tasks: set[asyncio.Task[None]] = set()
         self._revalidator: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
         self._revalidator = asyncio.create_task(self._revalidate_forever())
+        self._watchdog = asyncio.create_task(self._watch_forever())
 
     async def aclose(self) -> None:
         for conn in list(self.connections):
             conn.close(CLOSE_GOING_AWAY, "server_shutdown")
-        tasks = [*self._tasks, *([self._revalidator] if self._revalidator else [])]
+        tasks = [*self._tasks, *(t for t in (self._revalidator, self._watchdog) if t)]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -158,7 +171,15 @@ class Hub:
 
     # --- subscriptions -----------------------------------------------------------------
 
-    def subscribe(self, conn: Connection, sub_id: str, name: str, raw_args: dict[str, Any]) -> None:
+    def subscribe(
+        self,
+        conn: Connection,
+        sub_id: str,
+        name: str,
+        raw_args: dict[str, Any],
+        *,
+        patch: bool = False,
+    ) -> None:
         """Start a subscription; its first result (or an error) arrives in the outbox."""
         if sub_id in conn.subscriptions:
             conn.send_error(sub_id, "duplicate_id", "This subscription id is already in use.")
@@ -188,13 +209,15 @@ class Hub:
             return
         key: GroupKey = (name, args.model_dump_json(), None if query.admin else viewer.user_id)
         group = self.groups.get(key) or self._create_group(key, query, args, viewer)
-        sub = Subscription(conn=conn, id=sub_id, group=group)
+        sub = Subscription(conn=conn, id=sub_id, group=group, patch=patch)
         group.subs.add(sub)
         conn.subscriptions[sub_id] = sub
         if group.task is not None:
             return  # the run in progress delivers to every subscriber without a result
         if group.data is not None:
-            self._queue_result(sub, group.data)
+            sub.version = 1
+            conn.outbox.put_result(sub_id, result_frame(sub_id, 1, group.data))
+            self.stats.results += 1
         else:
             self._schedule(group)
 
@@ -286,11 +309,14 @@ class Hub:
 
     async def _run(self, group: Group) -> None:
         try:
-            first = group.data is None
+            first = True
             retry = RETRY_FIRST_SECONDS
             while group.subs:
                 if self._debounce and not first:
-                    await asyncio.sleep(self._debounce)  # let a burst of changes land
+                    # Changes came during the last run: a burst, let the rest of it land. A
+                    # change after a quiet period runs at once (no delay on every write).
+                    self.stats.debounced += 1
+                    await asyncio.sleep(self._debounce)
                 first = False
                 group.dirty = False
                 outcome = await self._execute(group)
@@ -330,23 +356,64 @@ class Hub:
                 await db.close()
 
     def _deliver(self, group: Group, data: str) -> None:
-        changed = data != group.data
+        previous = group.data
+        changed = data != previous
         group.data = data
         force, group.force = group.force, False
-        for sub in list(group.subs):
-            if changed or force or sub.version == 0:
-                self._queue_result(sub, data)
-
-    def _queue_result(self, sub: Subscription, data: str) -> None:
-        sub.version += 1
-        sub.conn.outbox.put_result(sub.id, sub.version, data)
-        self.stats.results += 1
+        if not (changed or force):
+            subs = [sub for sub in group.subs if sub.version == 0]
+        else:
+            subs = list(group.subs)
+        ops: str | None = None
+        wanted = any(sub.patch and sub.version for sub in subs)
+        if wanted and changed and not force and previous is not None:
+            ops = _patch_ops(previous, data)
+        # Every subscriber that has this group's previous result gets the same frames: one
+        # string per distinct (id, version), not one per socket.
+        frames: dict[tuple[str, int], tuple[str, str | None]] = {}
+        for sub in subs:
+            base = sub.version
+            sub.version += 1
+            key = (sub.id, sub.version)
+            built = frames.get(key)
+            if built is None:
+                full = result_frame(sub.id, sub.version, data)
+                partial = patch_frame(sub.id, sub.version, ops) if ops is not None else None
+                built = frames[key] = (full, partial)
+            # The patch applies to the previous result, which every subscriber with a version
+            # holds (a newer subscriber got it whole); a resync always sends whole results.
+            sub.conn.outbox.put_result(sub.id, built[0], built[1] if sub.patch and base else None)
+        self.stats.results += len(subs)
 
     def _fail(self, group: Group, error: QueryError) -> None:
         """An error ends the subscriptions (e.g. their chat session was deleted)."""
         for sub in list(group.subs):
             self._remove(sub)
             sub.conn.send_error(sub.id, error.code, error.message)
+
+    # --- heartbeats and stuck sends -------------------------------------------------------
+
+    async def _watch_forever(self) -> None:
+        heartbeat = self.settings.realtime_heartbeat_seconds
+        send_timeout = self.settings.realtime_send_timeout_seconds
+        tick = min(1.0, heartbeat / 2, send_timeout / 4)
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(tick)
+            self.watch(loop.time(), heartbeat, send_timeout)
+
+    def watch(self, now: float, heartbeat: float, send_timeout: float) -> None:
+        """Close sockets whose send has been blocked for the send timeout (their client
+        stopped reading), and ping sockets idle for the heartbeat interval."""
+        for conn in list(self.connections):
+            if conn.writer is None:
+                continue  # SSE streams keep their own timers
+            if conn.sending_since:
+                if now - conn.sending_since >= send_timeout:
+                    conn.stall()
+            elif now - conn.last_sent >= heartbeat and not len(conn.outbox):
+                conn.last_sent = now
+                conn.send(PING_FRAME)
 
     # --- re-validating credentials -----------------------------------------------------
 
@@ -392,3 +459,13 @@ def _discard(index: dict[Any, set[Any]], key: Any, item: Any) -> None:
         members.discard(item)
         if not members:
             del index[key]
+
+
+def _patch_ops(previous: str, data: str) -> str | None:
+    """The operations from one result to the next, as JSON, or None when the whole result
+    is no bigger (a page that changed entirely) or the results do not diff."""
+    ops = diff(from_json(previous), from_json(data))
+    if ops is None:
+        return None
+    encoded = to_json(ops).decode()
+    return encoded if len(encoded) < len(data) else None

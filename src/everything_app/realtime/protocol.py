@@ -1,8 +1,10 @@
 """The wire protocol: JSON messages in both directions, and the close codes.
 
-Client → server: `subscribe {id, query, args}`, `unsubscribe {id}`, `ping`, `pong`.
-Server → client: `result {id, version, data}`, `error {id, code, message}`, `pong`, `ping`
-(heartbeat), `resync {reason}` (fresh results for every subscription follow).
+Client → server: `subscribe {id, query, args, patch?}`, `unsubscribe {id}`, `ping`, `pong`.
+Server → client: `result {id, version, data}`, `patch {id, version, ops}` (only to subscriptions
+made with `patch: true`: what changed since `version - 1`, see realtime/patch.py), `error {id,
+code, message}`, `pong`, `ping` (heartbeat), `resync {reason}` (fresh results for every
+subscription follow).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Subscribe(Input):
     id: str = Field(min_length=1, max_length=64)
     query: str = Field(min_length=1, max_length=100)
     args: dict[str, Any] = Field(default_factory=dict)
+    # Receive `patch` messages (what changed) instead of every whole result.
+    patch: bool = False
 
 
 class Unsubscribe(Input):
@@ -113,6 +117,11 @@ def result_frame(sub_id: str, version: int, data: str) -> str:
     """`data` is already JSON: one query result, serialised once, is shared by every
     subscriber of that query, so only the envelope is built per subscriber."""
     return f'{{"type":"result","id":{json.dumps(sub_id)},"version":{version},"data":{data}}}'
+
+
+def patch_frame(sub_id: str, version: int, ops: str) -> str:
+    """`ops` (JSON) turn the result of `version - 1` into that of `version`."""
+    return f'{{"type":"patch","id":{json.dumps(sub_id)},"version":{version},"ops":{ops}}}'
 
 
 PING_FRAME = frame({"type": "ping"})

@@ -20,7 +20,6 @@ from everything_app.realtime.protocol import (
     CLOSE_INTERNAL_ERROR,
     CLOSE_SLOW_CONSUMER,
     CLOSE_TRY_AGAIN_LATER,
-    PING_FRAME,
     PONG_FRAME,
     Ping,
     ProtocolError,
@@ -102,7 +101,7 @@ def handle_message(hub: Hub, conn: Connection, text: str, max_bytes: int) -> Non
         conn.send_error(error.sub_id, error.code, error.message)
         return
     if isinstance(message, Subscribe):
-        hub.subscribe(conn, message.id, message.query, message.args)
+        hub.subscribe(conn, message.id, message.query, message.args, patch=message.patch)
     elif isinstance(message, Unsubscribe):
         hub.unsubscribe(conn, message.id)
     elif isinstance(message, Ping):
@@ -111,17 +110,31 @@ def handle_message(hub: Hub, conn: Connection, text: str, max_bytes: int) -> Non
 
 
 async def _write(websocket: WebSocket, conn: Connection, settings: Settings) -> None:
-    heartbeat = settings.realtime_heartbeat_seconds
+    """Send what the outbox holds. No timer per message: the hub's watchdog sends heartbeats
+    to idle sockets and interrupts a send blocked longer than the send timeout (`stall`),
+    since an `asyncio.timeout` around every send and every wait cost more than the send."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    conn.writer = task
+    conn.last_sent = loop.time()
     while conn.close_reason is None:
-        text = await conn.outbox.get(heartbeat)
+        text = await conn.outbox.get()
         if conn.close_reason is not None:
             break  # a revoked session gets nothing more, not even what is queued
+        if text is None:
+            continue
+        conn.sending_since = loop.time()
         try:
-            async with asyncio.timeout(settings.realtime_send_timeout_seconds):
-                await websocket.send_text(text if text is not None else PING_FRAME)
-        except TimeoutError:
-            conn.close(CLOSE_SLOW_CONSUMER, "slow_consumer")
-    code, reason = conn.close_reason
+            await websocket.send_text(text)
+        except asyncio.CancelledError:
+            # `stall` (the slow-consumer close is set): go on to close; anything else: end.
+            stalled = conn.close_reason is not None and conn.close_reason[0] == CLOSE_SLOW_CONSUMER
+            if not stalled or task is None or task.uncancel() > 0:
+                raise
+            break
+        conn.last_sent = loop.time()
+        conn.sending_since = 0.0
+    code, reason = conn.close_reason or (CLOSE_SLOW_CONSUMER, "slow_consumer")
     # The close frame queues behind unsent data: a client that never reads never gets it,
     # and the socket is dropped when this handler returns.
     with contextlib.suppress(Exception):
