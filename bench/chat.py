@@ -217,7 +217,7 @@ async def main() -> None:
     parser.add_argument("--history-sizes", default="1000,100000,1000000")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server")
     parser.add_argument("--profile", help="py-spy binary: record the server during replies")
-    parser.add_argument("--profile-out", default="chat-profile", help="<this>-<connections>.svg")
+    parser.add_argument("--profile-out", default="chat-profile", help="<this>-<connections>.txt")
     args = parser.parse_args()
     sections = set(args.only or ["replies", "streaming", "history"])
     stream_model = f"fake-{args.words}x{args.delay_ms}ms"
@@ -273,10 +273,10 @@ async def main() -> None:
                     await replies_load(token, connections, args.warmup, args.model)
                     spy = None
                     if args.profile:
-                        out = f"{args.profile_out}-{connections}.svg"
+                        out = f"{args.profile_out}-{connections}.txt"  # collapsed stacks
                         spy = subprocess.Popen(  # noqa: ASYNC220 (started once, not awaited)
                             [args.profile, "record", "-p", str(server.pid), "-o", out,
-                             "-d", str(int(args.seconds)), "--nonblocking"],
+                             "-d", str(int(args.seconds)), "--nonblocking", "--format", "raw"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                         )  # fmt: skip
                     print("  " + await replies_load(token, connections, args.seconds, args.model))

@@ -130,13 +130,11 @@ async def test_seed_002_message_answered_as_json(chat_server: ChatServer) -> Non
 
 
 async def test_regenerate_replaces_the_last_answer(chat_server: ChatServer) -> None:
-    # The second reply is the title the model is asked for after the first exchange.
-    chat_server.openai.script.push(
-        Reply(text="first answer"), Reply(text="A title"), Reply(text="second answer")
-    )
+    # No model-made title by default (CHAT_MODEL_TITLES): the second call is the regeneration.
+    chat_server.openai.script.push(Reply(text="first answer"), Reply(text="second answer"))
     async with signed_in_client(chat_server) as client:
         await client.post("/api/chat", json=ui_chat_body("chat-r", "question", model="gpt-test"))
-        await chat_server.app.state.generations.wait_idle()  # the title call comes second
+        await chat_server.app.state.generations.wait_idle()
         again = ui_chat_body("chat-r", "question", model="gpt-test", trigger="regenerate-message")
         response = await client.post("/api/chat", json=again)
         assert response.status_code == 200
@@ -244,18 +242,6 @@ async def test_offline_model_answers_without_network(chat_server: ChatServer) ->
     )
     assert "No AI model is configured" in text
     assert chat_server.openai.script.requests == []
-
-
-async def test_title_comes_from_the_model(chat_server: ChatServer) -> None:
-    chat_server.openai.script.push(Reply(text="the answer"), Reply(text="Trip To Lisbon"))
-    async with signed_in_client(chat_server) as client:
-        await client.post(
-            "/api/chat",
-            json=ui_chat_body("chat-t", "Plan a trip to Lisbon please", model="gpt-test"),
-        )
-        await chat_server.app.state.generations.wait_idle()
-        sessions = (await client.get("/api/chat/sessions")).json()["data"]
-    assert sessions[0]["title"] == "Trip To Lisbon"
 
 
 async def test_orphaned_streaming_answer_is_marked_on_restart(chat_server: ChatServer) -> None:

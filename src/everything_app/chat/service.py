@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.chat.tools import CallKey
@@ -23,6 +24,7 @@ from everything_app.core.timestamps import parse_instant
 CHAT_ID_NAMESPACE = uuid.UUID("6f1c1f0e-9a35-4a53-9f43-2f5e0f1d7a11")
 ORPHAN_AFTER = timedelta(minutes=2)
 TITLE_WORDS = 8
+TITLE_CHARS = 80  # a list entry, not the column's 200
 
 
 def session_id_for(user_id: uuid.UUID, chat_id: str) -> uuid.UUID:
@@ -77,14 +79,15 @@ async def check_not_foreign(db: AsyncSession, user_id: uuid.UUID, session_id: uu
 
 
 async def get_or_create_session(
-    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, model: str
+    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, model: str, title: str | None
 ) -> tuple[ChatSession, bool]:
+    """The session, or a new one named `title` (a title is there from the first answer on)."""
     found = await db.get(ChatSession, session_id)
     if found is not None:
         if found.user_id != user_id:
             raise session_not_found()
         return found, False
-    session = ChatSession(id=session_id, user_id=user_id, model=model)
+    session = ChatSession(id=session_id, user_id=user_id, model=model, title=title)
     db.add(session)
     try:
         async with db.begin_nested():
@@ -266,15 +269,32 @@ async def _before_key(
 
 
 def title_from(text: str) -> str:
+    """A title from the first user message, at once and for free: its first TITLE_WORDS words,
+    cut at a word boundary (with an ellipsis when cut) and within TITLE_CHARS."""
     words = text.split()
-    title = " ".join(words[:TITLE_WORDS])
-    return (title + ("…" if len(words) > TITLE_WORDS else ""))[:200] or "New chat"
+    title = ""
+    for word in words[:TITLE_WORDS]:
+        longer = f"{title} {word}" if title else word
+        if len(longer) > TITLE_CHARS - 1:
+            break
+        title = longer
+    if not title and words:  # one very long word: cut inside it
+        title = words[0][: TITLE_CHARS - 1]
+    cut = title != " ".join(words)
+    return (title + ("…" if cut else "")) or "New chat"
 
 
-async def set_title_if_missing(db: AsyncSession, session_id: uuid.UUID, title: str) -> None:
+async def set_title_if_missing(
+    db: AsyncSession, session_id: uuid.UUID, title: str, derived: str | None = None
+) -> None:
+    """Name the session unless it has a name other than `derived` (the one taken from its
+    first message, which a better one may replace; a name the user gave stays)."""
+    unnamed: ColumnElement[bool] = ChatSession.title.is_(None)
+    if derived is not None:
+        unnamed = or_(unnamed, ChatSession.title == derived)
     await db.execute(
         update(ChatSession)
-        .where(ChatSession.id == session_id, ChatSession.title.is_(None))
+        .where(ChatSession.id == session_id, unnamed)
         # A title is not activity: keep the session's place in the list.
         .values(title=title[:200], updated_at=ChatSession.updated_at)
     )

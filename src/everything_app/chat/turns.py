@@ -77,7 +77,11 @@ async def prepare_turn(
     now: datetime | None = None,
 ) -> tuple[ChatSession, Message, Turn]:
     spec = resolve_model(models, request.model)
-    session, _ = await service.get_or_create_session(db, user_id, request.session_id, spec.id)
+    title = service.title_from(request.text) if request.text is not None else None
+    session, created = await service.get_or_create_session(
+        db, user_id, request.session_id, spec.id, title
+    )
+    untitled = created or session.title is None  # named from its first message, below or above
     if request.text is None:
         last = await service.last_message(db, session.id)
         if last is not None and last.role == "assistant":
@@ -104,6 +108,8 @@ async def prepare_turn(
     )
     context = trim_context(system, history, spec.context_window - max_tokens)
     first_user = next((m.content for m in stored if m.role == "user"), "")
+    if session.title is None:  # a session from before titles were given at once
+        session.title = service.title_from(first_user)
     assistant = await service.add_message(
         db, session, role="assistant", content="", model=spec.id, status="streaming"
     )
@@ -111,7 +117,8 @@ async def prepare_turn(
         spec=spec,
         history=context,
         max_tokens=max_tokens,
-        needs_title=session.title is None,
+        needs_title=untitled,
+        title=session.title or "",
         first_user_text=first_user,
         question_id=question.id,
     )
