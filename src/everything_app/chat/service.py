@@ -79,7 +79,11 @@ async def check_not_foreign(db: AsyncSession, user_id: uuid.UUID, session_id: uu
 
 
 async def get_or_create_session(
-    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, model: str, title: str | None
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    model: str,
+    title: str | None = None,
 ) -> tuple[ChatSession, bool]:
     """The session, or a new one named `title` (a title is there from the first answer on)."""
     found = await db.get(ChatSession, session_id)
