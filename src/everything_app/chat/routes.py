@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from everything_app.auth.deps import CurrentUser, require_user
 from everything_app.chat import service, ui_stream
 from everything_app.chat.generation import Generation, Generations
+from everything_app.chat.models import ChatSession
 from everything_app.chat.schemas import (
     ChatJSONReply,
     ChatReplyText,
@@ -107,7 +108,9 @@ async def chat(
     turn_request = _turn_request(body, user.id)
     # Ownership before state: another user's session is a 404 whatever it is doing, so no
     # answer (409 streaming, 429, ...) tells a caller that it exists.
-    await service.check_not_foreign(db, user.id, turn_request.session_id)
+    known: ChatSession | service.Lookup | None = await service.find_session(
+        db, user.id, turn_request.session_id
+    )
     streaming = generations.get(turn_request.session_id)
     if streaming is not None and streaming.user_id != user.id:  # hidden from us by RLS
         raise service.session_not_found()
@@ -122,12 +125,13 @@ async def chat(
         # the answers being generated need to finish.
         await _commit(request, db)
         slot = await generations.admission.enter()
+        known = service.Lookup.NEEDED  # it may have changed while we waited
     try:
         if generations.get(turn_request.session_id) is not None:  # started while we waited
             raise _already_streaming()
         await reopen_for_writing(db)
         session, assistant, turn = await prepare_turn(
-            db, user.id, turn_request, request.app.state.models
+            db, user.id, turn_request, request.app.state.models, known=known
         )
         await _commit(request, db)
         generation = generations.start(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
@@ -69,13 +70,25 @@ async def get_session(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUI
     return found
 
 
-async def check_not_foreign(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
-    """404 if the session exists and is another user's; a missing one is fine (a chat is
-    created on first use). On PostgreSQL row-level security already hides another user's
+async def find_session(
+    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
+) -> ChatSession | None:
+    """The user's session, or None if there is none (a chat is created on first use); 404 if
+    it is another user's. On PostgreSQL row-level security already hides another user's
     session, so callers also compare the owner of anything held in memory."""
     found = await db.get(ChatSession, session_id)
     if found is not None and found.user_id != user_id:
         raise session_not_found()
+    return found
+
+
+async def check_not_foreign(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    """404 if the session exists and is another user's; a missing one is fine."""
+    await find_session(db, user_id, session_id)
+
+
+class Lookup(enum.Enum):
+    NEEDED = "needed"  # the caller has not looked the session up yet
 
 
 async def get_or_create_session(
@@ -84,22 +97,31 @@ async def get_or_create_session(
     session_id: uuid.UUID,
     model: str,
     title: str | None = None,
+    *,
+    known: ChatSession | Lookup | None = Lookup.NEEDED,
 ) -> tuple[ChatSession, bool]:
-    """The session, or a new one named `title` (a title is there from the first answer on)."""
-    found = await db.get(ChatSession, session_id)
+    """The session, or a new one named `title` (a title is there from the first answer on).
+    `known`: what `find_session` already found in this unit of work (saves a lookup)."""
+    found = await find_session(db, user_id, session_id) if known is Lookup.NEEDED else known
     if found is not None:
-        if found.user_id != user_id:
-            raise session_not_found()
         return found, False
-    session = ChatSession(id=session_id, user_id=user_id, model=model, title=title)
-    db.add(session)
-    try:
-        async with db.begin_nested():
-            await db.flush()
-    except IntegrityError:
-        # The id is taken by a session we may not see (PostgreSQL's row-level security hides
-        # another user's rows from the lookup above): the same 404 as an owner mismatch.
-        raise session_not_found() from None
+    # One statement, no savepoint: an id already taken (by a session made meanwhile, or one
+    # that PostgreSQL's row-level security hides from us) inserts nothing instead of failing.
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(ChatSession)
+        .values(id=session_id, user_id=user_id, model=model, title=title)
+        .on_conflict_do_nothing(index_elements=[ChatSession.id])
+        .returning(ChatSession)
+    )
+    session = (await db.scalars(statement)).one_or_none()
+    if session is None:
+        # Made meanwhile by the same user (then it is theirs to use), or another user's: 404.
+        again = await find_session(db, user_id, session_id)
+        if again is None:
+            raise session_not_found()
+        return again, False
     _session_changed(db, session, "insert")
     return session, True
 
@@ -143,7 +165,10 @@ async def add_message(
     content: str,
     model: str | None = None,
     status: str = "complete",
+    touch: bool = True,
 ) -> Message:
+    """A new message; `touch`: the session moves to the top of the list (activity). A turn
+    touches it once, with its last message; a session made in this turn is already there."""
     message = Message(
         session_id=session.id,
         user_id=session.user_id,
@@ -155,10 +180,12 @@ async def add_message(
         status=status,
     )
     db.add(message)
-    session.updated_at = utcnow()
+    if touch:
+        session.updated_at = utcnow()
     await db.flush()
     message_changed(db, message, "insert")
-    _session_changed(db, session)
+    if touch:
+        _session_changed(db, session)
     return message
 
 
