@@ -158,7 +158,17 @@ async def fill_history(database_url: str, user_id: str, total: int) -> None:
         await conn.close()
 
 
-async def replies_load(token: str, connections: int, seconds: float, model: str) -> str:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc): the server's cost, which
+    other load on a shared machine does not change the way it changes replies/s."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def replies_load(
+    token: str, connections: int, seconds: float, model: str, server_pid: int | None = None
+) -> str:
     """Closed loop: each connection posts a new chat and reads its reply to the end, again and
     again. Replies still streaming when the time is up are not counted (as wrk does)."""
     payload = json.dumps({"content": "Summarize my tasks for this week", "model": model}).encode()
@@ -168,8 +178,9 @@ async def replies_load(token: str, connections: int, seconds: float, model: str)
         "Connection: close\r\n\r\n"
     ).encode() + payload
     latencies: list[float] = []
-    refused: dict[int, int] = {}
+    refused: dict[str, int] = {}
     broken = 0
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
     stop = time.perf_counter() + seconds
 
     async def worker() -> None:
@@ -187,7 +198,9 @@ async def replies_load(token: str, connections: int, seconds: float, model: str)
             if status == 200 and b"data: [DONE]" in body:
                 latencies.append(finished - started)
             elif status in (429, 503):
-                refused[status] = refused.get(status, 0) + 1
+                code = re.search(rb'"code":"([a-z_]+)"', body)
+                key = f"{status} {code[1].decode() if code else '?'}"
+                refused[key] = refused.get(key, 0) + 1
                 retry = re.search(rb"(?i)retry-after: *(\d+)", body)
                 # As a well-behaved client would (AI SDK users see the error; scripts back off).
                 await asyncio.sleep(min(float(retry[1]) if retry else 1.0, stop - finished))
@@ -195,12 +208,14 @@ async def replies_load(token: str, connections: int, seconds: float, model: str)
                 broken += 1
 
     await asyncio.gather(*(worker() for _ in range(connections)))
+    cpu = (cpu_seconds(server_pid) - cpu_before) if server_pid else 0.0
     if not latencies:
         return f"x{connections:<3} no complete replies (refused {refused}, broken {broken})"
     return (
         f"x{connections:<3} {len(latencies) / seconds:6.1f} replies/s, "
         f"p50 {pct(latencies, 0.5):7.0f} ms, p99 {pct(latencies, 0.99):7.0f} ms, "
         f"refused {sum(refused.values())} {refused or ''}, broken {broken}"
+        + (f", server CPU {cpu * 1000 / len(latencies):.1f} ms/reply" if server_pid else "")
     )
 
 
@@ -279,7 +294,10 @@ async def main() -> None:
                              "-d", str(int(args.seconds)), "--nonblocking", "--format", "raw"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                         )  # fmt: skip
-                    print("  " + await replies_load(token, connections, args.seconds, args.model))
+                    result = await replies_load(
+                        token, connections, args.seconds, args.model, server.pid
+                    )
+                    print("  " + result)
                     if spy is not None:
                         spy.wait()
 

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # A second model call per new chat for its title, after the answer, at low priority; off:
     # the title is the first words of the first message (given at once, for free).
     chat_model_titles: bool = False
+    # Seconds between writes of an answer still streaming (live views of it, and what is kept
+    # if the server dies mid-answer); a resume replays it from memory, not from these.
+    chat_flush_seconds: float = Field(default=2.0, ge=0, le=60)
 
     # Live queries (realtime/). The broker carries committed changes between instances:
     # auto = Redis when REDIS_URL is set, else PostgreSQL LISTEN/NOTIFY on PostgreSQL, else

@@ -51,7 +51,11 @@ from everything_app.core.metrics import count_tokens
 from everything_app.settings import Settings
 
 log = get_logger(__name__)
-FLUSH_INTERVAL = 0.5  # seconds between writes of a growing answer
+# Seconds between writes of a growing answer (CHAT_FLUSH_SECONDS). Resume does not need them
+# (it replays the answer from memory); they are for live views of `chat.messages`, for what
+# is kept if the server dies mid-answer, and to show other instances the answer is alive
+# (service.ORPHAN_AFTER is far longer).
+FLUSH_INTERVAL = 2.0
 # A finished answer waits this long, at most, for a database that is restarting (retrying
 # with backoff up to FINISH_RETRY_MAX apart) before it is given up for lost.
 FINISH_PATIENCE, FINISH_RETRY_FIRST, FINISH_RETRY_MAX = 30.0, 0.1, 2.0
@@ -67,6 +71,7 @@ class ChatLimits:
     queue_size: int = 64
     queue_wait_seconds: float = 10.0
     model_titles: bool = False  # a second model call per new chat, after its answer
+    flush_seconds: float = FLUSH_INTERVAL
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChatLimits:
@@ -75,6 +80,7 @@ class ChatLimits:
             settings.chat_queue_size,
             settings.chat_queue_wait_seconds,
             settings.chat_model_titles,
+            settings.chat_flush_seconds,
         )
 
 
@@ -215,7 +221,7 @@ class Generations:
         await self.wait_idle()
 
     async def _run(self, gen: Generation, turn: Turn, tools: ToolBox, slot: Slot | None) -> None:
-        writer = _AnswerWriter(self._sessionmaker, self._bus, gen)
+        writer = _AnswerWriter(self._sessionmaker, self._bus, gen, self.limits.flush_seconds)
         input_tokens = output_tokens = 0
         parts: list[dict[str, Any]] = []
         try:
@@ -307,7 +313,7 @@ class Generations:
                         gen.emit(ui.text_start(text_id))
                     gen.emit_text(text_id, event.text)
                     result.text += event.text
-                    await writer.maybe_flush()
+                    writer.maybe_flush()
                 elif isinstance(event, ToolCallStarted):
                     if text_id is not None:
                         gen.emit(ui.text_end(text_id))
@@ -426,30 +432,47 @@ class _StepResult:
 
 
 class _AnswerWriter:
-    """Writes the growing answer to its row, at most every FLUSH_INTERVAL seconds."""
+    """Writes the growing answer to its row, at most every `interval` seconds, in the
+    background: the stream never waits for the database, and a write still running when the
+    next is due makes that one skip. The final write waits for it, so it is the last."""
 
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], bus: ChangeBus | None, gen: Generation
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: ChangeBus | None,
+        gen: Generation,
+        interval: float = FLUSH_INTERVAL,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._bus = bus
         self._gen = gen
+        self._interval = interval
         self._last_flush = time.monotonic()
+        self._flushing: asyncio.Task[None] | None = None
 
-    async def maybe_flush(self) -> None:
-        if time.monotonic() - self._last_flush < FLUSH_INTERVAL:
+    def maybe_flush(self) -> None:
+        if self._flushing is not None or time.monotonic() - self._last_flush < self._interval:
             return
+        self._last_flush = time.monotonic()
+        self._flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
         try:
             await self._write({"content": self._gen.text})
         except Exception as exc:
-            if not database_unavailable(exc):
-                raise
             # The answer goes on: it is whole in memory, and the final write stores it.
-            log.warning("answer_flush_deferred", error=repr(exc))
+            if database_unavailable(exc):
+                log.warning("answer_flush_deferred", error=repr(exc))
+            else:
+                log.exception("answer_flush_failed", session_id=str(self._gen.session_id))
+        finally:
+            self._flushing = None
 
     async def finish(
         self, parts: list[dict[str, Any]], input_tokens: int, output_tokens: int, model: str
     ) -> None:
+        if self._flushing is not None:
+            await asyncio.wait([self._flushing])  # its outcome is its own (logged)
         values = {
             "content": self._gen.text,
             "status": self._gen.status,
