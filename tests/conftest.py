@@ -34,7 +34,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.app import create_app
+from everything_app.auth.models import User
+from everything_app.auth.service import set_role
 from everything_app.core import migrations
+from everything_app.core.changes import commit_and_publish
 from everything_app.core.db import create_engine, create_sessionmaker
 from everything_app.models import metadata
 from everything_app.settings import Settings
@@ -224,6 +227,17 @@ async def privileged_db(app: FastAPI) -> AsyncIterator[AsyncSession]:
             yield db
     finally:
         await engine.dispose()
+
+
+async def make_admin(app: FastAPI, user_id: uuid.UUID | str) -> None:
+    """Promote a user behind the API's back (as `create-admin` does), announcing it on the
+    app's change bus as the app would: servers cache verified credentials, and the
+    announcement is what tells them the user's role changed."""
+    async with privileged_db(app) as db:
+        user = await db.get(User, uuid.UUID(str(user_id)))
+        assert user is not None
+        await set_role(db, user, "admin")
+        await commit_and_publish(db, app.state.changes)
 
 
 async def start_app(stack: AsyncExitStack, settings: Settings) -> FastAPI:

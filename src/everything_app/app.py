@@ -12,7 +12,7 @@ from everything_app.ai import setup as ai_setup
 from everything_app.ai.routes import router as models_router
 from everything_app.auth.credentials import CredentialCache
 from everything_app.auth.routes import router as auth_router
-from everything_app.chat.generation import Generations, mark_orphaned_answers
+from everything_app.chat.generation import ChatLimits, Generations, mark_orphaned_answers
 from everything_app.chat.routes import router as chat_router
 from everything_app.core import backup as backups
 from everything_app.core import docs, health, observability
@@ -76,7 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.models = models
         app.state.providers = ai_setup.providers(settings)
         app.state.generations = Generations(
-            app.state.sessionmaker, app.state.providers, app.state.changes
+            app.state.sessionmaker,
+            app.state.providers,
+            app.state.changes,
+            ChatLimits.from_settings(settings),
         )
         await mark_orphaned_answers(app.state.sessionmaker)
         try:

@@ -8,8 +8,14 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from everything_app.auth.models import User
-from everything_app.auth.service import set_role
-from tests.conftest import PASSWORD, ClientFactory, privileged_db, sign_up, unique_email
+from tests.conftest import (
+    PASSWORD,
+    ClientFactory,
+    make_admin,
+    privileged_db,
+    sign_up,
+    unique_email,
+)
 
 USER_KEYS = {"id", "email", "name", "image", "emailVerified", "role", "createdAt", "updatedAt"}
 
@@ -37,8 +43,7 @@ async def test_the_user_object_is_the_same_on_every_path(
     seen["change-password"] = changed.json()["user"]
     async with privileged_db(app) as db:
         row = (await db.execute(select(User).where(User.email == email))).scalar_one()
-        await set_role(db, row, "admin")
-        await db.commit()
+    await make_admin(app, row.id)
     users = (await client.get("/api/auth/admin/list-users")).json()["users"]
     seen["admin/list-users"] = next(u for u in users if u["email"] == email)
     for path, user in seen.items():
@@ -51,8 +56,7 @@ async def test_admin_list_offset_is_bounded(new_client: ClientFactory, app: Fast
     email = (await sign_up(client))["user"]["email"]
     async with privileged_db(app) as db:
         row = (await db.execute(select(User).where(User.email == email))).scalar_one()
-        await set_role(db, row, "admin")
-        await db.commit()
+    await make_admin(app, row.id)
     largest = await client.get("/api/auth/admin/list-users", params={"offset": 2**31 - 1})
     assert largest.status_code == 200
     assert largest.json()["users"] == []

@@ -60,8 +60,11 @@ class ChatServer:
         return httpx.AsyncClient(base_url=self.url, headers={"Origin": BASE_URL}, timeout=30)
 
 
-async def start_chat_server(stack: AsyncExitStack, database_url: str, tmp_path: Path) -> ChatServer:
-    """Our app on a real server, with OpenAI and Anthropic stand-ins as its providers."""
+async def start_chat_server(
+    stack: AsyncExitStack, database_url: str, tmp_path: Path, **overrides: Any
+) -> ChatServer:
+    """Our app on a real server, with OpenAI and Anthropic stand-ins as its providers;
+    `overrides` are settings."""
     openai = OpenAIStandin(api_key=OPENAI_KEY)
     anthropic = AnthropicStandin(api_key=ANTHROPIC_KEY)
     openai_url = await stack.enter_async_context(serve(openai.app))
@@ -75,6 +78,7 @@ async def start_chat_server(stack: AsyncExitStack, database_url: str, tmp_path: 
         anthropic_base_url=anthropic_url,
         ai_models=json.dumps(MODELS),
         ai_retry_base_delay=0.0,  # retry at once, so failure tests need no clock
+        **overrides,
     )
     app = await start_app(stack, settings)
     url = await stack.enter_async_context(serve(app))

@@ -11,13 +11,14 @@ import json
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from everything_app.ai.standins.script import ErrorMidStream, Reply, Stall
-from tests.chat.conftest import ChatServer, signed_in_client, ui_chat_body
+from tests.chat.conftest import ChatServer, signed_in_client, start_chat_server, ui_chat_body
 from tests.conftest import require_service
 
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
@@ -168,3 +169,28 @@ async def test_provider_error_reaches_the_client(chat_server: ChatServer, major:
         assert (await node.next_event())["event"] == "connected"
         error = await node.failure()
     assert "stand-in failed" in error.lower() or "error" in error.lower()
+
+
+async def test_a_busy_server_is_a_clear_error_not_a_hang(
+    database_url: str, tmp_path: Path, major: str
+) -> None:
+    """Admission control: with the only slot taken and no place in line, the AI SDK's
+    transport fails at once with our 503 `chat_busy` message."""
+    async with AsyncExitStack() as stack:
+        server = await start_chat_server(
+            stack, database_url, tmp_path, chat_max_generations=1, chat_queue_size=0
+        )
+        script = server.openai.script
+        script.push(Stall(text_before="holding"))
+        async with signed_in_client(server) as client:
+            token = (await client.get("/api/auth/get-session")).json()["session"]["token"]
+            holding = asyncio.create_task(
+                client.post("/api/chat", json=ui_chat_body("js-hold", "go", model="gpt-test"))
+            )
+            await asyncio.wait_for(script.stalled.wait(), 10)
+            async for node in _node(major, server.url, token, "send", "js-busy", "hi", "gpt-test"):
+                error = await node.failure()
+            assert "chat_busy" in error
+            assert "answering as many chats as it can" in error
+            script.release()
+            assert (await asyncio.wait_for(holding, 10)).status_code == 200

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
 
 import httpx
 from sqlalchemy import select
@@ -12,7 +15,14 @@ from sqlalchemy import select
 from everything_app.ai.standins.script import ErrorMidStream, Fail, Reply, Stall
 from everything_app.chat.models import ChatSession, Message
 from everything_app.chat.service import session_id_for
-from tests.chat.conftest import ChatServer, parse_sse, signed_in_client, ui_chat_body
+from everything_app.core.changes import Change
+from tests.chat.conftest import (
+    ChatServer,
+    parse_sse,
+    signed_in_client,
+    start_chat_server,
+    ui_chat_body,
+)
 from tests.conftest import privileged_db
 
 UI_HEADERS = {
@@ -130,13 +140,11 @@ async def test_seed_002_message_answered_as_json(chat_server: ChatServer) -> Non
 
 
 async def test_regenerate_replaces_the_last_answer(chat_server: ChatServer) -> None:
-    # The second reply is the title the model is asked for after the first exchange.
-    chat_server.openai.script.push(
-        Reply(text="first answer"), Reply(text="A title"), Reply(text="second answer")
-    )
+    # No model-made title by default (CHAT_MODEL_TITLES): the second call is the regeneration.
+    chat_server.openai.script.push(Reply(text="first answer"), Reply(text="second answer"))
     async with signed_in_client(chat_server) as client:
         await client.post("/api/chat", json=ui_chat_body("chat-r", "question", model="gpt-test"))
-        await chat_server.app.state.generations.wait_idle()  # the title call comes second
+        await chat_server.app.state.generations.wait_idle()
         again = ui_chat_body("chat-r", "question", model="gpt-test", trigger="regenerate-message")
         response = await client.post("/api/chat", json=again)
         assert response.status_code == 200
@@ -244,18 +252,6 @@ async def test_offline_model_answers_without_network(chat_server: ChatServer) ->
     )
     assert "No AI model is configured" in text
     assert chat_server.openai.script.requests == []
-
-
-async def test_title_comes_from_the_model(chat_server: ChatServer) -> None:
-    chat_server.openai.script.push(Reply(text="the answer"), Reply(text="Trip To Lisbon"))
-    async with signed_in_client(chat_server) as client:
-        await client.post(
-            "/api/chat",
-            json=ui_chat_body("chat-t", "Plan a trip to Lisbon please", model="gpt-test"),
-        )
-        await chat_server.app.state.generations.wait_idle()
-        sessions = (await client.get("/api/chat/sessions")).json()["data"]
-    assert sessions[0]["title"] == "Trip To Lisbon"
 
 
 async def test_orphaned_streaming_answer_is_marked_on_restart(chat_server: ChatServer) -> None:
@@ -386,3 +382,36 @@ async def test_another_users_streaming_chat_is_404_not_409(chat_server: ChatServ
     assert text == "thinking done"
     stored = await _messages(chat_server, uuid.UUID(chat_id))
     assert [(m.role, m.content) for m in stored] == [("user", "secret"), ("assistant", text)]
+
+
+async def test_a_growing_answer_is_written_in_the_background(
+    database_url: str, tmp_path: Path
+) -> None:
+    """With CHAT_FLUSH_SECONDS=0 the text so far is written as it streams (here: while the
+    model stalls, before the answer's final write), and the final write still comes last."""
+    async with AsyncExitStack() as stack:
+        server = await start_chat_server(stack, database_url, tmp_path, chat_flush_seconds=0)
+        script = server.openai.script
+        script.push(Stall(text_before="Half of it", then=Reply(text=", and the rest")))
+        flushed = asyncio.Event()
+
+        def on_change(changes: Sequence[Change]) -> None:
+            if any(c.table == "messages" and c.op == "update" for c in changes):
+                flushed.set()
+
+        stop_listening = server.app.state.changes.listen(on_change)
+        async with signed_in_client(server) as client:
+            answer = asyncio.create_task(
+                client.post("/api/chat", json=ui_chat_body("chat-g", "go", model="gpt-test"))
+            )
+            await asyncio.wait_for(script.stalled.wait(), 10)
+            await asyncio.wait_for(flushed.wait(), 10)  # the answer is not finished yet
+            session_id = session_id_for(await _user_id(client), "chat-g")
+            growing = (await _messages(server, session_id))[-1]
+            assert (growing.status, growing.content) == ("streaming", "Half of it")
+            script.release()
+            assert (await asyncio.wait_for(answer, 10)).status_code == 200
+            await server.app.state.generations.wait_idle()
+        stop_listening()
+        final = (await _messages(server, session_id))[-1]
+        assert (final.status, final.content) == ("complete", "Half of it, and the rest")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from everything_app.auth.models import User as UserRow
-from everything_app.auth.service import set_role
+from tests.conftest import make_admin
 from tests.realtime.support import Instance, User, ids, live, new_user
 
 
@@ -36,11 +35,7 @@ async def test_owned_lists_follow_their_filters(instance: Instance) -> None:
 
 
 async def _promote(instance: Instance, user: User) -> None:
-    async with instance.app.state.sessionmaker() as db:
-        row = await db.get(UserRow, user.id)
-        assert row is not None
-        await set_role(db, row, "admin")
-        await db.commit()
+    await make_admin(instance.app, user.id)
 
 
 async def test_the_queue_moves_live(instance: Instance) -> None:

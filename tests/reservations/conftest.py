@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,10 +12,17 @@ import pytest
 from fastapi import FastAPI
 
 from everything_app.auth.models import User
-from everything_app.auth.service import ClientInfo, SessionPolicy, create_session, set_role
+from everything_app.auth.service import ClientInfo, SessionPolicy, create_session
 from everything_app.reservations.deps import current_time
 from everything_app.settings import Settings
-from tests.conftest import ClientFactory, SignedIn, make_settings, privileged_db, unique_email
+from tests.conftest import (
+    ClientFactory,
+    SignedIn,
+    make_admin,
+    make_settings,
+    privileged_db,
+    unique_email,
+)
 
 # A Monday, an hour before the default opening time (09:00-17:00 Monday-Friday, UTC).
 MONDAY = datetime(2030, 1, 7, 8, 0, tzinfo=UTC)
@@ -68,11 +74,7 @@ def clock(app: FastAPI) -> Clock:
 
 async def promote(app: FastAPI, client: httpx.AsyncClient) -> None:
     me = (await client.get("/api/auth/get-session")).json()["user"]
-    async with privileged_db(app) as db:
-        user = await db.get(User, uuid.UUID(me["id"]))
-        assert user is not None
-        await set_role(db, user, "admin")
-        await db.commit()
+    await make_admin(app, me["id"])
 
 
 @pytest.fixture

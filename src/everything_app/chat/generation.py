@@ -35,12 +35,12 @@ from everything_app.ai import (
     Usage,
 )
 from everything_app.chat import ui_stream as ui
+from everything_app.chat.admission import Admission, Slot
 from everything_app.chat.models import ChatSession, Message
 from everything_app.chat.service import (
     mark_orphans,
     record_message_change,
     set_title_if_missing,
-    title_from,
 )
 from everything_app.chat.tools import CallKey, ToolBox, ToolFailed, call_key
 from everything_app.core import rls
@@ -48,13 +48,40 @@ from everything_app.core.changes import Change, ChangeBus, record_change
 from everything_app.core.db import database_unavailable, unit_of_work, utcnow
 from everything_app.core.logging import get_logger
 from everything_app.core.metrics import count_tokens
+from everything_app.settings import Settings
 
 log = get_logger(__name__)
-FLUSH_INTERVAL = 0.5  # seconds between writes of a growing answer
+# Seconds between writes of a growing answer (CHAT_FLUSH_SECONDS). Resume does not need them
+# (it replays the answer from memory); they are for live views of `chat.messages`, for what
+# is kept if the server dies mid-answer, and to show other instances the answer is alive
+# (service.ORPHAN_AFTER is far longer).
+FLUSH_INTERVAL = 2.0
 # A finished answer waits this long, at most, for a database that is restarting (retrying
 # with backoff up to FINISH_RETRY_MAX apart) before it is given up for lost.
 FINISH_PATIENCE, FINISH_RETRY_FIRST, FINISH_RETRY_MAX = 30.0, 0.1, 2.0
 MAX_STEPS = 5  # model calls per turn when tools are in play
+TITLE_BACKLOG = 100  # model-made titles waiting their turn; past that a chat keeps its own
+
+
+@dataclass(frozen=True)
+class ChatLimits:
+    """What one process takes on (see chat.admission and the README's chat section)."""
+
+    max_generations: int = 24
+    queue_size: int = 64
+    queue_wait_seconds: float = 10.0
+    model_titles: bool = False  # a second model call per new chat, after its answer
+    flush_seconds: float = FLUSH_INTERVAL
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChatLimits:
+        return cls(
+            settings.chat_max_generations,
+            settings.chat_queue_size,
+            settings.chat_queue_wait_seconds,
+            settings.chat_model_titles,
+            settings.chat_flush_seconds,
+        )
 
 
 @dataclass
@@ -62,33 +89,50 @@ class Generation:
     session_id: uuid.UUID
     user_id: uuid.UUID
     message_id: uuid.UUID
-    chunks: list[str] = field(default_factory=list)
+    chunks: list[bytes] = field(default_factory=list)  # SSE events, from the answer's start
     text: str = ""
     status: str = "streaming"
     error: str | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _wake: asyncio.Future[None] | None = None  # made by a follower that waits, set by emit
 
-    def emit(self, chunk: ui.Chunk | str) -> None:
-        self.chunks.append(chunk if isinstance(chunk, str) else ui.sse(chunk))
-        self._wake.set()
-        self._wake = asyncio.Event()
+    def emit(self, chunk: ui.Chunk | bytes) -> None:
+        self.chunks.append(chunk if isinstance(chunk, bytes) else ui.sse(chunk))
+        self._notify()
+
+    def emit_text(self, part_id: str, delta: str) -> None:
+        """The per-token path: the frame from a byte template (ui.text_delta_sse)."""
+        self.chunks.append(ui.text_delta_sse(part_id, delta))
+        self.text += delta
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._wake is not None:
+            if not self._wake.done():
+                self._wake.set_result(None)
+            self._wake = None
 
     def close(self) -> None:
         self.done.set()
-        self._wake.set()
+        self._notify()
 
-    async def follow(self) -> AsyncIterator[str]:
-        """Every chunk from the start of the answer, then new ones as they come."""
+    async def follow(self) -> AsyncIterator[bytes]:
+        """Every chunk from the start of the answer, then new ones as they come. What has
+        piled up since the last send goes out as one write: each send crosses every ASGI
+        middleware, so under load one batch costs far less than one send per token."""
         sent = 0
         while True:
-            while sent < len(self.chunks):
-                yield self.chunks[sent]
-                sent += 1
+            if sent < len(self.chunks):
+                batch = self.chunks[sent:]
+                sent += len(batch)
+                yield batch[0] if len(batch) == 1 else b"".join(batch)
+                continue
             if self.done.is_set():
                 return
-            await self._wake.wait()
+            if self._wake is None:
+                self._wake = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._wake)  # shared by every follower: one cancel is theirs
 
 
 @dataclass(frozen=True)
@@ -96,7 +140,8 @@ class Turn:
     spec: ModelSpec
     history: Sequence[ChatMessage]
     max_tokens: int
-    needs_title: bool
+    needs_title: bool  # a new (or untitled) chat: a model may name it after this answer
+    title: str  # the title it got from its first message
     first_user_text: str
     # The user message this turn answers: tool writes happen once per it (chat.tools.CallKey).
     question_id: uuid.UUID
@@ -110,10 +155,18 @@ class Generations:
         sessionmaker: async_sessionmaker[AsyncSession],
         providers: Providers,
         bus: ChangeBus | None,
+        limits: ChatLimits | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._providers = providers
         self._bus = bus
+        self.limits = limits or ChatLimits()
+        limits = self.limits
+        self.admission = Admission(
+            limits.max_generations, limits.queue_size, limits.queue_wait_seconds
+        )
+        self._title_turn = asyncio.Lock()  # model-made titles: one at a time
+        self._titles_pending = 0
         self._active: dict[uuid.UUID, Generation] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # incl. titles still being written
 
@@ -128,11 +181,17 @@ class Generations:
         return sum(1 for g in self._active.values() if g.user_id == user_id)
 
     def start(
-        self, session: ChatSession, message: Message, turn: Turn, tools: ToolBox
+        self,
+        session: ChatSession,
+        message: Message,
+        turn: Turn,
+        tools: ToolBox,
+        slot: Slot | None = None,
     ) -> Generation:
+        """Generate the answer; `slot` (from `admission`) is released when it is finished."""
         generation = Generation(session.id, session.user_id, message.id)
         self._active[session.id] = generation
-        generation.task = self._track(self._run(generation, turn, tools))
+        generation.task = self._track(self._run(generation, turn, tools, slot))
         return generation
 
     def _track(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
@@ -161,8 +220,8 @@ class Generations:
             await self.stop(session_id)
         await self.wait_idle()
 
-    async def _run(self, gen: Generation, turn: Turn, tools: ToolBox) -> None:
-        writer = _AnswerWriter(self._sessionmaker, self._bus, gen)
+    async def _run(self, gen: Generation, turn: Turn, tools: ToolBox, slot: Slot | None) -> None:
+        writer = _AnswerWriter(self._sessionmaker, self._bus, gen, self.limits.flush_seconds)
         input_tokens = output_tokens = 0
         parts: list[dict[str, Any]] = []
         try:
@@ -215,12 +274,21 @@ class Generations:
                 log.exception("generation_finish_failed", session_id=str(gen.session_id))
             finally:
                 self._active.pop(gen.session_id, None)
+                if slot is not None:
+                    slot.release()
                 gen.close()  # listeners are done; the title below is nobody's wait
-            if turn.needs_title:
-                try:
-                    await asyncio.shield(self._track(self._title(gen, turn)))
-                except Exception:
-                    log.exception("chat_title_failed", session_id=str(gen.session_id))
+            if self._wants_model_title(gen, turn):
+                self._titles_pending += 1
+                self._track(self._name_chat(gen, turn))
+
+    def _wants_model_title(self, gen: Generation, turn: Turn) -> bool:
+        return (
+            self.limits.model_titles
+            and turn.needs_title
+            and turn.spec.provider != "offline"
+            and gen.status == "complete"
+            and self._titles_pending < TITLE_BACKLOG
+        )
 
     async def _step(
         self,
@@ -243,10 +311,9 @@ class Generations:
                     if text_id is None:
                         text_id = f"text-{step}"
                         gen.emit(ui.text_start(text_id))
-                    gen.emit(ui.text_delta(text_id, event.text))
+                    gen.emit_text(text_id, event.text)
                     result.text += event.text
-                    gen.text += event.text
-                    await writer.maybe_flush()
+                    writer.maybe_flush()
                 elif isinstance(event, ToolCallStarted):
                     if text_id is not None:
                         gen.emit(ui.text_end(text_id))
@@ -307,14 +374,28 @@ class Generations:
         result.parts.append(part)
         result.tool_messages.append(ChatMessage(role="tool", content=content, tool_call_id=call.id))
 
+    async def _name_chat(self, gen: Generation, turn: Turn) -> None:
+        try:
+            await self._title(gen, turn)
+        except Exception:
+            log.exception("chat_title_failed", session_id=str(gen.session_id))
+
     async def _title(self, gen: Generation, turn: Turn) -> None:
-        title = title_from(turn.first_user_text)
-        if turn.spec.provider != "offline" and gen.status == "complete":
-            title = await self._model_title(turn) or title
+        """A model-made title (CHAT_MODEL_TITLES), after the answer, at low priority: one at
+        a time, and only while no answer waits for a slot. It replaces the title taken from
+        the first message, never one the user gave meanwhile."""
+        try:
+            async with self._title_turn:
+                await self.admission.quiet()
+                title = await self._model_title(turn)
+        finally:
+            self._titles_pending -= 1
+        if title is None:
+            return
         async with unit_of_work(
             self._sessionmaker, write=True, user_id=gen.user_id, bus=self._bus
         ) as db:
-            await set_title_if_missing(db, gen.session_id, storable(title))
+            await set_title_if_missing(db, gen.session_id, storable(title), turn.title)
             record_change(db, Change("chat_sessions", "update", gen.session_id, gen.user_id))
 
     async def _model_title(self, turn: Turn) -> str | None:
@@ -350,30 +431,47 @@ class _StepResult:
 
 
 class _AnswerWriter:
-    """Writes the growing answer to its row, at most every FLUSH_INTERVAL seconds."""
+    """Writes the growing answer to its row, at most every `interval` seconds, in the
+    background: the stream never waits for the database, and a write still running when the
+    next is due makes that one skip. The final write waits for it, so it is the last."""
 
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], bus: ChangeBus | None, gen: Generation
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: ChangeBus | None,
+        gen: Generation,
+        interval: float = FLUSH_INTERVAL,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._bus = bus
         self._gen = gen
+        self._interval = interval
         self._last_flush = time.monotonic()
+        self._flushing: asyncio.Task[None] | None = None
 
-    async def maybe_flush(self) -> None:
-        if time.monotonic() - self._last_flush < FLUSH_INTERVAL:
+    def maybe_flush(self) -> None:
+        if self._flushing is not None or time.monotonic() - self._last_flush < self._interval:
             return
+        self._last_flush = time.monotonic()
+        self._flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
         try:
             await self._write({"content": self._gen.text})
         except Exception as exc:
-            if not database_unavailable(exc):
-                raise
             # The answer goes on: it is whole in memory, and the final write stores it.
-            log.warning("answer_flush_deferred", error=repr(exc))
+            if database_unavailable(exc):
+                log.warning("answer_flush_deferred", error=repr(exc))
+            else:
+                log.exception("answer_flush_failed", session_id=str(self._gen.session_id))
+        finally:
+            self._flushing = None
 
     async def finish(
         self, parts: list[dict[str, Any]], input_tokens: int, output_tokens: int, model: str
     ) -> None:
+        if self._flushing is not None:
+            await asyncio.wait([self._flushing])  # its outcome is its own (logged)
         values = {
             "content": self._gen.text,
             "status": self._gen.status,

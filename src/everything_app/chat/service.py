@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.chat.tools import CallKey
@@ -23,6 +25,7 @@ from everything_app.core.timestamps import parse_instant
 CHAT_ID_NAMESPACE = uuid.UUID("6f1c1f0e-9a35-4a53-9f43-2f5e0f1d7a11")
 ORPHAN_AFTER = timedelta(minutes=2)
 TITLE_WORDS = 8
+TITLE_CHARS = 80  # a list entry, not the column's 200
 
 
 def session_id_for(user_id: uuid.UUID, chat_id: str) -> uuid.UUID:
@@ -67,32 +70,58 @@ async def get_session(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUI
     return found
 
 
-async def check_not_foreign(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
-    """404 if the session exists and is another user's; a missing one is fine (a chat is
-    created on first use). On PostgreSQL row-level security already hides another user's
+async def find_session(
+    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID
+) -> ChatSession | None:
+    """The user's session, or None if there is none (a chat is created on first use); 404 if
+    it is another user's. On PostgreSQL row-level security already hides another user's
     session, so callers also compare the owner of anything held in memory."""
     found = await db.get(ChatSession, session_id)
     if found is not None and found.user_id != user_id:
         raise session_not_found()
+    return found
+
+
+async def check_not_foreign(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> None:
+    """404 if the session exists and is another user's; a missing one is fine."""
+    await find_session(db, user_id, session_id)
+
+
+class Lookup(enum.Enum):
+    NEEDED = "needed"  # the caller has not looked the session up yet
 
 
 async def get_or_create_session(
-    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, model: str
+    db: AsyncSession,
+    user_id: uuid.UUID,
+    session_id: uuid.UUID,
+    model: str,
+    title: str | None = None,
+    *,
+    known: ChatSession | Lookup | None = Lookup.NEEDED,
 ) -> tuple[ChatSession, bool]:
-    found = await db.get(ChatSession, session_id)
+    """The session, or a new one named `title` (a title is there from the first answer on).
+    `known`: what `find_session` already found in this unit of work (saves a lookup)."""
+    found = await find_session(db, user_id, session_id) if known is Lookup.NEEDED else known
     if found is not None:
-        if found.user_id != user_id:
-            raise session_not_found()
         return found, False
-    session = ChatSession(id=session_id, user_id=user_id, model=model)
-    db.add(session)
-    try:
-        async with db.begin_nested():
-            await db.flush()
-    except IntegrityError:
-        # The id is taken by a session we may not see (PostgreSQL's row-level security hides
-        # another user's rows from the lookup above): the same 404 as an owner mismatch.
-        raise session_not_found() from None
+    # One statement, no savepoint: an id already taken (by a session made meanwhile, or one
+    # that PostgreSQL's row-level security hides from us) inserts nothing instead of failing.
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(ChatSession)
+        .values(id=session_id, user_id=user_id, model=model, title=title)
+        .on_conflict_do_nothing(index_elements=[ChatSession.id])
+        .returning(ChatSession)
+    )
+    session = (await db.scalars(statement)).one_or_none()
+    if session is None:
+        # Made meanwhile by the same user (then it is theirs to use), or another user's: 404.
+        again = await find_session(db, user_id, session_id)
+        if again is None:
+            raise session_not_found()
+        return again, False
     _session_changed(db, session, "insert")
     return session, True
 
@@ -136,7 +165,10 @@ async def add_message(
     content: str,
     model: str | None = None,
     status: str = "complete",
+    touch: bool = True,
 ) -> Message:
+    """A new message; `touch`: the session moves to the top of the list (activity). A turn
+    touches it once, with its last message; a session made in this turn is already there."""
     message = Message(
         session_id=session.id,
         user_id=session.user_id,
@@ -148,10 +180,12 @@ async def add_message(
         status=status,
     )
     db.add(message)
-    session.updated_at = utcnow()
+    if touch:
+        session.updated_at = utcnow()
     await db.flush()
     message_changed(db, message, "insert")
-    _session_changed(db, session)
+    if touch:
+        _session_changed(db, session)
     return message
 
 
@@ -266,15 +300,32 @@ async def _before_key(
 
 
 def title_from(text: str) -> str:
+    """A title from the first user message, at once and for free: its first TITLE_WORDS words,
+    cut at a word boundary (with an ellipsis when cut) and within TITLE_CHARS."""
     words = text.split()
-    title = " ".join(words[:TITLE_WORDS])
-    return (title + ("…" if len(words) > TITLE_WORDS else ""))[:200] or "New chat"
+    title = ""
+    for word in words[:TITLE_WORDS]:
+        longer = f"{title} {word}" if title else word
+        if len(longer) > TITLE_CHARS - 1:
+            break
+        title = longer
+    if not title and words:  # one very long word: cut inside it
+        title = words[0][: TITLE_CHARS - 1]
+    cut = title != " ".join(words)
+    return (title + ("…" if cut else "")) or "New chat"
 
 
-async def set_title_if_missing(db: AsyncSession, session_id: uuid.UUID, title: str) -> None:
+async def set_title_if_missing(
+    db: AsyncSession, session_id: uuid.UUID, title: str, derived: str | None = None
+) -> None:
+    """Name the session unless it has a name other than `derived` (the one taken from its
+    first message, which a better one may replace; a name the user gave stays)."""
+    unnamed: ColumnElement[bool] = ChatSession.title.is_(None)
+    if derived is not None:
+        unnamed = or_(unnamed, ChatSession.title == derived)
     await db.execute(
         update(ChatSession)
-        .where(ChatSession.id == session_id, ChatSession.title.is_(None))
+        .where(ChatSession.id == session_id, unnamed)
         # A title is not activity: keep the session's place in the list.
         .values(title=title[:200], updated_at=ChatSession.updated_at)
     )

@@ -75,9 +75,16 @@ async def prepare_turn(
     request: TurnRequest,
     models: ModelRegistry,
     now: datetime | None = None,
+    *,
+    known: ChatSession | service.Lookup | None = service.Lookup.NEEDED,
 ) -> tuple[ChatSession, Message, Turn]:
+    """`known`: the session as `service.find_session` found it in this unit of work."""
     spec = resolve_model(models, request.model)
-    session, _ = await service.get_or_create_session(db, user_id, request.session_id, spec.id)
+    title = service.title_from(request.text) if request.text is not None else None
+    session, created = await service.get_or_create_session(
+        db, user_id, request.session_id, spec.id, title, known=known
+    )
+    untitled = created or session.title is None  # named from its first message, below or above
     if request.text is None:
         last = await service.last_message(db, session.id)
         if last is not None and last.role == "assistant":
@@ -87,8 +94,11 @@ async def prepare_turn(
             raise BadRequest("There is no question to answer again.", code="nothing_to_regenerate")
         question = last
     else:
-        question = await service.add_message(db, session, role="user", content=request.text)
-    stored = await service.conversation(db, session.id)
+        question = await service.add_message(
+            db, session, role="user", content=request.text, touch=False
+        )
+    # A chat made just now holds the question alone: no need to read it back.
+    stored = [question] if created else await service.conversation(db, session.id)
     history = [
         ChatMessage(role=m.role, content=m.content)  # type: ignore[arg-type]
         for m in stored
@@ -104,14 +114,23 @@ async def prepare_turn(
     )
     context = trim_context(system, history, spec.context_window - max_tokens)
     first_user = next((m.content for m in stored if m.role == "user"), "")
+    if session.title is None:  # a session from before titles were given at once
+        session.title = service.title_from(first_user)
     assistant = await service.add_message(
-        db, session, role="assistant", content="", model=spec.id, status="streaming"
+        db,
+        session,
+        role="assistant",
+        content="",
+        model=spec.id,
+        status="streaming",
+        touch=not created,
     )
     turn = Turn(
         spec=spec,
         history=context,
         max_tokens=max_tokens,
-        needs_title=session.title is None,
+        needs_title=untitled,
+        title=session.title or "",
         first_user_text=first_user,
         question_id=question.id,
     )

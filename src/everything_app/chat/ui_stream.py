@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic_core import PydanticSerializationError, to_json
+
 HEADERS = {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
     "x-vercel-ai-ui-message-stream": "v1",
     "x-accel-buffering": "no",
 }
-DONE = "data: [DONE]\n\n"
+DONE = b"data: [DONE]\n\n"
 # The session an answer belongs to, on every chat answer: a `{content}` client (seed 001) sends
 # it back as `session_id` to continue the conversation. Also the start chunk's metadata.
 SESSION_HEADER = "X-Chat-Session-Id"
@@ -23,8 +25,29 @@ SESSION_HEADER = "X-Chat-Session-Id"
 Chunk = dict[str, Any]
 
 
-def sse(chunk: Chunk) -> str:
-    return f"data: {json.dumps(chunk, separators=(',', ':'))}\n\n"
+def sse(chunk: Chunk) -> bytes:
+    """One SSE event, encoded by pydantic-core's Rust JSON (compact, UTF-8)."""
+    return b"data: " + _json(chunk) + b"\n\n"
+
+
+def text_delta_sse(part_id: str, delta: str) -> bytes:
+    """`sse(text_delta(part_id, delta))` without building the dict: the per-token frame, from
+    a byte template (only the delta is encoded)."""
+    return (
+        b'data: {"type":"text-delta","id":'
+        + _json(part_id)
+        + b',"delta":'
+        + _json(delta)
+        + b"}\n\n"
+    )
+
+
+def _json(value: Any) -> bytes:
+    try:
+        return to_json(value)
+    except PydanticSerializationError:
+        # A lone surrogate (a model may send one as an escape) is not UTF-8: escaped instead.
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def start(message_id: str, metadata: dict[str, Any] | None = None) -> Chunk:
