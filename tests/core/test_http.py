@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -24,6 +25,11 @@ def assert_security_headers(response: httpx.Response) -> None:
     assert response.headers["referrer-policy"]
     assert response.headers["cache-control"] == "no-store"
     assert response.headers["x-request-id"]
+
+
+async def test_start_up_heap_is_frozen_while_serving(app: FastAPI) -> None:
+    # Full collections under load skip what start-up allocated (see app._settle_heap).
+    assert gc.get_freeze_count() > 0
 
 
 async def test_unknown_route_is_404_in_error_shape(client: httpx.AsyncClient) -> None:

@@ -18,6 +18,7 @@ from everything_app.core.pagination import decode_cursor, encode_cursor
 from everything_app.core.timestamps import (
     MAX_INSTANT,
     MIN_INSTANT,
+    Instant,
     Timestamp,
     UtcTimestamp,
     format_instant,
@@ -137,6 +138,21 @@ def test_accepted_times_are_written_in_the_one_form(moment: datetime, offset: ti
     assert written.endswith("Z")
     assert "+" not in written
     assert datetime.fromisoformat(written) == moment
+
+
+class Written(BaseModel):
+    at: Instant
+    maybe: Instant | None = None
+
+
+@given(st.datetimes() | st.datetimes(timezones=st.just(UTC) | offsets))
+def test_any_instant_answered_is_written_in_the_one_form(moment: datetime) -> None:
+    """Output instants are written by pydantic-core, not a Python serializer: whatever the
+    stored value (naive, any offset, any year), the text is `format_instant`'s."""
+    model = Written(at=moment, maybe=moment)
+    expected = format_instant(moment)
+    assert model.model_dump(mode="json") == {"at": expected, "maybe": expected}
+    assert json.loads(model.model_dump_json()) == {"at": expected, "maybe": expected}
 
 
 @given(json_values, st.integers(min_value=1, max_value=8))

@@ -18,12 +18,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    PlainSerializer,
-    WithJsonSchema,
-)
+from pydantic import AfterValidator, AwareDatetime, WithJsonSchema
 
 MIN_INSTANT = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_INSTANT = datetime(9000, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
@@ -85,7 +80,10 @@ def _naive_as_utc(value: Any) -> Any:
 
 
 _SCHEMA = WithJsonSchema({"type": "string", "format": "date-time"})
-_WRITTEN = PlainSerializer(format_instant, return_type=str, when_used="json")
+# Written out by pydantic-core itself: every type below is validated to an aware UTC value,
+# and pydantic-core writes one as `format_instant` does (`Z`, microseconds only when there are
+# any), in Rust rather than a Python serializer called per field (a tenth of a list's time).
+_WRITTEN = AfterValidator(as_utc)
 
 # Input: an aware date-time in the range (naive is a 422), normalised to UTC.
 Timestamp = Annotated[AwareDatetime, AfterValidator(in_range), _WRITTEN, _SCHEMA]
@@ -99,4 +97,4 @@ LocalTimestamp = Annotated[datetime, AfterValidator(local_in_range), _SCHEMA]
 Day = Annotated[date, AfterValidator(day_in_range)]
 # Output: any instant the API answers with; never range-checked (stored rows are what they
 # are), always written in the one form above.
-Instant = Annotated[datetime, AfterValidator(as_utc), _WRITTEN, _SCHEMA]
+Instant = Annotated[datetime, _WRITTEN, _SCHEMA]
