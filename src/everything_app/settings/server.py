@@ -1,4 +1,4 @@
-"""Configuration from the environment (12-factor), validated once at start-up."""
+"""The server's own settings: storage, the public origin, workers, the database pool."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import secrets
 import tempfile
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode
 
 from everything_app.core.origins import normalize_origin, trusted_origin_set
 
@@ -56,11 +56,7 @@ def _async_driver(url: str) -> str:
     return url
 
 
-class Settings(BaseSettings):
-    """Every setting has an environment variable of the same name in upper case."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
-
+class ServerSettings(BaseSettings):
     # Where the embedded database and the generated secret live.
     data_dir: Path = Path("data")
     database_url: str | None = None
@@ -95,81 +91,7 @@ class Settings(BaseSettings):
         default_factory=lambda data: max(4, 30 // data["workers"]), ge=1, le=200
     )
     db_max_overflow: int = Field(default=0, ge=0, le=400)
-
-    session_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
-    session_update_age_seconds: int = Field(default=24 * 3600, ge=0)
-    # How long a verified session or API key is trusted in a process without re-reading it.
-    # Revocations end it at once on every instance (change events); this bounds only what
-    # nobody announced. 0 reads the credential on every request.
-    auth_cache_seconds: float = Field(default=5.0, ge=0, le=3600)
-    api_key_prefix: str = "ea_"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-
-    # Rate limits, in the `limits` library's notation ("N per period").
-    rate_limit_sign_in_ip: str = "20/minute"
-    rate_limit_sign_in_email_failures: str = "5/minute"
-    rate_limit_sign_up_ip: str = "10/minute"
-    rate_limit_key_create_user: str = "20/hour"
-    # Calls to the OpenAI-compatible gateway (`/v1`), per API key (per user for sessions).
-    rate_limit_gateway_key: str = "60/minute"
-    rate_limit_chat_user: str = "30/minute"
-    chat_max_concurrent_streams: int = Field(default=3, ge=1, le=10_000)
-    # Admission control, per process (chat.admission): answers generated at once, and how many
-    # requests may wait for one, for how long, before 503 `chat_busy` with Retry-After.
-    chat_max_generations: int = Field(default=24, ge=1, le=10_000)
-    chat_queue_size: int = Field(default=64, ge=0, le=100_000)
-    chat_queue_wait_seconds: float = Field(default=10.0, ge=0, le=300)
-    # A second model call per new chat for its title, after the answer, at low priority; off:
-    # the title is the first words of the first message (given at once, for free).
-    chat_model_titles: bool = False
-    # Seconds between writes of an answer still streaming (live views of it, and what is kept
-    # if the server dies mid-answer); a resume replays it from memory, not from these.
-    chat_flush_seconds: float = Field(default=2.0, ge=0, le=60)
-
-    # Live queries (realtime/). The broker carries committed changes between instances:
-    # auto = Redis when REDIS_URL is set, else PostgreSQL LISTEN/NOTIFY on PostgreSQL, else
-    # in-process (one instance only).
-    realtime_broker: Literal["auto", "memory", "postgres", "redis"] = "auto"
-    realtime_heartbeat_seconds: float = Field(default=25.0, gt=0, le=300)
-    # How often live sockets re-check their session or API key (revocations also close them
-    # at once through change events; this is the backstop).
-    realtime_revalidate_seconds: float = Field(default=5.0, gt=0, le=3600)
-    # A socket whose client reads nothing for this long is closed as a slow consumer.
-    realtime_send_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    realtime_max_connections: int = Field(default=10_000, ge=1)
-    realtime_max_connections_per_user: int = Field(default=100, ge=1)
-    realtime_max_subscriptions: int = Field(default=100, ge=1, le=10_000)
-    realtime_max_message_bytes: int = Field(default=65_536, ge=1024, le=16_777_216)
-    # Changes arriving within this window re-run an affected query once.
-    realtime_debounce_ms: int = Field(default=5, ge=0, le=5000)
-    realtime_query_concurrency: int = Field(default=4, ge=1, le=200)
-
-    # Reservations (seed 004): upcoming reservations one user may hold, how many days ahead
-    # a slot may be booked, whether bookings start confirmed (else an admin confirms them),
-    # and how early before its slot a reservation may join the service's queue.
-    max_future_reservations: int = Field(default=10, ge=1, le=10_000)
-    reservation_horizon_days: int = Field(default=90, ge=1, le=3650)
-    reservations_auto_confirm: bool = False
-    queue_checkin_early_minutes: int = Field(default=15, ge=0, le=1440)
-
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_json: bool = True
-    # GET /metrics is open (for a scraper on a private network) unless this is set; then it
-    # needs `Authorization: Bearer <METRICS_TOKEN>`.
-    metrics_token: SecretStr | None = None
-    # Errors are reported to Sentry when set (no personal data: see core.observability).
-    sentry_dsn: SecretStr | None = None
-    sentry_environment: str = "production"
-
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    anthropic_api_key: SecretStr | None = None
-    anthropic_base_url: str | None = None
-    ai_models: str | None = None
-    ai_timeout_seconds: float = Field(default=60.0, gt=0)
-    # Retries happen only before an answer's first token, with exponential backoff.
-    ai_max_retries: int = Field(default=2, ge=0, le=10)
-    ai_retry_base_delay: float = Field(default=0.25, ge=0)
 
     @field_validator("trusted_origins", "trusted_proxies", mode="before")
     @classmethod
@@ -213,35 +135,12 @@ class Settings(BaseSettings):
             ipaddress.ip_network(proxy, strict=False)  # raises ValueError with a clear message
         return value
 
-    @field_validator("metrics_token", "sentry_dsn", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        # Compose passes `${METRICS_TOKEN:-}` as ""; an empty token must not become the token.
-        return None if isinstance(value, str) and not value.strip() else value
-
     @field_validator("secret_key")
     @classmethod
     def _secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
             raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return value
-
-    @model_validator(mode="after")
-    def _realtime_broker(self) -> Settings:
-        if self.realtime_broker == "redis" and not self.redis_url:
-            raise ValueError("REALTIME_BROKER=redis needs REDIS_URL")
-        if self.realtime_broker == "postgres" and self.is_sqlite:
-            raise ValueError("REALTIME_BROKER=postgres needs a PostgreSQL DATABASE_URL")
-        return self
-
-    @property
-    def realtime_broker_kind(self) -> Literal["memory", "postgres", "redis"]:
-        """The broker in use, with `auto` resolved."""
-        if self.realtime_broker != "auto":
-            return self.realtime_broker
-        if self.redis_url:
-            return "redis"
-        return "memory" if self.is_sqlite else "postgres"
 
     @property
     def resolved_database_url(self) -> str:
