@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     realtime_debounce_ms: int = Field(default=5, ge=0, le=5000)
     realtime_query_concurrency: int = Field(default=4, ge=1, le=200)
 
-    # Reservations (seed 004): upcoming reservations one user may hold, how many days ahead
+    # Reservations: upcoming reservations one user may hold, how many days ahead
     # a slot may be booked, whether bookings start confirmed (else an admin confirms them),
     # and how early before its slot a reservation may join the service's queue.
     max_future_reservations: int = Field(default=10, ge=1, le=10_000)
