@@ -1,7 +1,9 @@
-"""The README's examples run as written against a server on the embedded defaults.
+"""The examples of the README and of the documentation (docs/) run as written against a server
+on the embedded defaults.
 
-Blocks marked `<!-- readme-example: run -->` run in order in one shell (so `$TOKEN` and
-`$KEY` carry over, as for a reader), against `everything-app serve` on a fresh SQLite data
+Blocks marked `<!-- readme-example: run -->` run in order in one shell, the README's first and
+then the documentation's pages by path (so `$TOKEN` and `$KEY`, made by the README's tour,
+carry over, as for a reader), against `everything-app serve` on a fresh SQLite data
 directory with no AI provider configured (what `bash scripts/serve.sh` starts), on a free
 port instead of 8000. Every block that talks to the server must carry a marker: `run`, or
 `skip (reason)` for one that needs a real provider key or runs until interrupted.
@@ -22,7 +24,10 @@ import pytest
 
 from tests.private_services import free_port, wait_for_port
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+# The README's tour first: the pages' examples use the token and key it makes.
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
 _BLOCK = re.compile(
     r"(?:<!-- readme-example: (?P<marker>[^>]*?) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```",
     re.DOTALL,
@@ -36,19 +41,26 @@ _NOT_DEFAULT = (
 
 @dataclass
 class Example:
+    page: Path
     lang: str
     body: str
     marker: str | None
 
 
 def examples() -> list[Example]:
-    return [Example(m["lang"], m["body"], m["marker"]) for m in _BLOCK.finditer(README.read_text())]
+    return [
+        Example(page, m["lang"], m["body"], m["marker"])
+        for page in PAGES
+        for m in _BLOCK.finditer(page.read_text())
+    ]
 
 
 def test_every_example_that_calls_the_server_is_marked() -> None:
     for example in examples():
         if "127.0.0.1:8000" in example.body or "curl " in example.body:
-            assert example.marker is not None, f"no readme-example marker on:\n{example.body}"
+            assert example.marker is not None, (
+                f"no readme-example marker in {example.page.name} on:\n{example.body}"
+            )
             assert example.marker == "run" or example.marker.startswith("skip ("), example.marker
 
 
@@ -80,7 +92,7 @@ def _script(port: int) -> str:
         elif example.lang == "python":  # as `.venv/bin/python`, which has the SDKs
             parts.append(f"\"$PYTHON\" - <<'README_PYTHON'\n{body}README_PYTHON")
         else:
-            raise AssertionError(f"cannot run a {example.lang!r} example")
+            raise AssertionError(f"cannot run a {example.lang!r} example ({example.page.name})")
     return "\n".join(parts) + "\n"
 
 

@@ -1,4 +1,5 @@
-"""better-auth's email/password endpoints under /api/auth, plus the seeds' aliases."""
+"""better-auth's email/password endpoints under /api/auth, plus aliases
+other email/password clients use (`/sign-up`, `/register`, `/sign-in`, `/login`)."""
 
 from __future__ import annotations
 
@@ -79,8 +80,8 @@ async def sign_up(
     limiter: LimiterDep,
     ip: ClientIP,
 ) -> JSONResponse:
-    """Create an account and sign it in. `/sign-up` and `/register` are the seeds' aliases;
-    `name` defaults to the email's local part when a client (seed 002/004) sends none."""
+    """Create an account and sign it in. `/sign-up` and `/register` are aliases;
+    `name` defaults to the email's local part when a client sends none."""
     refuse_foreign_sign_in(request, settings)
     await limiter.hit(settings.rate_limit_sign_up_ip, "sign-up", ip)
     _callback(body.callbackURL, settings)
@@ -107,7 +108,7 @@ async def sign_in(
     ip: ClientIP,
 ) -> JSONResponse:
     """Sign in with email and password. Unknown email and wrong password get the same 401.
-    `/sign-in` and `/login` are the seeds' aliases."""
+    `/sign-in` and `/login` are aliases."""
     refuse_foreign_sign_in(request, settings)
     await limiter.hit(settings.rate_limit_sign_in_ip, "sign-in-ip", ip)
     # One canonical email for the lookup and the failure counter: any spelling of the

@@ -25,7 +25,7 @@ class ChatSession(IdMixin, TimestampMixin, Base):
 
 
 class Message(IdMixin, Base):
-    """One turn. Seed 000's `sender`/`timestamp` are `role`/`created_at` here."""
+    """One turn: who said it (`role`), what, and when (`created_at`)."""
 
     __tablename__ = "messages"
     __table_args__ = (

@@ -70,7 +70,7 @@ class UIChatRequest(Input):
 
 
 class ContentChatRequest(Input):
-    """Seed 001's request: `{content, model}`, optionally into an existing session."""
+    """The plain-content request: `{content, model}`, optionally into an existing session."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -83,7 +83,7 @@ class ContentChatRequest(Input):
 
 
 class MessageChatRequest(Input):
-    """Seed 002's request: `{message}`; answered as JSON with `stream: false` or an
+    """The plain-message request: `{message}`; answered as JSON with `stream: false` or an
     `Accept: application/json` header."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,7 +122,7 @@ ChatRequest = Annotated[
     Discriminator(
         _request_kind,
         custom_error_type="invalid_chat_body",
-        custom_error_message="The body needs `content` (seed 001), `message` (seed 002) or "
+        custom_error_message="The body needs `content`, `message` or "
         "the AI SDK's `id` and `messages`.",
     ),
 ]
@@ -134,7 +134,7 @@ class ChatReplyText(BaseModel):
 
 
 class ChatJSONReply(BaseModel):
-    """Seed 002's answer shape, plus where it was stored."""
+    """The JSON answer to a `{message}` request, plus where it was stored."""
 
     messages: list[ChatReplyText]
     session_id: uuid.UUID

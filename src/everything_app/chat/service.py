@@ -244,7 +244,7 @@ async def history(
     limit: int,
     cursor: str | None = None,
 ) -> tuple[list[Message], str | None]:
-    """Seed 001's infinite scroll: the user's messages across sessions, newest first.
+    """Infinite scroll: the user's messages across sessions, newest first.
 
     `cursor` is the `next_cursor` of the previous page; `before` is a message id, an ISO
     timestamp, or that cursor. They name the same thing, so only one may be given.

@@ -18,7 +18,7 @@ HEADERS = {
     "x-accel-buffering": "no",
 }
 DONE = b"data: [DONE]\n\n"
-# The session an answer belongs to, on every chat answer: a `{content}` client (seed 001) sends
+# The session an answer belongs to, on every chat answer: a `{content}` client sends
 # it back as `session_id` to continue the conversation. Also the start chunk's metadata.
 SESSION_HEADER = "X-Chat-Session-Id"
 

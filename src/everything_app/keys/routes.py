@@ -1,4 +1,4 @@
-"""`/api/keys`: a user's API keys (seed 000)."""
+"""`/api/keys`: a user's API keys."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """User-owned tables declared once: list/create/get/update/delete, owner scoping, change
-events and row-level security (seed 003). See `registry` for how to declare one.
+events and row-level security. See `registry` for how to declare one.
 
 The names below are loaded on first use: importing `owned.models` (as every table's model
 does, and so `migrate` and `alembic`) must not import the HTTP routes and FastAPI with them.

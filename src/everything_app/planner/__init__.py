@@ -1,2 +1,2 @@
-"""Seed 002's planner: calendar events, tasks, expenses, the dashboard, and the tools and
+"""The planner: calendar events, tasks, expenses, the dashboard, and the tools and
 sentence parser through which chat turns plain sentences into records."""

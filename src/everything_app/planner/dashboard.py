@@ -1,4 +1,4 @@
-"""`GET /api/dashboard`: what seed 002's dashboard shows, computed in SQL for one user.
+"""`GET /api/dashboard`: what a planner's dashboard shows, computed in SQL for one user.
 
 Five indexed queries, each bounded by time or by a limit, so the cost does not grow with
 years of history. Days and months are the user's (the `tz` parameter), boundaries DST-exact:

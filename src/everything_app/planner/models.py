@@ -1,4 +1,4 @@
-"""Seed 002's planner tables: calendar events, tasks, expenses (plus `updated_at`)."""
+"""The planner's tables: calendar events, tasks, expenses (plus `updated_at`)."""
 
 from __future__ import annotations
 

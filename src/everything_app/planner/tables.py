@@ -34,7 +34,7 @@ EVENTS = register(
             "end_time": "2026-11-23T13:30:00+01:00",
         },
         example_update={"end_time": "2026-11-23T14:00:00+01:00"},
-        description="Calendar events (seed 002).",
+        description="Calendar events.",
         docs={
             "list": "`from` and `to` (ISO 8601 with an offset; send `+` as `%2B`) keep the "
             "events that overlap that range. Sorted by start time.",
@@ -55,12 +55,12 @@ TASKS = register(
         sorts=queries.TASK_SORTS,
         example_create={"title": "Pay rent", "due_date": "2026-11-27T23:59:59+01:00"},
         example_update={"is_complete": True},
-        description="Tasks (seed 002).",
+        description="Tasks.",
         docs={
             "list": "Filter with `is_complete` and a due range (`due_from`, `due_to`).",
-            "create": 'Seed 002\'s `POST /api/tasks` also "updates its status": here that is '
-            '`PATCH /api/tasks/{id}` with `{"is_complete": true}`.',
-            "update": 'Mark a task done with `{"is_complete": true}` (seed 002\'s status update).',
+            "create": "A task's status changes through `PATCH /api/tasks/{id}` "
+            'with `{"is_complete": true}`, not through `POST`.',
+            "update": 'Mark a task done with `{"is_complete": true}`.',
         },
     )
 )
@@ -81,7 +81,7 @@ EXPENSES = register(
             "incurred_at": "2026-11-22T19:00:00+01:00",
         },
         example_update={"category": "transport"},
-        description="Expenses (seed 002). Amounts are decimal strings.",
+        description="Expenses. Amounts are decimal strings.",
         docs={
             "list": "Filter with a date range (`from`, `to`) and `category` (ignoring case).",
         },

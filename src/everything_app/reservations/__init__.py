@@ -1,4 +1,4 @@
-"""Seed 004: services with a capacity per time slot, reservations, and each service's queue.
+"""Services with a capacity per time slot, reservations, and each service's queue.
 
 By role: `catalog` (services, availability), `booking` (reservations), `queue` (check-in,
 advance, skip) with `checkin` (which reservation may join now); `slots` (calendar arithmetic),

@@ -1,4 +1,4 @@
-"""Services, reservations at their time slots, and each service's queue (seed 004).
+"""Services, reservations at their time slots, and each service's queue.
 
 The invariants the API promises are also written into the schema, so that a bug or a race in
 the application becomes a refused write (a 409), never bad data:
@@ -24,7 +24,7 @@ RESERVATION_STATUSES = ("pending", "confirmed", "canceled")
 QUEUE_STATUSES = ("waiting", "in_service", "completed", "skipped")
 ACTIVE_QUEUE_STATUSES = ("waiting", "in_service")
 
-# Monday to Friday, 09:00-17:00: seed 004's default opening hours.
+# Monday to Friday, 09:00-17:00: a service's opening hours unless it says otherwise.
 DEFAULT_OPENING_HOURS: dict[str, list[dict[str, str]]] = {
     day: [{"open": "09:00", "close": "17:00"}] for day in ("mon", "tue", "wed", "thu", "fri")
 }

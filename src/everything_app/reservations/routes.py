@@ -1,4 +1,4 @@
-"""`/api/services`, `/api/reservations`, `/api/queues` (seed 004). Every route needs a
+"""`/api/services`, `/api/reservations`, `/api/queues`. Every route needs a
 signed-in user; writes to services and moving a queue need an administrator."""
 
 from __future__ import annotations

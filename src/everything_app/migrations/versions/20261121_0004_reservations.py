@@ -1,4 +1,4 @@
-"""reservations: services, reservations, queue entries (seed 004)
+"""reservations: services, reservations, queue entries
 
 Revision ID: 0004
 Revises: 0002
