@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from everything_app.core.clock import as_zone, day_bounds, month_bounds
+from everything_app.core.errors import AppError
+from everything_app.planner.clock import day_bounds, month_bounds, resolve_timezone
 from everything_app.planner.phrases import Context, rx, take_day, take_period, take_times, without
 from everything_app.planner.tools import TOOLS
 
@@ -321,8 +322,8 @@ _INTENTS = (_complete, _expense, _task, _question, _event)
 def parse_sentence(text: str, now: datetime, tz: ZoneInfo | str) -> ToolInvocation | None:
     """The tool call a plain sentence asks for, or None when it is not understood."""
     try:
-        zone = as_zone(tz)
-    except ValueError:
+        zone = resolve_timezone(tz)
+    except AppError:
         return None
     cleaned = _clean(text)
     if not cleaned or len(cleaned) > 500:

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.models import User
-from everything_app.core.clock import day_bounds
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from everything_app.core.pagination import keyset, page_of
@@ -22,6 +21,7 @@ from everything_app.reservations.catalog import schedule_of
 from everything_app.reservations.locks import lock_service, lock_user_bookings
 from everything_app.reservations.models import Reservation
 from everything_app.reservations.queue import leave_queue
+from everything_app.reservations.slots import day_bounds
 
 # (from, to) status changes; anything else is a 409. Canceled is final.
 TRANSITIONS = frozenset(

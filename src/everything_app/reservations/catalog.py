@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.core.clock import day_bounds
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, NotFound, ValidationFailed
 from everything_app.core.pagination import keyset, page_of
@@ -19,7 +18,7 @@ from everything_app.reservations import events
 from everything_app.reservations.access import span_users
 from everything_app.reservations.locks import lock_service
 from everything_app.reservations.models import QueueEntry, Reservation, Service
-from everything_app.reservations.slots import Schedule
+from everything_app.reservations.slots import Schedule, day_bounds
 
 # How far back availability may be asked for (forward, the booking horizon applies).
 AVAILABILITY_PAST_DAYS = 366

@@ -10,13 +10,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Query, status
 
 from everything_app.auth.deps import AdminUser, CurrentUser, require_user
-from everything_app.core.clock import Now, TimeZoneQuery
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from everything_app.core.params import StrictQuery
 from everything_app.core.timestamps import Day
 from everything_app.reservations import booking, catalog, queue
-from everything_app.reservations.deps import CheckinEarly, PolicyDep
+from everything_app.reservations.deps import CheckinEarly, Now, PolicyDep, TimezoneParam
 from everything_app.reservations.models import QueueEntry, Reservation, Service
 from everything_app.reservations.schemas import (
     AvailabilityOut,
@@ -145,7 +144,7 @@ async def delete_service(
 async def availability(
     service_id: uuid.UUID,
     day: Annotated[Day, Query(alias="date", description="YYYY-MM-DD")],
-    zone: TimeZoneQuery,
+    zone: TimezoneParam,
     db: SessionDep,
     now: Now,
     policy: PolicyDep,
@@ -201,7 +200,7 @@ async def create_reservation(
 async def list_reservations(
     user: CurrentUser,
     db: SessionDep,
-    zone: TimeZoneQuery,
+    zone: TimezoneParam,
     status_: Annotated[
         Literal["pending", "confirmed", "canceled"] | None, Query(alias="status")
     ] = None,
