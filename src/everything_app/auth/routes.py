@@ -247,10 +247,15 @@ async def update_user(body: UpdateUserBody, user: CurrentUser, db: SessionDep) -
 
 @router.post("/delete-user", response_model=SuccessOut)
 async def delete_user(
-    body: DeleteUserBody, user: CurrentUser, db: SessionDep, settings: SettingsDep
+    body: DeleteUserBody,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> JSONResponse:
     """Delete your account and all its data (GDPR erasure). Needs your password."""
-    await service.delete_account(db, user, body.password)
+    hooks = request.app.state.registry[service.AccountDeletionHooks]
+    await service.delete_account(db, user, body.password, hooks)
     response = JSONResponse({"success": True, "message": "User deleted"})
     clear_session_cookie(response, settings)
     return response

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from everything_app.auth.deps import CurrentUser, require_user
+from everything_app.auth import CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.params import StrictQuery
 from everything_app.owned import owned_router

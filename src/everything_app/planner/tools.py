@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app import owned
 from everything_app.core import rls
 from everything_app.core.errors import AppError
 from everything_app.core.timestamps import LocalTimestamp
 from everything_app.core.validation import Input
-from everything_app.owned import service as owned
-from everything_app.owned.schemas import OwnedInput
+from everything_app.owned import OwnedInput
 from everything_app.planner import service
 from everything_app.planner.clock import day_bounds, resolve_timezone
 from everything_app.planner.queries import EventQuery, ExpenseQuery, TaskQuery

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from everything_app.auth.deps import CurrentPrincipal
+from everything_app.auth import CurrentPrincipal
 from everything_app.core.deps import SettingsDep
 from everything_app.core.errors import AppError, BadRequest, Forbidden
 from everything_app.core.validation import MAX_JSON_DEPTH, too_deep

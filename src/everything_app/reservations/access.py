@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import User
+from everything_app.auth import User
 from everything_app.core import rls
 
 SHARED_TABLES = ("reservations", "queue_entries")

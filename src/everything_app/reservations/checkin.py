@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import User
+from everything_app.auth import User
 from everything_app.core.errors import Conflict, NotFound, ValidationFailed
 from everything_app.reservations.access import is_admin
 from everything_app.reservations.models import QueueEntry, Reservation, Service

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import User
+from everything_app.auth import User
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, Forbidden, NotFound
 from everything_app.reservations import events

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, status
 
-from everything_app.auth.deps import AdminUser, CurrentUser, require_user
+from everything_app.auth import AdminUser, CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from everything_app.core.params import StrictQuery
