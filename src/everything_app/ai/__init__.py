@@ -69,7 +69,9 @@ __all__ = [
     "register_rule",
 ]
 
-__getattr__ = lazy_exports(
-    __name__,
-    {"feature": "registration", "build_providers": "setup", "model_registry": "setup"},
-)
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {"feature": "registration", "build_providers": "setup", "model_registry": "setup"},
+    )

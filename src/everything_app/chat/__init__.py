@@ -33,21 +33,23 @@ __all__ = [
     "recorded_tool_output",
 ]
 
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "ChatLimits": "generation",
-        "Generations": "generation",
-        "mark_orphaned_answers": "generation",
-        "ChatSession": "models",
-        "Message": "models",
-        "ToolCallRecord": "models",
-        "feature": "registration",
-        "record_tool_output": "service",
-        "recorded_tool_output": "service",
-        "CallKey": "tools",
-        "ToolBox": "tools",
-        "ToolBoxes": "tools",
-        "ToolFailed": "tools",
-    },
-)
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "ChatLimits": "generation",
+            "Generations": "generation",
+            "mark_orphaned_answers": "generation",
+            "ChatSession": "models",
+            "Message": "models",
+            "ToolCallRecord": "models",
+            "feature": "registration",
+            "record_tool_output": "service",
+            "recorded_tool_output": "service",
+            "CallKey": "tools",
+            "ToolBox": "tools",
+            "ToolBoxes": "tools",
+            "ToolFailed": "tools",
+        },
+    )

@@ -4,7 +4,8 @@ Every feature package lists its public names in its `__init__` (`__all__`) and o
 features import only those (`tests/test_boundaries.py` holds them to it). The names load
 lazily, each from the module that defines it, so that importing a feature's tables (as
 Alembic and `migrate` do through `everything_app.models`) does not import its routes and
-FastAPI with them. The `__init__` also imports the names under `TYPE_CHECKING`, for mypy.
+FastAPI with them. The `__init__` imports the names under `TYPE_CHECKING`, for mypy, and
+sets `__getattr__` only when not type checking, so that mypy refuses any other name.
 """
 
 from __future__ import annotations

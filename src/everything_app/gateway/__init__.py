@@ -16,4 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AiUsage", "feature"]
 
-__getattr__ = lazy_exports(__name__, {"AiUsage": "models", "feature": "registration"})
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, {"AiUsage": "models", "feature": "registration"})

@@ -15,4 +15,6 @@ if TYPE_CHECKING:
 
 __all__ = ["feature"]
 
-__getattr__ = lazy_exports(__name__, {"feature": "registration"})
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(__name__, {"feature": "registration"})

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
         OwnedInput,
         OwnedOutput,
     )
-    from everything_app.owned.service import create_row, to_json, update_row, validate
+    from everything_app.owned.service import (
+        create_row,
+        list_rows,
+        to_json,
+        update_row,
+        validate,
+    )
 
 __all__ = [
     "PROTECTED_FIELDS",
@@ -37,28 +43,32 @@ __all__ = [
     "SortOption",
     "add_table",
     "create_row",
+    "list_rows",
     "owned_router",
     "to_json",
     "update_row",
     "validate",
 ]
 
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "add_table": "live",
-        "OwnedBase": "models",
-        "OwnedTable": "registry",
-        "OwnedTables": "registry",
-        "SortOption": "registry",
-        "owned_router": "routes",
-        "PROTECTED_FIELDS": "schemas",
-        "ListQuery": "schemas",
-        "OwnedInput": "schemas",
-        "OwnedOutput": "schemas",
-        "create_row": "service",
-        "to_json": "service",
-        "update_row": "service",
-        "validate": "service",
-    },
-)
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "add_table": "live",
+            "OwnedBase": "models",
+            "OwnedTable": "registry",
+            "OwnedTables": "registry",
+            "SortOption": "registry",
+            "owned_router": "routes",
+            "PROTECTED_FIELDS": "schemas",
+            "ListQuery": "schemas",
+            "OwnedInput": "schemas",
+            "OwnedOutput": "schemas",
+            "create_row": "service",
+            "list_rows": "service",
+            "to_json": "service",
+            "update_row": "service",
+            "validate": "service",
+        },
+    )

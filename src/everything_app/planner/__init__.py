@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 
 __all__ = ["CalendarEvent", "Expense", "Task", "feature"]
 
-__getattr__ = lazy_exports(
-    __name__,
-    {"CalendarEvent": "models", "Expense": "models", "Task": "models", "feature": "registration"},
-)
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "CalendarEvent": "models",
+            "Expense": "models",
+            "Task": "models",
+            "feature": "registration",
+        },
+    )

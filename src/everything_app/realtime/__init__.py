@@ -41,19 +41,21 @@ __all__ = [
     "start_realtime",
 ]
 
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "feature": "registration",
-        "LiveQuery": "registry",
-        "NoArgs": "registry",
-        "PageArgs": "registry",
-        "QueryRegistry": "registry",
-        "Runner": "registry",
-        "Viewer": "registry",
-        "any_change": "registry",
-        "owner_matches": "registry",
-        "Realtime": "setup",
-        "start_realtime": "setup",
-    },
-)
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "feature": "registration",
+            "LiveQuery": "registry",
+            "NoArgs": "registry",
+            "PageArgs": "registry",
+            "QueryRegistry": "registry",
+            "Runner": "registry",
+            "Viewer": "registry",
+            "any_change": "registry",
+            "owner_matches": "registry",
+            "Realtime": "setup",
+            "start_realtime": "setup",
+        },
+    )

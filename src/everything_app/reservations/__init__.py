@@ -20,12 +20,14 @@ if TYPE_CHECKING:
 
 __all__ = ["QueueEntry", "Reservation", "Service", "feature"]
 
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "QueueEntry": "models",
-        "Reservation": "models",
-        "Service": "models",
-        "feature": "registration",
-    },
-)
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "QueueEntry": "models",
+            "Reservation": "models",
+            "Service": "models",
+            "feature": "registration",
+        },
+    )
