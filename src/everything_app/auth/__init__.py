@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         require_user,
         session_policy,
     )
-    from everything_app.auth.models import ApiKey, Session, User
+    from everything_app.auth.models import ApiKey, Role, Session, User
     from everything_app.auth.registration import feature
     from everything_app.auth.service import AccountDeletionHooks, ensure_admin
 
@@ -38,6 +38,7 @@ __all__ = [
     "CurrentUser",
     "OptionalPrincipal",
     "Principal",
+    "Role",
     "Session",
     "User",
     "credential_cache",
@@ -50,27 +51,30 @@ __all__ = [
     "session_policy",
 ]
 
-__getattr__ = lazy_exports(
-    __name__,
-    {
-        "looks_like_key": "apikeys",
-        "read_session_cookie": "cookies",
-        "CredentialCache": "credentials",
-        "Principal": "credentials",
-        "resolve_credential": "credentials",
-        "QUERY_CREDENTIAL_NAMES": "deps",
-        "AdminUser": "deps",
-        "CurrentPrincipal": "deps",
-        "CurrentUser": "deps",
-        "OptionalPrincipal": "deps",
-        "credential_cache": "deps",
-        "require_user": "deps",
-        "session_policy": "deps",
-        "ApiKey": "models",
-        "Session": "models",
-        "User": "models",
-        "feature": "registration",
-        "AccountDeletionHooks": "service",
-        "ensure_admin": "service",
-    },
-)
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "looks_like_key": "apikeys",
+            "read_session_cookie": "cookies",
+            "CredentialCache": "credentials",
+            "Principal": "credentials",
+            "resolve_credential": "credentials",
+            "QUERY_CREDENTIAL_NAMES": "deps",
+            "AdminUser": "deps",
+            "CurrentPrincipal": "deps",
+            "CurrentUser": "deps",
+            "OptionalPrincipal": "deps",
+            "credential_cache": "deps",
+            "require_user": "deps",
+            "session_policy": "deps",
+            "ApiKey": "models",
+            "Role": "models",
+            "Session": "models",
+            "User": "models",
+            "feature": "registration",
+            "AccountDeletionHooks": "service",
+            "ensure_admin": "service",
+        },
+    )

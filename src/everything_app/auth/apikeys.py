@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import ApiKey, User
+from everything_app.auth.models import ApiKey, KeyStatus, User
 from everything_app.auth.service import act_as
 from everything_app.core import rls
 from everything_app.core.changes import Change, record_change
@@ -43,7 +43,7 @@ async def authenticate_key(db: AsyncSession, secret: str) -> tuple[ApiKey, User]
     if row is None:
         return None
     key, user = row
-    if key.status != "active":
+    if key.status != KeyStatus.ACTIVE:
         return None
     await act_as(db, user)
     now = utcnow()

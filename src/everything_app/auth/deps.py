@@ -131,7 +131,7 @@ async def require_user(principal: Annotated[Principal, Depends(require_principal
 
 
 async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
-    if user.role != "admin":
+    if not user.is_admin:
         raise Forbidden("This needs an administrator.", code="admin_required")
     return user
 

@@ -2,14 +2,23 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everything_app.core.db import Base, IdMixin, TimestampMixin, utcnow
 
-ROLES = ("user", "admin")
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class KeyStatus(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -20,9 +29,13 @@ class User(IdMixin, TimestampMixin, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="user")
+    role: Mapped[str] = mapped_column(String(16), default=Role.USER)
     email_verified: Mapped[bool] = mapped_column(default=False)
     image: Mapped[str | None] = mapped_column(String(2048))
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
 
 
 class Session(IdMixin, TimestampMixin, Base):
@@ -57,9 +70,9 @@ class ApiKey(IdMixin, Base):
     revoked: Mapped[bool] = mapped_column(default=False)
 
     @property
-    def status(self) -> Literal["active", "revoked", "expired"]:
+    def status(self) -> KeyStatus:
         if self.revoked:
-            return "revoked"
+            return KeyStatus.REVOKED
         if self.expires_at is not None and self.expires_at <= utcnow():
-            return "expired"
-        return "active"
+            return KeyStatus.EXPIRED
+        return KeyStatus.ACTIVE

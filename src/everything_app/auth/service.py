@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import passwords
-from everything_app.auth.models import ROLES, Session, User
+from everything_app.auth.models import Role, Session, User
 from everything_app.core import rls
 from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
@@ -93,10 +93,9 @@ async def create_user(
     password: str,
     name: str | None = None,
     image: str | None = None,
-    role: str = "user",
+    role: str = Role.USER,
 ) -> User:
     """Validate and insert a user. The role is only ever chosen by server code (create-admin)."""
-    assert role in ROLES
     email = normalize_email(email)
     check_password_policy(password)
     if await get_user_by_email(db, email) is not None:
@@ -105,7 +104,7 @@ async def create_user(
         email=email,
         name=(name or "").strip() or email.split("@", 1)[0],
         image=image,
-        role=role,
+        role=Role(role),  # a ValueError for a role that does not exist
         password_hash=await passwords.hash_password(password),
     )
     db.add(user)
@@ -137,7 +136,7 @@ async def create_session(
 
 async def act_as(db: AsyncSession, user: User) -> None:
     """Row-level security: the unit of work's transactions act for `user` from now on."""
-    await rls.set_current_user(db, user.id, admin=user.role == "admin")
+    await rls.set_current_user(db, user.id, admin=user.is_admin)
 
 
 async def authenticate(db: AsyncSession, email: str | None, password: str) -> User:
@@ -321,9 +320,8 @@ async def delete_account(
 
 
 async def set_role(db: AsyncSession, user: User, role: str) -> None:
-    assert role in ROLES
     user = await _stored(db, user)
-    user.role = role
+    user.role = Role(role)  # a ValueError for a role that does not exist
     user.updated_at = utcnow()
     await db.flush()
     _user_changed(db, user.id)
@@ -334,9 +332,9 @@ async def ensure_admin(db: AsyncSession, email: str, password: str, name: str | 
     administrator; says which (the CLI's create-admin)."""
     existing = await get_user_by_email(db, normalize_email(email))
     if existing is not None:
-        await set_role(db, existing, "admin")
+        await set_role(db, existing, Role.ADMIN)
         return f"{existing.email} is now an administrator (password unchanged)"
-    user = await create_user(db, email=email, password=password, name=name, role="admin")
+    user = await create_user(db, email=email, password=password, name=name, role=Role.ADMIN)
     return f"created administrator {user.email}"
 
 

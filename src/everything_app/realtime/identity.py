@@ -21,6 +21,7 @@ from everything_app.auth import (
     QUERY_CREDENTIAL_NAMES,
     ApiKey,
     Principal,
+    Role,
     Session,
     User,
     credential_cache,
@@ -54,7 +55,7 @@ class Identity:
 
     @property
     def viewer(self) -> Viewer:
-        return Viewer(self.user_id, is_admin=self.role == "admin")
+        return Viewer(self.user_id, is_admin=self.role == Role.ADMIN)
 
     @classmethod
     def of(cls, principal: Principal) -> Identity:

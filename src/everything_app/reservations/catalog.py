@@ -17,7 +17,13 @@ from everything_app.core.pagination import keyset, page_of
 from everything_app.reservations import events
 from everything_app.reservations.access import span_users
 from everything_app.reservations.locks import lock_service
-from everything_app.reservations.models import QueueEntry, Reservation, Service
+from everything_app.reservations.models import (
+    ACTIVE_QUEUE_STATUSES,
+    QueueEntry,
+    Reservation,
+    ReservationStatus,
+    Service,
+)
 from everything_app.reservations.slots import Schedule, day_bounds
 
 # How far back availability may be asked for (forward, the booking horizon applies).
@@ -74,7 +80,7 @@ async def delete_service(db: AsyncSession, service_id: uuid.UUID, *, now: dateti
         .select_from(Reservation)
         .where(
             Reservation.service_id == service_id,
-            Reservation.status != "canceled",
+            Reservation.status != ReservationStatus.CANCELED,
             Reservation.time_slot > now,
         )
     )
@@ -86,9 +92,7 @@ async def delete_service(db: AsyncSession, service_id: uuid.UUID, *, now: dateti
     queued = await db.scalar(
         select(func.count())
         .select_from(QueueEntry)
-        .where(
-            QueueEntry.service_id == service_id, QueueEntry.status.in_(("waiting", "in_service"))
-        )
+        .where(QueueEntry.service_id == service_id, QueueEntry.status.in_(ACTIVE_QUEUE_STATUSES))
     )
     if queued:
         raise Conflict("The service's queue is not empty.", code="queue_not_empty")
@@ -119,7 +123,7 @@ async def reserved_counts(
         select(Reservation.time_slot, func.count())
         .where(
             Reservation.service_id == service_id,
-            Reservation.status != "canceled",
+            Reservation.status != ReservationStatus.CANCELED,
             Reservation.time_slot >= start,
             Reservation.time_slot < end,
         )
