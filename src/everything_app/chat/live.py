@@ -16,7 +16,7 @@ from everything_app.chat import service
 from everything_app.chat.models import Message
 from everything_app.chat.schemas import MessageOut, SessionOut
 from everything_app.core.changes import Change
-from everything_app.core.pagination import MAX_LIMIT, Page
+from everything_app.core.pagination import MAX_LIMIT, Page, keyset_page
 from everything_app.core.validation import Input
 from everything_app.realtime import PageArgs, QueryRegistry, Viewer, owner_matches
 
@@ -46,20 +46,11 @@ async def chat_messages(db: AsyncSession, viewer: Viewer, args: MessagesArgs) ->
     an answer still streaming included (its text grows with each flush). Older pages come
     from `GET /api/chat/messages`. Another user's session is not_found."""
     await service.get_session(db, viewer.user_id, args.session_id)
-    rows = list(
-        (
-            await db.execute(
-                select(Message)
-                .where(Message.session_id == args.session_id)
-                .order_by(Message.created_at.desc(), Message.id.desc())
-                .limit(args.limit + 1)
-            )
-        ).scalars()
-    )
-    newest = rows[: args.limit]
+    query = select(Message).where(Message.session_id == args.session_id)
+    newest, older = await keyset_page(db, query, service.NEWEST_FIRST, limit=args.limit)
     return MessagesOut(
         data=[MessageOut.model_validate(m) for m in reversed(newest)],
-        has_more=len(rows) > args.limit,
+        has_more=older is not None,
     )
 
 

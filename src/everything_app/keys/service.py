@@ -13,10 +13,11 @@ from everything_app.auth import ApiKey
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import NotFound
-from everything_app.core.pagination import keyset, page_of
+from everything_app.core.pagination import Keyset, keyset_page
 from everything_app.core.security import new_token, token_hash
 
 DISPLAY_PREFIX_LENGTH = 8
+NEWEST_FIRST = Keyset(ApiKey.created_at, ApiKey.id)
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,7 @@ async def list_keys(
     query = select(ApiKey).where(ApiKey.user_id == user_id)
     if revoked is not None:
         query = query.where(ApiKey.revoked.is_(revoked))
-    query = keyset(
-        query,
-        ApiKey.created_at,
-        ApiKey.id,
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda k: (k.created_at, k.id))
+    return await keyset_page(db, query, NEWEST_FIRST, cursor=cursor, limit=limit)
 
 
 async def get_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:

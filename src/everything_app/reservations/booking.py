@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from everything_app.auth import User
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from everything_app.core.pagination import keyset, page_of
+from everything_app.core.pagination import Keyset, keyset_page
 from everything_app.reservations import events
 from everything_app.reservations.catalog import schedule_of
 from everything_app.reservations.locks import lock_service, lock_user_bookings
 from everything_app.reservations.models import Reservation, ReservationStatus
 from everything_app.reservations.queue import leave_queue
 from everything_app.reservations.slots import day_bounds
+
+CALENDAR_ORDER = Keyset(Reservation.time_slot, Reservation.id, descending=False)
 
 # (from, to) status changes; anything else is a 409. Canceled is final.
 TRANSITIONS = frozenset(
@@ -155,11 +157,7 @@ async def list_reservations(
     if filters.day is not None:
         start, end = day_bounds(filters.day, filters.zone)
         query = query.where(Reservation.time_slot >= start, Reservation.time_slot < end)
-    query = keyset(
-        query, Reservation.time_slot, Reservation.id, cursor=cursor, limit=limit, descending=False
-    )
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda r: (r.time_slot, r.id))
+    return await keyset_page(db, query, CALENDAR_ORDER, cursor=cursor, limit=limit)
 
 
 async def change_status(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, NotFound, ValidationFailed
-from everything_app.core.pagination import keyset, page_of
+from everything_app.core.pagination import Keyset, keyset_page
 from everything_app.reservations import events
 from everything_app.reservations.access import span_users
 from everything_app.reservations.locks import lock_service
@@ -34,12 +34,13 @@ def schedule_of(service: Service) -> Schedule:
     return Schedule.of(service.opening_hours, service.duration_minutes, service.timezone)
 
 
+NEWEST_FIRST = Keyset(Service.created_at, Service.id)
+
+
 async def list_services(
     db: AsyncSession, *, cursor: str | None, limit: int
 ) -> tuple[list[Service], str | None]:
-    query = keyset(select(Service), Service.created_at, Service.id, cursor=cursor, limit=limit)
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda s: (s.created_at, s.id))
+    return await keyset_page(db, select(Service), NEWEST_FIRST, cursor=cursor, limit=limit)
 
 
 async def get_service(db: AsyncSession, service_id: uuid.UUID) -> Service:
