@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import User
+from everything_app.core.clock import day_bounds
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from everything_app.core.pagination import Keyset, keyset_page
@@ -20,7 +21,6 @@ from everything_app.reservations.catalog import schedule_of
 from everything_app.reservations.locks import lock_service, lock_user_bookings
 from everything_app.reservations.models import Reservation, ReservationStatus
 from everything_app.reservations.queue import leave_queue
-from everything_app.reservations.slots import day_bounds
 
 CALENDAR_ORDER = Keyset(Reservation.time_slot, Reservation.id, descending=False)
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app.core.clock import day_bounds
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, NotFound, ValidationFailed
 from everything_app.core.pagination import Keyset, keyset_page
@@ -24,7 +25,7 @@ from everything_app.reservations.models import (
     ReservationStatus,
     Service,
 )
-from everything_app.reservations.slots import Schedule, day_bounds
+from everything_app.reservations.slots import Schedule
 
 # How far back availability may be asked for (forward, the booking horizon applies).
 AVAILABILITY_PAST_DAYS = 366
