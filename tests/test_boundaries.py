@@ -49,3 +49,28 @@ def test_a_feature_declares_its_public_names_and_they_load(name: str) -> None:
         assert getattr(feature, attribute) is not None, f"{name}.{attribute}"
     with pytest.raises(AttributeError):
         _ = feature.not_a_public_name
+
+
+def test_features_register_in_create_app_only_and_afresh_for_each_app(tmp_path: Path) -> None:
+    from everything_app.app import create_app, register_features
+    from everything_app.auth import AccountDeletionHooks
+    from everything_app.chat import ToolBoxes
+    from everything_app.core.features import Registry
+    from everything_app.owned import OwnedTables
+    from everything_app.realtime import QueryRegistry
+    from everything_app.settings import Settings
+
+    assert Registry()[QueryRegistry].names() == []  # importing the features registered nothing
+    first, second = register_features(), register_features()
+    assert first[QueryRegistry] is not second[QueryRegistry]
+    assert first[QueryRegistry].names() == second[QueryRegistry].names()
+    assert {"keys.list", "chat.sessions", "chat.messages", "queue.position", "tasks.list"} <= set(
+        first[QueryRegistry].names()
+    )
+    assert [t.path for t in first[OwnedTables]] == ["events", "tasks", "expenses"]
+    assert len(list(first[AccountDeletionHooks])) == 1
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}")
+    apps = [create_app(settings), create_app(settings)]
+    offered = [app.state.registry for app in apps]
+    assert offered[0] is not offered[1]
+    assert offered[0][ToolBoxes] is not offered[1][ToolBoxes]
