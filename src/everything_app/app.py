@@ -9,12 +9,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from everything_app.ai import setup as ai_setup
-from everything_app.ai.routes import router as models_router
-from everything_app.auth.credentials import CredentialCache
-from everything_app.auth.routes import router as auth_router
-from everything_app.chat.generation import ChatLimits, Generations, mark_orphaned_answers
-from everything_app.chat.routes import router as chat_router
+from everything_app import ai, auth, chat, gateway, keys, planner, realtime, reservations
+from everything_app.ai import build_providers, model_registry
+from everything_app.auth import CredentialCache
+from everything_app.chat import ChatLimits, Generations, mark_orphaned_answers
 from everything_app.core import backup as backups
 from everything_app.core import docs, health, observability
 from everything_app.core.db import (
@@ -23,6 +21,7 @@ from everything_app.core.db import (
     install_database_error_handlers,
 )
 from everything_app.core.errors import install_error_handlers
+from everything_app.core.features import Feature, Registry
 from everything_app.core.logging import configure_logging
 from everything_app.core.metrics import build_registry
 from everything_app.core.middleware import (
@@ -32,15 +31,29 @@ from everything_app.core.middleware import (
 )
 from everything_app.core.ratelimit import RateLimiter
 from everything_app.core.redis import connect_redis
-from everything_app.gateway.routes import router as gateway_router
-from everything_app.gateway.routes import usage_router
-from everything_app.keys.routes import router as keys_router
-from everything_app.planner import chat_tools as planner_chat_tools
-from everything_app.planner.routes import routers as planner_routers
-from everything_app.realtime.routes import router as realtime_router
-from everything_app.realtime.setup import start_realtime
-from everything_app.reservations.routes import routers as reservation_routers
+from everything_app.realtime import QueryRegistry, start_realtime
 from everything_app.settings import Settings
+
+# Every feature, in the order its routes are mounted. The one place a feature is listed.
+FEATURES: tuple[Feature, ...] = (
+    auth.feature,
+    keys.feature,
+    ai.feature,
+    chat.feature,
+    gateway.feature,
+    reservations.feature,
+    planner.feature,
+    realtime.feature,
+)
+
+
+def register_features(features: tuple[Feature, ...] = FEATURES) -> Registry:
+    """What the features offer each other (live queries, chat tools, owned tables,
+    account-deletion hooks), registered afresh: each app gets its own."""
+    registry = Registry()
+    for feature in features:
+        feature.register(registry)
+    return registry
 
 
 def _settle_heap() -> None:
@@ -56,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, json=settings.log_json)
     _ = settings.secret  # generate or load the secret now, not on the first request
-    models = ai_setup.model_registry(settings)  # a bad AI_MODELS fails here, at start
+    models = model_registry(settings)  # a bad AI_MODELS fails here, at start
     observability.init_sentry(settings)
 
     @asynccontextmanager
@@ -76,15 +89,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = redis
         app.state.limiter = RateLimiter(redis, namespace=settings.redis_prefix)
         # Changes reach live queries here and, through a broker, on every other instance.
-        realtime = await start_realtime(settings, app.state.sessionmaker, redis)
-        app.state.realtime = realtime
-        app.state.changes = realtime.bus
+        live = await start_realtime(
+            settings, app.state.sessionmaker, redis, app.state.registry[QueryRegistry]
+        )
+        app.state.realtime = live
+        app.state.changes = live.bus
         # Verified credentials, dropped by revocations from any instance (auth.credentials).
         app.state.credentials = CredentialCache(ttl=settings.auth_cache_seconds)
-        realtime.bus.listen(app.state.credentials.on_changes)
-        realtime.bus.on_resync(app.state.credentials.clear)
+        live.bus.listen(app.state.credentials.on_changes)
+        live.bus.on_resync(app.state.credentials.clear)
         app.state.models = models
-        app.state.providers = ai_setup.providers(settings)
+        app.state.providers = build_providers(settings)
         app.state.generations = Generations(
             app.state.sessionmaker,
             app.state.providers,
@@ -98,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             gc.unfreeze()  # collectable again (an app started and stopped in a process)
             await app.state.generations.shutdown()
-            await realtime.aclose()
+            await live.aclose()
             await app.state.providers.aclose()
             await engine.dispose()
             if redis is not None:
@@ -122,25 +137,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = build_registry(app.state)
     install_error_handlers(app)
     install_database_error_handlers(app)
-    for router in (
-        health.router,
-        observability.router,
-        auth_router,
-        keys_router,
-        models_router,
-        chat_router,
-    ):
+    app.state.registry = register_features()
+    for router in (health.router, observability.router):
         app.include_router(router)
-    # The OpenAI-compatible gateway serves `/v1` (not under /api, where OpenAI clients would
-    # not look). Its router brings a lifespan of its own, merged into the app's.
-    app.include_router(gateway_router)
-    app.include_router(usage_router)
-    for router in reservation_routers:
-        app.include_router(router)
-    planner_chat_tools.register()  # the planner's tools in chat, and offline sentences
-    for router in planner_routers:
-        app.include_router(router)
-    app.include_router(realtime_router)
+    for feature in FEATURES:
+        for router in feature.routers:
+            app.include_router(router)
 
     # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, BodyLimit
     # (security headers outermost, so they are on the 500 that RequestContext renders too).

@@ -26,7 +26,7 @@ def _settings() -> Settings:
     """The settings, validated (AI_MODELS included); a bad value exits 2 naming it."""
     from pydantic import ValidationError
 
-    from everything_app.ai.setup import model_registry
+    from everything_app.ai import model_registry
     from everything_app.settings import Settings
 
     try:
@@ -130,7 +130,7 @@ def create_admin(
 
 
 async def _create_admin(settings: Settings, email: str, password: str, name: str | None) -> str:
-    from everything_app.auth import service
+    from everything_app.auth import ensure_admin
     from everything_app.core.db import create_engine, create_sessionmaker, unit_of_work
 
     engine = create_engine(settings)
@@ -138,16 +138,7 @@ async def _create_admin(settings: Settings, email: str, password: str, name: str
         # No change bus in this process: a running server sees a promotion once its cached
         # credential ages out (AUTH_CACHE_SECONDS); a promotion takes nothing away meanwhile.
         async with unit_of_work(create_sessionmaker(engine), write=True) as db:
-            existing = await service.get_user_by_email(db, service.normalize_email(email))
-            if existing is not None:
-                await service.set_role(db, existing, "admin")
-                message = f"{existing.email} is now an administrator (password unchanged)"
-            else:
-                user = await service.create_user(
-                    db, email=email, password=password, name=name, role="admin"
-                )
-                message = f"created administrator {user.email}"
-        return message
+            return await ensure_admin(db, email, password, name)
     finally:
         await engine.dispose()
 

@@ -9,8 +9,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from everything_app.auth.models import Session, User
-from everything_app.keys.models import ApiKey
+from everything_app.auth.models import ApiKey, Session, User
 from tests.conftest import (
     PASSWORD,
     ClientFactory,

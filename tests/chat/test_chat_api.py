@@ -11,9 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from everything_app.chat.live import MessagesArgs, chat_messages
 from everything_app.chat.models import ChatSession, Message
 from everything_app.core import rls
-from everything_app.realtime.queries import MessagesArgs, chat_messages
 from everything_app.realtime.registry import Viewer
 from tests.chat.conftest import parse_sse
 from tests.conftest import SignedIn, privileged_db

@@ -16,10 +16,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
+from everything_app.auth.models import ApiKey
 from everything_app.core import backup as backups
 from everything_app.core import migrations
 from everything_app.core.db import create_engine
-from everything_app.keys.models import ApiKey
 from everything_app.settings import Settings
 from tests.conftest import (
     BASE_URL,

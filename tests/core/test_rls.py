@@ -21,13 +21,14 @@ from sqlalchemy import Uuid, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app.app import register_features
 from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.core import rls
 from everything_app.core.db import create_engine, utcnow
 from everything_app.core.security import token_hash
 from everything_app.gateway.models import AiUsage
 from everything_app.models import metadata
-from everything_app.owned import registered
+from everything_app.owned import OwnedTables
 from everything_app.reservations.models import QueueEntry, Reservation, Service
 from everything_app.settings import Settings
 from tests.conftest import RUNTIME_LOGIN, Backends, SignedIn, privileged_db, sign_up
@@ -63,7 +64,7 @@ async def people(signed_in: SignedIn, app: FastAPI) -> People:
         session = (await client.get("/api/auth/get-session")).json()
         ids.append(uuid.UUID(session["user"]["id"]))
         tokens.append(session["session"]["token"])
-        for table in registered():
+        for table in register_features()[OwnedTables]:
             response = await client.post(f"/api/{table.path}", json=table.example_create)
             assert response.status_code == 201
         assert (await client.post("/api/keys", json={"name": "k"})).status_code == 201
@@ -155,7 +156,9 @@ async def test_a_privileged_login_switches_to_the_runtime_role(database_url: str
 
 
 async def test_every_owned_table_has_rls_enabled_and_forced(app_db: AsyncSession) -> None:
-    assert NAMED_IN_THE_ISSUE | {t.table_name for t in registered()} <= set(OWNED)
+    assert NAMED_IN_THE_ISSUE | {t.table_name for t in register_features()[OwnedTables]} <= set(
+        OWNED
+    )
     rows = await app_db.execute(
         text(
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "

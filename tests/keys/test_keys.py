@@ -9,8 +9,8 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from everything_app.auth.models import ApiKey
 from everything_app.core.db import utcnow
-from everything_app.keys.models import ApiKey
 from tests.conftest import ClientFactory, SignedIn, privileged_db
 
 

@@ -12,12 +12,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from everything_app.app import register_features
 from everything_app.core.changes import Change
-from everything_app.owned import PROTECTED_FIELDS, OwnedTable, owned_router, registered
+from everything_app.owned import PROTECTED_FIELDS, OwnedTable, OwnedTables, owned_router
 from tests.conftest import SignedIn
 
-# Importing the app registered every feature's tables.
-TABLES = registered()
+# Every feature's tables, as each app registers them.
+TABLES = list(register_features()[OwnedTables])
 assert TABLES, "no owned table is registered"
 
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from everything_app.planner.clock import current_time
+from everything_app.core.clock import current_time
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Wednesday morning in Paris (UTC+1).

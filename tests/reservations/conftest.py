@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from everything_app.auth.models import User
 from everything_app.auth.service import ClientInfo, SessionPolicy, create_session
-from everything_app.reservations.deps import current_time
+from everything_app.core.clock import current_time
 from everything_app.settings import Settings
 from tests.conftest import (
     ClientFactory,

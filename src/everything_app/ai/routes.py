@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from everything_app.ai.models import ModelRegistry
-from everything_app.auth.deps import require_user
+from everything_app.auth import require_user
 from everything_app.core.params import StrictQuery
 
 router = APIRouter(

@@ -23,7 +23,7 @@ def model_registry(settings: Settings) -> ModelRegistry:
     )
 
 
-def providers(settings: Settings) -> Providers:
+def build_providers(settings: Settings) -> Providers:
     return Providers(
         openai_api_key=_secret(settings.openai_api_key),
         openai_base_url=settings.openai_base_url,

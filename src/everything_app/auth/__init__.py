@@ -1,0 +1,80 @@
+"""Accounts, sessions and credentials: sign-up and sign-in (better-auth's wire shapes), the
+one credential resolver for sessions and API keys, and the dependencies that say who calls.
+
+Other features import only the names below (see `core.exports`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from everything_app.core.exports import lazy_exports
+
+if TYPE_CHECKING:
+    from everything_app.auth.apikeys import looks_like_key
+    from everything_app.auth.cookies import read_session_cookie
+    from everything_app.auth.credentials import CredentialCache, Principal, resolve_credential
+    from everything_app.auth.deps import (
+        QUERY_CREDENTIAL_NAMES,
+        AdminUser,
+        CurrentPrincipal,
+        CurrentUser,
+        OptionalPrincipal,
+        credential_cache,
+        require_user,
+        session_policy,
+    )
+    from everything_app.auth.models import ApiKey, Role, Session, User
+    from everything_app.auth.registration import feature
+    from everything_app.auth.service import AccountDeletionHooks, ensure_admin
+
+__all__ = [
+    "QUERY_CREDENTIAL_NAMES",
+    "AccountDeletionHooks",
+    "AdminUser",
+    "ApiKey",
+    "CredentialCache",
+    "CurrentPrincipal",
+    "CurrentUser",
+    "OptionalPrincipal",
+    "Principal",
+    "Role",
+    "Session",
+    "User",
+    "credential_cache",
+    "ensure_admin",
+    "feature",
+    "looks_like_key",
+    "read_session_cookie",
+    "require_user",
+    "resolve_credential",
+    "session_policy",
+]
+
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "looks_like_key": "apikeys",
+            "read_session_cookie": "cookies",
+            "CredentialCache": "credentials",
+            "Principal": "credentials",
+            "resolve_credential": "credentials",
+            "QUERY_CREDENTIAL_NAMES": "deps",
+            "AdminUser": "deps",
+            "CurrentPrincipal": "deps",
+            "CurrentUser": "deps",
+            "OptionalPrincipal": "deps",
+            "credential_cache": "deps",
+            "require_user": "deps",
+            "session_policy": "deps",
+            "ApiKey": "models",
+            "Role": "models",
+            "Session": "models",
+            "User": "models",
+            "feature": "registration",
+            "AccountDeletionHooks": "service",
+            "ensure_admin": "service",
+        },
+    )

@@ -26,13 +26,12 @@ from typing import Literal
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import Session, User
+from everything_app.auth.apikeys import LAST_USED_RESOLUTION, authenticate_key, looks_like_key
+from everything_app.auth.models import ApiKey, Session, User
 from everything_app.auth.service import SessionPolicy, act_as, resolve_session
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.security import token_hash
-from everything_app.keys.models import ApiKey
-from everything_app.keys.service import LAST_USED_RESOLUTION, authenticate_key, looks_like_key
 
 Via = Literal["cookie", "bearer", "api_key"]
 

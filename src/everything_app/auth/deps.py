@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
+from everything_app.auth.apikeys import looks_like_key
 from everything_app.auth.cookies import read_session_cookie
 from everything_app.auth.credentials import CredentialCache, resolve_credential
 from everything_app.auth.credentials import Principal as Principal  # re-exported
@@ -17,7 +18,6 @@ from everything_app.core.db import SAFE_METHODS, SessionDep
 from everything_app.core.deps import SettingsDep
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
 from everything_app.core.origins import origin_refusal
-from everything_app.keys.service import looks_like_key
 from everything_app.settings import Settings
 
 # Credentials in a URL end up in proxy logs and browser history, so they are refused.
@@ -131,7 +131,7 @@ async def require_user(principal: Annotated[Principal, Depends(require_principal
 
 
 async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
-    if user.role != "admin":
+    if not user.is_admin:
         raise Forbidden("This needs an administrator.", code="admin_required")
     return user
 

@@ -41,6 +41,7 @@ from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep
 from everything_app.core.errors import AppError, Forbidden
 from everything_app.core.origins import UntrustedURL, trusted_redirect
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from everything_app.core.routers import PUBLIC
 from everything_app.core.timestamps import format_instant
 from everything_app.settings import Settings
 
@@ -69,9 +70,9 @@ def user_json(user: User) -> dict[str, Any]:
     return out.model_dump(mode="json", by_alias=True)
 
 
-@router.post("/sign-up/email", response_model=SignUpOut)
-@router.post("/sign-up", response_model=SignUpOut)
-@router.post("/register", response_model=SignUpOut)
+@router.post("/sign-up/email", dependencies=[PUBLIC], response_model=SignUpOut)
+@router.post("/sign-up", dependencies=[PUBLIC], response_model=SignUpOut)
+@router.post("/register", dependencies=[PUBLIC], response_model=SignUpOut)
 async def sign_up(
     body: SignUpBody,
     request: Request,
@@ -96,9 +97,9 @@ async def sign_up(
     return response
 
 
-@router.post("/sign-in/email", response_model=SignInOut)
-@router.post("/sign-in", response_model=SignInOut)
-@router.post("/login", response_model=SignInOut)
+@router.post("/sign-in/email", dependencies=[PUBLIC], response_model=SignInOut)
+@router.post("/sign-in", dependencies=[PUBLIC], response_model=SignInOut)
+@router.post("/login", dependencies=[PUBLIC], response_model=SignInOut)
 async def sign_in(
     body: SignInBody,
     request: Request,
@@ -133,7 +134,12 @@ async def sign_in(
     return response
 
 
-@router.post("/sign-out", response_model=SuccessOut, response_model_exclude_none=True)
+@router.post(
+    "/sign-out",
+    dependencies=[PUBLIC],
+    response_model=SuccessOut,
+    response_model_exclude_none=True,
+)
 async def sign_out(
     principal: OptionalPrincipal, db: SessionDep, settings: SettingsDep
 ) -> JSONResponse:
@@ -145,7 +151,7 @@ async def sign_out(
     return response
 
 
-@router.get("/get-session")
+@router.get("/get-session", dependencies=[PUBLIC])
 async def get_session(
     principal: OptionalPrincipal, request: Request, settings: SettingsDep
 ) -> Response:
@@ -248,10 +254,15 @@ async def update_user(body: UpdateUserBody, user: CurrentUser, db: SessionDep) -
 
 @router.post("/delete-user", response_model=SuccessOut)
 async def delete_user(
-    body: DeleteUserBody, user: CurrentUser, db: SessionDep, settings: SettingsDep
+    body: DeleteUserBody,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> JSONResponse:
     """Delete your account and all its data (GDPR erasure). Needs your password."""
-    await service.delete_account(db, user, body.password)
+    hooks = request.app.state.registry[service.AccountDeletionHooks]
+    await service.delete_account(db, user, body.password, hooks)
     response = JSONResponse({"success": True, "message": "User deleted"})
     clear_session_cookie(response, settings)
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import passwords
-from everything_app.auth.models import ROLES, Session, User
+from everything_app.auth.models import Role, Session, User
 from everything_app.core import rls
 from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
@@ -93,10 +93,9 @@ async def create_user(
     password: str,
     name: str | None = None,
     image: str | None = None,
-    role: str = "user",
+    role: str = Role.USER,
 ) -> User:
     """Validate and insert a user. The role is only ever chosen by server code (create-admin)."""
-    assert role in ROLES
     email = normalize_email(email)
     check_password_policy(password)
     if await get_user_by_email(db, email) is not None:
@@ -105,7 +104,7 @@ async def create_user(
         email=email,
         name=(name or "").strip() or email.split("@", 1)[0],
         image=image,
-        role=role,
+        role=Role(role),  # a ValueError for a role that does not exist
         password_hash=await passwords.hash_password(password),
     )
     db.add(user)
@@ -137,7 +136,7 @@ async def create_session(
 
 async def act_as(db: AsyncSession, user: User) -> None:
     """Row-level security: the unit of work's transactions act for `user` from now on."""
-    await rls.set_current_user(db, user.id, admin=user.role == "admin")
+    await rls.set_current_user(db, user.id, admin=user.is_admin)
 
 
 async def authenticate(db: AsyncSession, email: str | None, password: str) -> User:
@@ -286,37 +285,57 @@ async def update_profile(
 
 # What an account's deletion ends besides its sessions, announced by the features that own
 # it: ON DELETE CASCADE records no change event, and live sockets close on events (realtime).
-# Features register here (keys: its API keys), so auth need not import what is built on it.
+# Features add theirs in their `register` step (keys: its API keys), so auth need not import
+# what is built on it.
 AccountDeletionHook = Callable[[AsyncSession, uuid.UUID], Awaitable[None]]
-_account_deletion_hooks: list[AccountDeletionHook] = []
 
 
-def on_account_deletion(hook: AccountDeletionHook) -> AccountDeletionHook:
-    """Register `hook(db, user_id)`, run in the deleting unit of work before the rows go."""
-    if hook not in _account_deletion_hooks:
-        _account_deletion_hooks.append(hook)
-    return hook
+class AccountDeletionHooks:
+    """One app's hooks, each `hook(db, user_id)` run in the deleting unit of work before the
+    rows go (core.features)."""
+
+    def __init__(self) -> None:
+        self._hooks: list[AccountDeletionHook] = []
+
+    def add(self, hook: AccountDeletionHook) -> None:
+        if hook not in self._hooks:
+            self._hooks.append(hook)
+
+    def __iter__(self) -> Iterator[AccountDeletionHook]:
+        return iter(list(self._hooks))
 
 
-async def delete_account(db: AsyncSession, user: User, password: str) -> None:
+async def delete_account(
+    db: AsyncSession, user: User, password: str, hooks: Iterable[AccountDeletionHook]
+) -> None:
     """Delete the account and, through ON DELETE CASCADE, everything it owns."""
     user = await _stored(db, user)
     if not await passwords.verify_password(user.password_hash, password):
         raise BadRequest("Invalid password", code="invalid_password")
     await revoke_other_sessions(db, user, None)  # announced, unlike the cascade
-    for hook in _account_deletion_hooks:
+    for hook in hooks:
         await hook(db, user.id)
     await db.execute(delete(User).where(User.id == user.id))
     _user_changed(db, user.id, "delete")
 
 
 async def set_role(db: AsyncSession, user: User, role: str) -> None:
-    assert role in ROLES
     user = await _stored(db, user)
-    user.role = role
+    user.role = Role(role)  # a ValueError for a role that does not exist
     user.updated_at = utcnow()
     await db.flush()
     _user_changed(db, user.id)
+
+
+async def ensure_admin(db: AsyncSession, email: str, password: str, name: str | None) -> str:
+    """Promote the account of `email` (its password unchanged), or create it as an
+    administrator; says which (the CLI's create-admin)."""
+    existing = await get_user_by_email(db, normalize_email(email))
+    if existing is not None:
+        await set_role(db, existing, Role.ADMIN)
+        return f"{existing.email} is now an administrator (password unchanged)"
+    user = await create_user(db, email=email, password=password, name=name, role=Role.ADMIN)
+    return f"created administrator {user.email}"
 
 
 async def list_users(db: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.deps import CurrentUser, require_user
+from everything_app.auth import CurrentUser, require_user
 from everything_app.chat import service, ui_stream
 from everything_app.chat.generation import Generation, Generations
 from everything_app.chat.models import ChatSession

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -16,24 +14,11 @@ from pydantic import (
     model_validator,
 )
 
+from everything_app.core.clock import TimezoneName
 from everything_app.core.timestamps import Instant
 from everything_app.core.validation import Input
 
 MAX_TEXT = 32_000
-
-
-def _check_timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)"
-        ) from None
-    return value
-
-
-# The user's IANA time zone: "tomorrow at 9" and the planner tools read times in it.
-Timezone = Annotated[str, Field(max_length=64), AfterValidator(_check_timezone)]
 
 
 class UIPart(Input):
@@ -66,7 +51,8 @@ class UIChatRequest(Input):
     messageId: str | None = Field(default=None, max_length=200)  # noqa: N815 - AI SDK's name
     model: str | None = Field(default=None, max_length=100)
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
-    timezone: Timezone = "UTC"
+    # The user's zone: "tomorrow at 9" and the planner tools read times in it.
+    timezone: TimezoneName = "UTC"
 
 
 class ContentChatRequest(Input):
@@ -79,7 +65,8 @@ class ContentChatRequest(Input):
     session_id: uuid.UUID | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     stream: bool | None = None
-    timezone: Timezone = "UTC"
+    # The user's zone: "tomorrow at 9" and the planner tools read times in it.
+    timezone: TimezoneName = "UTC"
 
 
 class MessageChatRequest(Input):
@@ -93,7 +80,8 @@ class MessageChatRequest(Input):
     session_id: uuid.UUID | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     stream: bool | None = None
-    timezone: Timezone = "UTC"
+    # The user's zone: "tomorrow at 9" and the planner tools read times in it.
+    timezone: TimezoneName = "UTC"
 
 
 _KINDS: dict[type, str] = {

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
@@ -17,7 +17,7 @@ from everything_app.chat.tools import CallKey
 from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import BadRequest, NotFound
-from everything_app.core.pagination import decode_cursor, keyset, page_of
+from everything_app.core.pagination import After, Keyset, decode_cursor, keyset_page
 from everything_app.core.timestamps import parse_instant
 
 # AI SDK chat ids are client-made strings (nanoids); ours are UUIDs. A non-UUID chat id maps to
@@ -26,6 +26,11 @@ CHAT_ID_NAMESPACE = uuid.UUID("6f1c1f0e-9a35-4a53-9f43-2f5e0f1d7a11")
 ORPHAN_AFTER = timedelta(minutes=2)
 TITLE_WORDS = 8
 TITLE_CHARS = 80  # a list entry, not the column's 200
+
+# The orders chat's lists page in (core.pagination).
+RECENTLY_ACTIVE = Keyset(ChatSession.updated_at, ChatSession.id)
+READING_ORDER = Keyset(Message.created_at, Message.id, descending=False)
+NEWEST_FIRST = Keyset(Message.created_at, Message.id)
 
 
 def session_id_for(user_id: uuid.UUID, chat_id: str) -> uuid.UUID:
@@ -129,15 +134,8 @@ async def get_or_create_session(
 async def list_sessions(
     db: AsyncSession, user_id: uuid.UUID, *, cursor: str | None, limit: int
 ) -> tuple[list[ChatSession], str | None]:
-    query = keyset(
-        select(ChatSession).where(ChatSession.user_id == user_id),
-        ChatSession.updated_at,
-        ChatSession.id,
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda s: (s.updated_at, s.id))
+    query = select(ChatSession).where(ChatSession.user_id == user_id)
+    return await keyset_page(db, query, RECENTLY_ACTIVE, cursor=cursor, limit=limit)
 
 
 async def rename_session(
@@ -224,16 +222,8 @@ async def list_messages(
 ) -> tuple[list[Message], str | None]:
     """A session's messages oldest first (reading order), keyset paginated."""
     await get_session(db, user_id, session_id)
-    query = keyset(
-        select(Message).where(Message.session_id == session_id),
-        Message.created_at,
-        Message.id,
-        cursor=cursor,
-        limit=limit,
-        descending=False,
-    )
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda m: (m.created_at, m.id))
+    query = select(Message).where(Message.session_id == session_id)
+    return await keyset_page(db, query, READING_ORDER, cursor=cursor, limit=limit)
 
 
 async def history(
@@ -252,25 +242,13 @@ async def history(
     if cursor and before:
         raise BadRequest("Give `cursor` or `before`, not both.", code="cursor_and_before")
     query = select(Message).where(Message.user_id == user_id)
-    key: tuple[datetime, uuid.UUID | None] | None = None
-    if cursor:
-        key = decode_cursor(cursor)
-    elif before:
-        key = await _before_key(db, user_id, before)
-    if key is not None:
-        created, row_id = key
-        condition = Message.created_at < created
-        if row_id is not None:
-            condition = or_(condition, and_(Message.created_at == created, Message.id < row_id))
-        query = query.where(condition)
-    query = query.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda m: (m.created_at, m.id))
+    after = await _before_key(db, user_id, before) if before else None
+    return await keyset_page(
+        db, query, NEWEST_FIRST, cursor=cursor or None, after=after, limit=limit
+    )
 
 
-async def _before_key(
-    db: AsyncSession, user_id: uuid.UUID, before: str
-) -> tuple[datetime, uuid.UUID | None]:
+async def _before_key(db: AsyncSession, user_id: uuid.UUID, before: str) -> After:
     try:
         message_id = uuid.UUID(before)
     except ValueError:

@@ -1,10 +1,11 @@
 """Tools a model may call during a chat turn, run as the user.
 
-Features register tools here (the planner registers create_task, create_event, ...). A tool's
-arguments are validated by its own schema before it runs; invalid arguments raise ToolFailed,
-whose message goes back to the model so it can correct itself. Each call is its own committed
-unit of work, so a record a tool made exists even if the answer is later stopped; and a
-tool's write happens once per user turn, however often its answer is regenerated (CallKey).
+Features offer tools through `ToolBoxes` (the planner offers create_task, create_event, ...).
+A tool's arguments are validated by its own schema before it runs; invalid arguments raise
+ToolFailed, whose message goes back to the model so it can correct itself. Each call is its
+own committed unit of work, so a record a tool made exists even if the answer is later
+stopped; and a tool's write happens once per user turn, however often its answer is
+regenerated (CallKey).
 """
 
 from __future__ import annotations
@@ -61,36 +62,47 @@ class ToolBox:
 NO_TOOLS = ToolBox()
 
 
-# Features that offer tools register a factory, given the app, the model in use and the
-# user's IANA time zone (tools read times without an offset in it).
+# Features that offer tools add a factory, given the app, the model in use and the user's
+# IANA time zone (tools read times without an offset in it).
 ToolBoxFactory = Callable[[Any, ModelSpec, str], ToolBox]
-_factories: dict[str, ToolBoxFactory] = {}
 
 
-def register_toolbox(name: str, factory: ToolBoxFactory) -> None:
-    """Offer a feature's tools in chat; registering a name again replaces it."""
-    _factories[name] = factory
+class ToolBoxes:
+    """The tools the features offer in chat, in one app (added in their `register` step,
+    see core.features)."""
+
+    def __init__(self) -> None:
+        self._factories: dict[str, ToolBoxFactory] = {}
+
+    def add(self, name: str, factory: ToolBoxFactory) -> None:
+        """Offer a feature's tools in chat; adding a name again replaces it."""
+        self._factories[name] = factory
+
+    def for_turn(self, app: Any, spec: ModelSpec, timezone: str) -> ToolBox:
+        """Every feature's tools, offered together in one turn."""
+        boxes = [factory(app, spec, timezone) for factory in self._factories.values()]
+        boxes = [box for box in boxes if box.specs]
+        if not boxes:
+            return NO_TOOLS
+        if len(boxes) == 1:
+            return boxes[0]
+        owners = {spec.name: box for box in boxes for spec in box.specs}
+
+        async def dispatch(
+            name: str, arguments: str, user_id: uuid.UUID, key: CallKey | None
+        ) -> dict[str, Any]:
+            box = owners.get(name)
+            if box is None:
+                raise ToolFailed(f"Unknown tool {name!r}.")
+            return await box.call(name, arguments, user_id, key)
+
+        return ToolBox(specs=[spec for box in boxes for spec in box.specs], runner=dispatch)
 
 
 def tools_for(app: Any, spec: ModelSpec, timezone: str) -> ToolBox:
-    """Every registered feature's tools, offered together in one turn."""
-    boxes = [factory(app, spec, timezone) for factory in _factories.values()]
-    boxes = [box for box in boxes if box.specs]
-    if not boxes:
-        return NO_TOOLS
-    if len(boxes) == 1:
-        return boxes[0]
-    owners = {spec.name: box for box in boxes for spec in box.specs}
-
-    async def dispatch(
-        name: str, arguments: str, user_id: uuid.UUID, key: CallKey | None
-    ) -> dict[str, Any]:
-        box = owners.get(name)
-        if box is None:
-            raise ToolFailed(f"Unknown tool {name!r}.")
-        return await box.call(name, arguments, user_id, key)
-
-    return ToolBox(specs=[spec for box in boxes for spec in box.specs], runner=dispatch)
+    """The tools `app`'s features offer in a turn with `spec`."""
+    toolboxes: ToolBoxes = app.state.registry[ToolBoxes]
+    return toolboxes.for_turn(app, spec, timezone)
 
 
 def call_key(message_id: uuid.UUID, name: str, arguments: str, seen: dict[str, int]) -> CallKey:

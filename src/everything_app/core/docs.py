@@ -20,6 +20,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from everything_app.core.errors import NotFound
+from everything_app.core.routers import PUBLIC
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"
@@ -79,7 +80,7 @@ _ASSET_CACHE = "public, max-age=86400"
 
 
 def docs_router(title: str, openapi_url: str) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+    router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
     page = _PAGE.format(
         title=html.escape(title),
         assets=ASSETS_PATH,

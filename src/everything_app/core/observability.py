@@ -9,9 +9,11 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from everything_app.core.errors import Unauthorized
+from everything_app.core.routers import PUBLIC
 from everything_app.settings import Settings
 
-router = APIRouter(tags=["observability"])
+# Public unless METRICS_TOKEN is set: then the route checks its own bearer token.
+router = APIRouter(tags=["observability"], dependencies=[PUBLIC])
 
 _EXAMPLE = (
     "# TYPE everything_app_http_requests_total counter\n"

@@ -1,4 +1,6 @@
-"""Keyset pagination: an opaque cursor holding the last row's sort key and id.
+"""Keyset pagination, the one way every list pages: a `Keyset` order (a timestamp column,
+the id breaking ties), `keyset_page` to read one page, and an opaque cursor holding the last
+row's sort key and id.
 
 The one cursor codec of the API. A cursor is base64url (unpadded) of the JSON array
 `["<ISO instant with offset>", "<uuid>"]`. Decoding is total: whatever a client sends, the
@@ -11,14 +13,17 @@ from __future__ import annotations
 
 import base64
 import json
+import operator
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from everything_app.core.errors import BadRequest
@@ -75,39 +80,60 @@ def _decode(cursor: str) -> CursorKey:
     return parse_instant(value[0]), uuid.UUID(value[1])
 
 
-def keyset(
-    query: Select[Any],
-    sort_column: InstrumentedAttribute[datetime],
-    id_column: InstrumentedAttribute[uuid.UUID],
-    *,
-    cursor: str | None,
-    limit: int,
-    descending: bool = True,
-) -> Select[Any]:
-    """Rows after the cursor in (sort, id) order, newest first unless `descending` is false;
-    fetch one extra row to know whether another page exists."""
-    if cursor:
-        sort_value, row_id = decode_cursor(cursor)
-        if descending:
-            after = or_(
-                sort_column < sort_value, and_(sort_column == sort_value, id_column < row_id)
-            )
+# Where a page starts: after this (sort value, id), or, with no id, strictly before (or after,
+# ascending) this sort value (chat history's `before=<time>`).
+After = tuple[datetime, uuid.UUID | None]
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A list's order, the one way every list pages: a timestamp column with the id breaking
+    ties, newest first unless `descending` is false. An index on (scope, sort, id) makes
+    every page cost the same however long the list."""
+
+    sort: InstrumentedAttribute[datetime]
+    id: InstrumentedAttribute[uuid.UUID]
+    descending: bool = True
+
+    def select(self, query: Select[Any], *, after: After | None, limit: int) -> Select[Any]:
+        """`query`'s rows after `after` in this order, one more than `limit` (the extra row
+        says whether another page exists)."""
+        if after is not None:
+            value, row_id = after
+            beyond = operator.lt if self.descending else operator.gt
+            condition = beyond(self.sort, value)
+            if row_id is not None:
+                condition = or_(condition, and_(self.sort == value, beyond(self.id, row_id)))
+            query = query.where(condition)
+        if self.descending:
+            query = query.order_by(self.sort.desc(), self.id.desc())
         else:
-            after = or_(
-                sort_column > sort_value, and_(sort_column == sort_value, id_column > row_id)
-            )
-        query = query.where(after)
-    if descending:
-        query = query.order_by(sort_column.desc(), id_column.desc())
-    else:
-        query = query.order_by(sort_column.asc(), id_column.asc())
-    return query.limit(limit + 1)
+            query = query.order_by(self.sort.asc(), self.id.asc())
+        return query.limit(limit + 1)
+
+    def page(self, rows: Sequence[T], limit: int) -> tuple[list[T], str | None]:
+        """Split the rows `select` fetched (ORM objects or Core rows) into a page and the
+        next page's cursor."""
+        items = list(rows[:limit])
+        if len(rows) <= limit or not items:
+            return items, None
+        last = items[-1]
+        return items, encode_cursor(getattr(last, self.sort.key), getattr(last, self.id.key))
 
 
-def page_of(rows: Sequence[T], limit: int, key: Any) -> tuple[list[T], str | None]:
-    """Split the limit+1 rows `keyset` fetched into a page and the next cursor."""
-    items = list(rows[:limit])
-    if len(rows) <= limit or not items:
-        return items, None
-    sort_value, row_id = key(items[-1])
-    return items, encode_cursor(sort_value, row_id)
+async def keyset_page(
+    db: AsyncSession,
+    query: Select[Any],
+    order: Keyset,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    after: After | None = None,
+) -> tuple[list[Any], str | None]:
+    """One page of `query`'s entities in `order`, from a client's `cursor` (or an `after`
+    key the caller resolved), and the next page's cursor."""
+    if cursor is not None:
+        assert after is None, "a page starts at a cursor or at a key, not both"
+        after = decode_cursor(cursor)
+    rows = list((await db.execute(order.select(query, after=after, limit=limit))).scalars())
+    return order.page(rows, limit)

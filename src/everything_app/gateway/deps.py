@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from everything_app.auth.deps import OptionalPrincipal, Principal
+from everything_app.auth import OptionalPrincipal, Principal
 from everything_app.core.deps import LimiterDep, SettingsDep
 from everything_app.core.errors import Unauthorized
 from everything_app.gateway.inflight import InFlight

@@ -23,8 +23,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from everything_app.ai import Finish, ProviderError, StreamEvent, Usage
-from everything_app.ai.providers import OpenAIChunk
+from everything_app.ai import Finish, OpenAIChunk, ProviderError, StreamEvent, Usage
 from everything_app.core.errors import openai_error_body
 from everything_app.core.logging import get_logger
 from everything_app.gateway import wire

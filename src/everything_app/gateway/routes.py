@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 
-from everything_app.auth.deps import CurrentUser, require_user
+from everything_app.auth import CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.logging import get_logger
 from everything_app.core.params import StrictQuery

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.ai import ModelRegistry, ModelSpec, Providers
-from everything_app.auth.deps import Principal
+from everything_app.auth import Principal
 from everything_app.core.logging import get_logger
 from everything_app.core.metrics import count_tokens
 from everything_app.gateway import usage

@@ -10,11 +10,11 @@ from typing import Any, Literal
 from sqlalchemy import Label, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from everything_app.auth import ApiKey
 from everything_app.core.db import unit_of_work, utcnow
 from everything_app.core.errors import BadRequest
 from everything_app.gateway.models import AiUsage
 from everything_app.gateway.schemas import KeyUsage, ModelUsage, UsageReport, UsageTotals
-from everything_app.keys.models import ApiKey
 
 UsageStatus = Literal["complete", "error", "canceled"]
 DEFAULT_RANGE = timedelta(days=30)

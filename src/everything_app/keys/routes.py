@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from everything_app.auth.deps import CurrentUser, require_user
+from everything_app.auth import ApiKey, CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.deps import LimiterDep, SettingsDep
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from everything_app.core.params import StrictQuery
 from everything_app.keys import service
-from everything_app.keys.models import ApiKey
 from everything_app.keys.schemas import KeyCreate, KeyCreated, KeyOut
 
 router = APIRouter(

@@ -6,32 +6,24 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import User
-from everything_app.auth.service import act_as, on_account_deletion
-from everything_app.core import rls
+from everything_app.auth import ApiKey
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import NotFound
-from everything_app.core.pagination import keyset, page_of
+from everything_app.core.pagination import Keyset, keyset_page
 from everything_app.core.security import new_token, token_hash
-from everything_app.keys.models import ApiKey
 
-# last_used_at is advisory: writing it on every request would turn reads into writes.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 DISPLAY_PREFIX_LENGTH = 8
+NEWEST_FIRST = Keyset(ApiKey.created_at, ApiKey.id)
 
 
 @dataclass(frozen=True)
 class NewKey:
     key: ApiKey
     secret: str
-
-
-def looks_like_key(credential: str, prefix: str) -> bool:
-    return credential.startswith(prefix)
 
 
 async def create_key(
@@ -64,15 +56,7 @@ async def list_keys(
     query = select(ApiKey).where(ApiKey.user_id == user_id)
     if revoked is not None:
         query = query.where(ApiKey.revoked.is_(revoked))
-    query = keyset(
-        query,
-        ApiKey.created_at,
-        ApiKey.id,
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda k: (k.created_at, k.id))
+    return await keyset_page(db, query, NEWEST_FIRST, cursor=cursor, limit=limit)
 
 
 async def get_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
@@ -94,7 +78,6 @@ async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) ->
     return key
 
 
-@on_account_deletion
 async def announce_keys_ended(db: AsyncSession, user_id: uuid.UUID) -> None:
     """The account is being deleted and its keys with it (ON DELETE CASCADE, which records no
     event): announce each key's end, so live sockets opened with it close at once (realtime),
@@ -102,31 +85,3 @@ async def announce_keys_ended(db: AsyncSession, user_id: uuid.UUID) -> None:
     ids = await db.execute(select(ApiKey.id).where(ApiKey.user_id == user_id))
     for key_id in ids.scalars():
         record_change(db, Change("api_keys", "delete", key_id, user_id))
-
-
-async def authenticate_key(db: AsyncSession, secret: str) -> tuple[ApiKey, User] | None:
-    """The live key for a secret (not revoked, not expired) and its owner, in one query;
-    marks when the key was last used (at most once per LAST_USED_RESOLUTION). From then on
-    the unit of work acts for the key's owner (row-level security)."""
-    hashed = token_hash(secret)
-    # Nobody is known yet: row-level security lets us read only this key's row.
-    await rls.allow_credential_lookup(db, hashed)
-    row = (
-        await db.execute(
-            select(ApiKey, User)
-            .join(User, User.id == ApiKey.user_id)
-            .where(ApiKey.key_hash == hashed)
-        )
-    ).one_or_none()
-    if row is None:
-        return None
-    key, user = row
-    if key.status != "active":
-        return None
-    await act_as(db, user)
-    now = utcnow()
-    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-        await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-        key.last_used_at = now
-        record_change(db, Change("api_keys", "update", key.id, key.user_id))
-    return key, user

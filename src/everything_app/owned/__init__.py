@@ -1,18 +1,22 @@
 """User-owned tables declared once: list/create/get/update/delete, owner scoping, change
-events and row-level security. See `registry` for how to declare one.
+events and row-level security. See `registry` for how to declare one, and
+`live.add_table` for how a feature offers it in its `register(registry)` step.
 
-The names below are loaded on first use: importing `owned.models` (as every table's model
-does, and so `migrate` and `alembic`) must not import the HTTP routes and FastAPI with them.
+Other features import only the names below (see `core.exports`): importing `owned.models`
+(as every table's model does, and so `migrate` and `alembic`) must not import the HTTP
+routes and FastAPI with them.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from everything_app.core.exports import lazy_exports
 
 if TYPE_CHECKING:
+    from everything_app.owned.live import add_table
     from everything_app.owned.models import OwnedBase
-    from everything_app.owned.registry import OwnedTable, SortOption, register, registered
+    from everything_app.owned.registry import OwnedTable, OwnedTables, SortOption
     from everything_app.owned.routes import owned_router
     from everything_app.owned.schemas import (
         PROTECTED_FIELDS,
@@ -20,19 +24,13 @@ if TYPE_CHECKING:
         OwnedInput,
         OwnedOutput,
     )
-
-_WHERE = {
-    "OwnedBase": "models",
-    "OwnedTable": "registry",
-    "SortOption": "registry",
-    "register": "registry",
-    "registered": "registry",
-    "owned_router": "routes",
-    "PROTECTED_FIELDS": "schemas",
-    "ListQuery": "schemas",
-    "OwnedInput": "schemas",
-    "OwnedOutput": "schemas",
-}
+    from everything_app.owned.service import (
+        create_row,
+        list_rows,
+        to_json,
+        update_row,
+        validate,
+    )
 
 __all__ = [
     "PROTECTED_FIELDS",
@@ -41,17 +39,36 @@ __all__ = [
     "OwnedInput",
     "OwnedOutput",
     "OwnedTable",
+    "OwnedTables",
     "SortOption",
+    "add_table",
+    "create_row",
+    "list_rows",
     "owned_router",
-    "register",
-    "registered",
+    "to_json",
+    "update_row",
+    "validate",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+# At run time only: for mypy, the names are the ones imported above, and no others.
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "add_table": "live",
+            "OwnedBase": "models",
+            "OwnedTable": "registry",
+            "OwnedTables": "registry",
+            "SortOption": "registry",
+            "owned_router": "routes",
+            "PROTECTED_FIELDS": "schemas",
+            "ListQuery": "schemas",
+            "OwnedInput": "schemas",
+            "OwnedOutput": "schemas",
+            "create_row": "service",
+            "list_rows": "service",
+            "to_json": "service",
+            "update_row": "service",
+            "validate": "service",
+        },
+    )

@@ -8,7 +8,7 @@ Row-level security is set up in the table's migration with `core.rls.owner_polic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, get_args
@@ -66,17 +66,20 @@ def _require(condition: bool, message: str) -> None:
         raise TypeError(f"owned table declaration: {message}")
 
 
-_tables: dict[str, OwnedTable] = {}
+class OwnedTables:
+    """One app's owned tables, in registration order (see `owned.live.add_table`)."""
 
+    def __init__(self) -> None:
+        self._tables: dict[str, OwnedTable] = {}
 
-def register(table: OwnedTable) -> OwnedTable:
-    table.check()
-    if _tables.get(table.path, table) != table:
-        raise TypeError(f"/api/{table.path} is registered twice")
-    _tables[table.path] = table
-    return table
+    def add(self, table: OwnedTable) -> None:
+        table.check()
+        if self._tables.get(table.path, table) != table:
+            raise TypeError(f"/api/{table.path} is registered twice")
+        self._tables[table.path] = table
 
+    def __iter__(self) -> Iterator[OwnedTable]:
+        return iter(list(self._tables.values()))
 
-def registered() -> list[OwnedTable]:
-    """Every owned table, in registration order."""
-    return list(_tables.values())
+    def __len__(self) -> int:
+        return len(self._tables)

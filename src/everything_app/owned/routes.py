@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from everything_app.auth.deps import CurrentUser, require_user
+from everything_app.auth import CurrentUser, require_user
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import Page
 from everything_app.core.params import StrictQuery

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.changes import Change, record_change
 from everything_app.core.errors import NotFound, ValidationFailed
-from everything_app.core.pagination import keyset, page_of
+from everything_app.core.pagination import Keyset, decode_cursor
 from everything_app.owned.models import OwnedBase
 from everything_app.owned.registry import OwnedTable
 from everything_app.owned.schemas import ListQuery, OwnedInput
@@ -37,18 +37,12 @@ def to_json(table: OwnedTable, row: OwnedBase) -> dict[str, Any]:
 
 def _list_query(
     table: OwnedTable, user_id: uuid.UUID, params: ListQuery, *what: Any
-) -> tuple[Select[Any], Any]:
+) -> tuple[Select[Any], Keyset]:
     sort = table.sorts[params.sort]
+    order = Keyset(sort.column, table.model.id, sort.descending)
     query = select(*what).where(table.model.user_id == user_id, *params.conditions())
-    query = keyset(
-        query,
-        sort.column,
-        table.model.id,
-        cursor=params.cursor,
-        limit=params.limit,
-        descending=sort.descending,
-    )
-    return query, sort.column.key
+    after = decode_cursor(params.cursor) if params.cursor else None
+    return order.select(query, after=after, limit=params.limit), order
 
 
 async def list_rows(
@@ -56,9 +50,9 @@ async def list_rows(
 ) -> tuple[list[OwnedBase], str | None]:
     """One page of the user's rows, filtered and keyset-paginated (one extra row tells
     whether another page exists)."""
-    query, key = _list_query(table, user_id, params, table.model)
+    query, order = _list_query(table, user_id, params, table.model)
     rows = list((await db.execute(query)).scalars())
-    return page_of(rows, params.limit, lambda row: (getattr(row, key), row.id))
+    return order.page(rows, params.limit)
 
 
 def _columns(table: OwnedTable) -> list[Any]:
@@ -82,12 +76,12 @@ async def list_page_json(
     in one go, without validating each row again: they come from our own database through
     typed columns (timestamps aware UTC, see core.db), and pydantic-core writes a UUID,
     a Decimal and a UTC instant exactly as the read model does (tests pin the shape)."""
-    query, key = _list_query(table, user_id, params, *_columns(table))
+    query, order = _list_query(table, user_id, params, *_columns(table))
     # On the session's connection (its transaction and row-level scope, see core.rls), past
     # the ORM's execute machinery: a read of plain columns needs none of it.
     connection = await db.connection()
     rows = (await connection.execute(query)).all()
-    data, next_cursor = page_of(rows, params.limit, lambda row: (getattr(row, key), row.id))
+    data, next_cursor = order.page(rows, params.limit)
     names = table.read.model_fields.keys()  # the selected columns, in order
     rows_out = [dict(zip(names, row, strict=True)) for row in data]  # cheaper than _asdict
     return pydantic_core.to_json({"data": rows_out, "next_cursor": next_cursor})

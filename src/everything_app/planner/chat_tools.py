@@ -17,10 +17,14 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from everything_app.ai import ChatMessage, ModelSpec, ToolCall, ToolSpec
-from everything_app.ai.providers.offline import NOT_CONFIGURED, Reply, register_rule
-from everything_app.chat.service import record_tool_output, recorded_tool_output
-from everything_app.chat.tools import CallKey, ToolBox, ToolFailed, register_toolbox
+from everything_app.ai import NOT_CONFIGURED, ChatMessage, ModelSpec, Reply, ToolCall, ToolSpec
+from everything_app.chat import (
+    CallKey,
+    ToolBox,
+    ToolFailed,
+    record_tool_output,
+    recorded_tool_output,
+)
 from everything_app.core.db import UnitOfWork, unit_of_work, utcnow
 from everything_app.planner.replies import describe
 from everything_app.planner.sentences import HELP, parse_sentence
@@ -108,9 +112,3 @@ def _report(messages: Sequence[ChatMessage], result: ChatMessage, timezone: str)
     if "error" in data:
         return f"I couldn't do that: {data['error']}"
     return describe(name, data, timezone)
-
-
-def register() -> None:
-    """Offer the planner in chat (idempotent: registering again replaces)."""
-    register_toolbox("planner", planner_toolbox)
-    register_rule("planner", offline_planner)

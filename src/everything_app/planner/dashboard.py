@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.planner.clock import day_bounds, local_midnight, month_bounds
+from everything_app.core.clock import day_bounds, local_midnight, month_bounds
 from everything_app.planner.models import CalendarEvent, Expense, Task
 from everything_app.planner.queries import events_overlapping
 from everything_app.planner.schemas import (

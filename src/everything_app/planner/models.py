@@ -10,7 +10,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.type_api import TypeEngine
 
-from everything_app.owned.models import OwnedBase
+from everything_app.owned import OwnedBase
 
 CENT = Decimal("0.01")
 

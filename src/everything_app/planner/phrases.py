@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-from everything_app.planner.clock import day_bounds, local_midnight, month_bounds
+from everything_app.core.clock import day_bounds, local_midnight, month_bounds
 
 Prefer = Literal["future", "past"]
 

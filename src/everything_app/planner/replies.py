@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from everything_app.planner.clock import resolve_timezone
+from everything_app.core.clock import zone_named
 
 SHOWN = 10  # items named in a list answer
 
@@ -45,7 +45,7 @@ def _listed(items: list[str], more: bool) -> str:
 
 def describe(name: str, result: dict[str, Any], tz: ZoneInfo | str) -> str:
     """A one-sentence account of `result`, the dict tool `name` returned; times in `tz`."""
-    zone = resolve_timezone(tz)
+    zone = zone_named(tz)
     if name == "create_task":
         return f"Added the task {_task(result['task'], zone)}."
     if name == "complete_task":

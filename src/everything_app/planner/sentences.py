@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from everything_app.core.clock import day_bounds, month_bounds, zone_named
 from everything_app.core.errors import AppError
-from everything_app.planner.clock import day_bounds, month_bounds, resolve_timezone
 from everything_app.planner.phrases import Context, rx, take_day, take_period, take_times, without
 from everything_app.planner.tools import TOOLS
 
@@ -322,7 +322,7 @@ _INTENTS = (_complete, _expense, _task, _question, _event)
 def parse_sentence(text: str, now: datetime, tz: ZoneInfo | str) -> ToolInvocation | None:
     """The tool call a plain sentence asks for, or None when it is not understood."""
     try:
-        zone = resolve_timezone(tz)
+        zone = zone_named(tz)
     except AppError:
         return None
     cleaned = _clean(text)

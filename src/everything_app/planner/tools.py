@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app import owned
 from everything_app.core import rls
+from everything_app.core.clock import day_bounds, zone_named
 from everything_app.core.errors import AppError
 from everything_app.core.timestamps import LocalTimestamp
 from everything_app.core.validation import Input
-from everything_app.owned import service as owned
-from everything_app.owned.schemas import OwnedInput
+from everything_app.owned import OwnedInput
 from everything_app.planner import service
-from everything_app.planner.clock import day_bounds, resolve_timezone
 from everything_app.planner.queries import EventQuery, ExpenseQuery, TaskQuery
 from everything_app.planner.schemas import (
     Amount,
@@ -291,7 +291,7 @@ def _tool(
     ) -> dict[str, Any]:
         valid = arguments if isinstance(arguments, args) else _parse(args, arguments)
         try:
-            zone = resolve_timezone(tz)
+            zone = zone_named(tz)
         except AppError as exc:
             raise ToolError(exc.message) from None
         await rls.set_current_user(db, user_id)  # row-level security: act for this user

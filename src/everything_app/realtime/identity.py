@@ -17,15 +17,22 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
-from everything_app.auth.cookies import read_session_cookie
-from everything_app.auth.credentials import Principal, resolve_credential
-from everything_app.auth.deps import QUERY_CREDENTIAL_NAMES, credential_cache, session_policy
-from everything_app.auth.models import Session, User
+from everything_app.auth import (
+    QUERY_CREDENTIAL_NAMES,
+    ApiKey,
+    Principal,
+    Role,
+    Session,
+    User,
+    credential_cache,
+    looks_like_key,
+    read_session_cookie,
+    resolve_credential,
+    session_policy,
+)
 from everything_app.core.changes import ChangeBus
 from everything_app.core.db import unit_of_work, utcnow
 from everything_app.core.origins import origin_refusal
-from everything_app.keys.models import ApiKey
-from everything_app.keys.service import looks_like_key
 from everything_app.realtime.protocol import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
@@ -48,7 +55,7 @@ class Identity:
 
     @property
     def viewer(self) -> Viewer:
-        return Viewer(self.user_id, is_admin=self.role == "admin")
+        return Viewer(self.user_id, is_admin=self.role == Role.ADMIN)
 
     @classmethod
     def of(cls, principal: Principal) -> Identity:

@@ -2,8 +2,11 @@
 
 A live query is a read (`run`) plus the cheap test the hub applies to every committed change
 (`affects`), so that a change re-runs only the queries it can alter, for the subscribers
-allowed to see it. Features add theirs with one `register_query(...)` line in
-`realtime/queries.py`.
+allowed to see it. Features add theirs in their `register(registry)` step:
+
+    registry[QueryRegistry].register("tasks.list", list_tasks, args=TaskFilters, tables={"tasks"})
+
+Each app has its own `QueryRegistry` (core.features), which its hub serves.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.changes import Change
+from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from everything_app.core.validation import Input
 
 NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -34,6 +38,15 @@ class Viewer:
 
 class NoArgs(Input):
     model_config = ConfigDict(extra="forbid")
+
+
+class PageArgs(Input):
+    """The arguments of a live list read page by page, as its REST list is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    cursor: str | None = Field(default=None, max_length=500)
 
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -85,29 +98,25 @@ class QueryRegistry:
     def __contains__(self, name: object) -> bool:
         return name in self._queries
 
-
-QUERIES = QueryRegistry()
-
-
-def register_query(
-    name: str,
-    run: Runner[ArgsT],
-    *,
-    tables: Iterable[str],
-    args: type[ArgsT] = NoArgs,  # type: ignore[assignment]  # NoArgs is the default ArgsT
-    affects: Predicate[ArgsT] | None = None,
-    admin: bool = False,
-    registry: QueryRegistry | None = None,
-) -> LiveQuery[ArgsT]:
-    """Register a live query. `affects` defaults to "the viewer's own rows" (any row for an
-    admin query)."""
-    query = LiveQuery(
-        name=name,
-        args=args,
-        run=run,
-        tables=frozenset(tables),
-        affects=affects or (any_change if admin else owner_matches),
-        admin=admin,
-    )
-    (registry or QUERIES).add(query)
-    return query
+    def register(
+        self,
+        name: str,
+        run: Runner[ArgsT],
+        *,
+        tables: Iterable[str],
+        args: type[ArgsT] = NoArgs,  # type: ignore[assignment]  # NoArgs is the default ArgsT
+        affects: Predicate[ArgsT] | None = None,
+        admin: bool = False,
+    ) -> LiveQuery[ArgsT]:
+        """Add a live query. `affects` defaults to "the viewer's own rows" (any row for an
+        admin query)."""
+        query = LiveQuery(
+            name=name,
+            args=args,
+            run=run,
+            tables=frozenset(tables),
+            affects=affects or (any_change if admin else owner_matches),
+            admin=admin,
+        )
+        self.add(query)
+        return query

@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from everything_app.auth.deps import CurrentPrincipal
+from everything_app.auth import CurrentPrincipal
 from everything_app.core.deps import SettingsDep
 from everything_app.core.errors import AppError, BadRequest, Forbidden
+from everything_app.core.routers import SELF_AUTHENTICATED
 from everything_app.core.validation import MAX_JSON_DEPTH, too_deep
 from everything_app.realtime.identity import Identity, Refused, check_origin
 from everything_app.realtime.setup import Realtime
@@ -21,7 +22,9 @@ from everything_app.realtime.sse import EventStream, first_message
 from everything_app.realtime.websocket import realtime_socket
 
 router = APIRouter(prefix="/api/realtime", tags=["realtime"])
-router.add_api_websocket_route("", realtime_socket, name="realtime")
+router.add_api_websocket_route(
+    "", realtime_socket, name="realtime", dependencies=[SELF_AUTHENTICATED]
+)
 
 
 def _args(raw: str) -> dict[str, Any]:

@@ -12,8 +12,7 @@ from everything_app.core.logging import get_logger
 from everything_app.realtime.brokers import PostgresBroker, RedisBroker, asyncpg_dsn
 from everything_app.realtime.bus import Broker, RealtimeBus
 from everything_app.realtime.hub import Hub
-from everything_app.realtime.queries import register_owned_tables
-from everything_app.realtime.registry import QUERIES
+from everything_app.realtime.registry import QueryRegistry
 from everything_app.settings import Settings
 
 log = get_logger(__name__)
@@ -47,11 +46,14 @@ def make_broker(settings: Settings, redis: Redis | None) -> Broker | None:
 
 
 async def start_realtime(
-    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], redis: Redis | None
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    redis: Redis | None,
+    queries: QueryRegistry,
 ) -> Realtime:
-    register_owned_tables()
+    """The bus and the hub serving `queries` (the app's live queries, core.features)."""
     bus = RealtimeBus(make_broker(settings, redis))
-    hub = Hub(settings, sessionmaker, QUERIES)
+    hub = Hub(settings, sessionmaker, queries)
     bus.listen(hub.on_changes)
     bus.on_resync(hub.resync)
     await bus.start()

@@ -12,14 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import User
 from everything_app.core import rls
 
 SHARED_TABLES = ("reservations", "queue_entries")
-
-
-def is_admin(user: User) -> bool:
-    return user.role == "admin"
 
 
 async def span_users(db: AsyncSession) -> None:

@@ -11,21 +11,26 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import User
+from everything_app.auth import User
+from everything_app.core.clock import day_bounds
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from everything_app.core.pagination import keyset, page_of
+from everything_app.core.pagination import Keyset, keyset_page
 from everything_app.reservations import events
-from everything_app.reservations.access import is_admin
 from everything_app.reservations.catalog import schedule_of
 from everything_app.reservations.locks import lock_service, lock_user_bookings
-from everything_app.reservations.models import Reservation
+from everything_app.reservations.models import Reservation, ReservationStatus
 from everything_app.reservations.queue import leave_queue
-from everything_app.reservations.slots import day_bounds
+
+CALENDAR_ORDER = Keyset(Reservation.time_slot, Reservation.id, descending=False)
 
 # (from, to) status changes; anything else is a 409. Canceled is final.
 TRANSITIONS = frozenset(
-    {("pending", "confirmed"), ("pending", "canceled"), ("confirmed", "canceled")}
+    {
+        (ReservationStatus.PENDING, ReservationStatus.CONFIRMED),
+        (ReservationStatus.PENDING, ReservationStatus.CANCELED),
+        (ReservationStatus.CONFIRMED, ReservationStatus.CANCELED),
+    }
 )
 
 
@@ -61,7 +66,7 @@ async def _counts(
                 func.count().filter(at_slot),
                 func.count().filter(at_slot, Reservation.user_id == user_id),
                 func.count().filter(upcoming),
-            ).where(Reservation.status != "canceled", or_(at_slot, upcoming))
+            ).where(Reservation.status != ReservationStatus.CANCELED, or_(at_slot, upcoming))
         )
     ).one()
     return int(row[0]), int(row[1]), int(row[2])
@@ -106,7 +111,7 @@ async def book(
         user_id=user.id,
         service_id=service.id,
         time_slot=time_slot,
-        status="confirmed" if policy.auto_confirm else "pending",
+        status=ReservationStatus.CONFIRMED if policy.auto_confirm else ReservationStatus.PENDING,
     )
     db.add(reservation)
     try:
@@ -121,7 +126,7 @@ async def book(
 
 def _visible(actor: User) -> Select[Reservation]:
     query = select(Reservation)
-    return query if is_admin(actor) else query.where(Reservation.user_id == actor.id)
+    return query if actor.is_admin else query.where(Reservation.user_id == actor.id)
 
 
 async def get_reservation(db: AsyncSession, actor: User, reservation_id: uuid.UUID) -> Reservation:
@@ -152,11 +157,7 @@ async def list_reservations(
     if filters.day is not None:
         start, end = day_bounds(filters.day, filters.zone)
         query = query.where(Reservation.time_slot >= start, Reservation.time_slot < end)
-    query = keyset(
-        query, Reservation.time_slot, Reservation.id, cursor=cursor, limit=limit, descending=False
-    )
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda r: (r.time_slot, r.id))
+    return await keyset_page(db, query, CALENDAR_ORDER, cursor=cursor, limit=limit)
 
 
 async def change_status(
@@ -165,25 +166,25 @@ async def change_status(
     """Confirm (admins) or cancel (the owner until the slot starts, admins any time).
     Canceling frees the place at once and takes the holder out of the queue."""
     reservation = await get_reservation(db, actor, reservation_id)
-    if status == "confirmed" and not is_admin(actor):
+    if status == ReservationStatus.CONFIRMED and not actor.is_admin:
         raise Forbidden("Only an administrator confirms reservations.", code="admin_required")
     # Every writer of a service's reservations holds its lock; re-read under it so the
     # transition is checked against the current status, not the one read before the lock.
     await lock_service(db, reservation.service_id)
     reservation = await get_reservation(db, actor, reservation_id)
-    if reservation.status == "canceled":
+    if reservation.status == ReservationStatus.CANCELED:
         raise Conflict("A canceled reservation stays canceled.", code="reservation_canceled")
     if (reservation.status, status) not in TRANSITIONS:
         raise Conflict(
             f"A {reservation.status} reservation cannot become {status}.",
             code="invalid_status_transition",
         )
-    if status == "canceled" and not is_admin(actor) and reservation.time_slot <= now:
+    if status == ReservationStatus.CANCELED and not actor.is_admin and reservation.time_slot <= now:
         raise Conflict("The slot has started; ask an administrator.", code="reservation_started")
     reservation.status = status
     reservation.updated_at = utcnow()
     await db.flush()
     events.reservation_changed(db, reservation, "update")
-    if status == "canceled":
+    if status == ReservationStatus.CANCELED:
         await leave_queue(db, reservation)
     return reservation

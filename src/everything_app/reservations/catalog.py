@@ -11,14 +11,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app.core.clock import day_bounds
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, NotFound, ValidationFailed
-from everything_app.core.pagination import keyset, page_of
+from everything_app.core.pagination import Keyset, keyset_page
 from everything_app.reservations import events
 from everything_app.reservations.access import span_users
 from everything_app.reservations.locks import lock_service
-from everything_app.reservations.models import QueueEntry, Reservation, Service
-from everything_app.reservations.slots import Schedule, day_bounds
+from everything_app.reservations.models import (
+    ACTIVE_QUEUE_STATUSES,
+    QueueEntry,
+    Reservation,
+    ReservationStatus,
+    Service,
+)
+from everything_app.reservations.slots import Schedule
 
 # How far back availability may be asked for (forward, the booking horizon applies).
 AVAILABILITY_PAST_DAYS = 366
@@ -28,12 +35,13 @@ def schedule_of(service: Service) -> Schedule:
     return Schedule.of(service.opening_hours, service.duration_minutes, service.timezone)
 
 
+NEWEST_FIRST = Keyset(Service.created_at, Service.id)
+
+
 async def list_services(
     db: AsyncSession, *, cursor: str | None, limit: int
 ) -> tuple[list[Service], str | None]:
-    query = keyset(select(Service), Service.created_at, Service.id, cursor=cursor, limit=limit)
-    rows = list((await db.execute(query)).scalars())
-    return page_of(rows, limit, lambda s: (s.created_at, s.id))
+    return await keyset_page(db, select(Service), NEWEST_FIRST, cursor=cursor, limit=limit)
 
 
 async def get_service(db: AsyncSession, service_id: uuid.UUID) -> Service:
@@ -74,7 +82,7 @@ async def delete_service(db: AsyncSession, service_id: uuid.UUID, *, now: dateti
         .select_from(Reservation)
         .where(
             Reservation.service_id == service_id,
-            Reservation.status != "canceled",
+            Reservation.status != ReservationStatus.CANCELED,
             Reservation.time_slot > now,
         )
     )
@@ -86,9 +94,7 @@ async def delete_service(db: AsyncSession, service_id: uuid.UUID, *, now: dateti
     queued = await db.scalar(
         select(func.count())
         .select_from(QueueEntry)
-        .where(
-            QueueEntry.service_id == service_id, QueueEntry.status.in_(("waiting", "in_service"))
-        )
+        .where(QueueEntry.service_id == service_id, QueueEntry.status.in_(ACTIVE_QUEUE_STATUSES))
     )
     if queued:
         raise Conflict("The service's queue is not empty.", code="queue_not_empty")
@@ -119,7 +125,7 @@ async def reserved_counts(
         select(Reservation.time_slot, func.count())
         .where(
             Reservation.service_id == service_id,
-            Reservation.status != "canceled",
+            Reservation.status != ReservationStatus.CANCELED,
             Reservation.time_slot >= start,
             Reservation.time_slot < end,
         )

@@ -12,10 +12,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import User
+from everything_app.auth import User
 from everything_app.core.errors import Conflict, NotFound, ValidationFailed
-from everything_app.reservations.access import is_admin
-from everything_app.reservations.models import QueueEntry, Reservation, Service
+from everything_app.reservations.models import (
+    QueueEntry,
+    Reservation,
+    ReservationStatus,
+    Service,
+)
 
 
 def _refuse(
@@ -27,9 +31,9 @@ def _refuse(
     length: timedelta,
 ) -> Conflict | None:
     """Why this reservation cannot be checked in now, or None if it can."""
-    if reservation.status == "canceled":
+    if reservation.status == ReservationStatus.CANCELED:
         return Conflict("The reservation is canceled.", code="reservation_canceled")
-    if reservation.status != "confirmed":
+    if reservation.status != ReservationStatus.CONFIRMED:
         return Conflict("The reservation is not confirmed yet.", code="reservation_not_confirmed")
     if not reservation.time_slot - early <= now < reservation.time_slot + length:
         return _outside_window(reservation, early=early, length=length, now=now)
@@ -72,7 +76,7 @@ async def _next_reservation(
         .where(
             Reservation.user_id == actor.id,
             Reservation.service_id == service.id,
-            Reservation.status != "canceled",
+            Reservation.status != ReservationStatus.CANCELED,
             Reservation.time_slot > after,
         )
         .order_by(Reservation.time_slot)
@@ -94,7 +98,7 @@ async def to_check_in(
     length = timedelta(minutes=service.duration_minutes)
     if reservation_id is not None:
         query = select(Reservation).where(Reservation.id == reservation_id)
-        if not is_admin(actor):
+        if not actor.is_admin:
             query = query.where(Reservation.user_id == actor.id)
         found = (await db.execute(query)).scalar_one_or_none()
         if found is None:
@@ -110,7 +114,7 @@ async def to_check_in(
             .where(
                 Reservation.user_id == actor.id,
                 Reservation.service_id == service.id,
-                Reservation.status != "canceled",
+                Reservation.status != ReservationStatus.CANCELED,
                 Reservation.time_slot > now - length,
                 Reservation.time_slot <= now + early,
             )

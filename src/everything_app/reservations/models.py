@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
@@ -20,9 +21,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from everything_app.core.db import Base, IdMixin, TimestampMixin
 
-RESERVATION_STATUSES = ("pending", "confirmed", "canceled")
-QUEUE_STATUSES = ("waiting", "in_service", "completed", "skipped")
-ACTIVE_QUEUE_STATUSES = ("waiting", "in_service")
+
+class ReservationStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    CANCELED = "canceled"
+
+
+class QueueStatus(StrEnum):
+    WAITING = "waiting"
+    IN_SERVICE = "in_service"
+    COMPLETED = "completed"
+    SKIPPED = "skipped"
+
+
+ACTIVE_QUEUE_STATUSES = (QueueStatus.WAITING, QueueStatus.IN_SERVICE)
 
 # Monday to Friday, 09:00-17:00: a service's opening hours unless it says otherwise.
 DEFAULT_OPENING_HOURS: dict[str, list[dict[str, str]]] = {
@@ -82,7 +95,7 @@ class Reservation(IdMixin, TimestampMixin, Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     service_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"))
     time_slot: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ReservationStatus.PENDING)
 
 
 class QueueEntry(IdMixin, TimestampMixin, Base):
@@ -118,4 +131,4 @@ class QueueEntry(IdMixin, TimestampMixin, Base):
     )
     label: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    status: Mapped[str] = mapped_column(String(16), default=QueueStatus.WAITING)

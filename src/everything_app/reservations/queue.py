@@ -17,17 +17,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth.models import User
+from everything_app.auth import User
 from everything_app.core.db import utcnow
 from everything_app.core.errors import Conflict, Forbidden, NotFound
 from everything_app.reservations import events
-from everything_app.reservations.access import is_admin, span_users
+from everything_app.reservations.access import span_users
 from everything_app.reservations.catalog import get_service
 from everything_app.reservations.checkin import to_check_in
 from everything_app.reservations.locks import lock_service
 from everything_app.reservations.models import (
     ACTIVE_QUEUE_STATUSES,
     QueueEntry,
+    QueueStatus,
     Reservation,
 )
 
@@ -68,7 +69,7 @@ async def _flush(db: AsyncSession) -> None:
 
 async def _in_service(db: AsyncSession, service_id: uuid.UUID) -> QueueEntry | None:
     query = select(QueueEntry).where(
-        QueueEntry.service_id == service_id, QueueEntry.status == "in_service"
+        QueueEntry.service_id == service_id, QueueEntry.status == QueueStatus.IN_SERVICE
     )
     return (await db.execute(query)).scalar_one_or_none()
 
@@ -76,7 +77,7 @@ async def _in_service(db: AsyncSession, service_id: uuid.UUID) -> QueueEntry | N
 async def _next_waiting(db: AsyncSession, service_id: uuid.UUID) -> QueueEntry | None:
     query = (
         select(QueueEntry)
-        .where(QueueEntry.service_id == service_id, QueueEntry.status == "waiting")
+        .where(QueueEntry.service_id == service_id, QueueEntry.status == QueueStatus.WAITING)
         .order_by(QueueEntry.position)
         .limit(1)
     )
@@ -84,14 +85,14 @@ async def _next_waiting(db: AsyncSession, service_id: uuid.UUID) -> QueueEntry |
 
 
 async def _ahead(db: AsyncSession, entry: QueueEntry) -> int | None:
-    if entry.status != "waiting":
-        return 0 if entry.status == "in_service" else None
+    if entry.status != QueueStatus.WAITING:
+        return 0 if entry.status == QueueStatus.IN_SERVICE else None
     query = (
         select(func.count())
         .select_from(QueueEntry)
         .where(
             QueueEntry.service_id == entry.service_id,
-            QueueEntry.status == "waiting",
+            QueueEntry.status == QueueStatus.WAITING,
             QueueEntry.position < entry.position,
         )
     )
@@ -109,8 +110,8 @@ async def summary(db: AsyncSession, service_id: uuid.UUID) -> tuple[int | None, 
         .group_by(QueueEntry.status)
     )
     found = {status: (head, count) for status, head, count in rows}
-    serving = found.get("in_service")
-    return (serving[0] if serving else None), found.get("waiting", (None, 0))[1]
+    serving = found.get(QueueStatus.IN_SERVICE)
+    return (serving[0] if serving else None), found.get(QueueStatus.WAITING, (None, 0))[1]
 
 
 async def _announce(
@@ -135,11 +136,11 @@ async def join(
     early: timedelta,
 ) -> Place:
     """Append a waiting entry: a checked-in reservation, or (admins) a walk-in."""
-    if label is not None and not is_admin(actor):
+    if label is not None and not actor.is_admin:
         raise Forbidden("Only an administrator adds walk-ins and labels.", code="admin_required")
     service = await lock_service(db, service_id)
-    entry = QueueEntry(service_id=service.id, label=label, status="waiting")
-    if reservation_id is not None or not is_admin(actor):
+    entry = QueueEntry(service_id=service.id, label=label, status=QueueStatus.WAITING)
+    if reservation_id is not None or not actor.is_admin:
         reservation = await to_check_in(db, actor, service, reservation_id, now=now, early=early)
         entry.reservation_id = reservation.id
         entry.user_id = reservation.user_id
@@ -161,7 +162,7 @@ async def _move_on(
     db: AsyncSession,
     service_id: uuid.UUID,
     finished: QueueEntry | None,
-    outcome: Literal["completed", "skipped"],
+    outcome: Literal[QueueStatus.COMPLETED, QueueStatus.SKIPPED],
     upcoming: QueueEntry | None,
 ) -> Moved:
     changed = []
@@ -173,7 +174,7 @@ async def _move_on(
         await _flush(db)
         changed.append(finished)
     if upcoming is not None:
-        upcoming.status = "in_service"
+        upcoming.status = QueueStatus.IN_SERVICE
         upcoming.updated_at = utcnow()
         await _flush(db)
         changed.append(upcoming)
@@ -188,7 +189,7 @@ async def advance(db: AsyncSession, service_id: uuid.UUID) -> Moved:
     upcoming = await _next_waiting(db, service_id)
     if current is None and upcoming is None:
         raise Conflict("Nobody is in service or waiting.", code="queue_empty")
-    return await _move_on(db, service_id, current, "completed", upcoming)
+    return await _move_on(db, service_id, current, QueueStatus.COMPLETED, upcoming)
 
 
 async def skip(db: AsyncSession, service_id: uuid.UUID, entry_id: uuid.UUID | None) -> Moved:
@@ -211,8 +212,10 @@ async def skip(db: AsyncSession, service_id: uuid.UUID, entry_id: uuid.UUID | No
             raise NotFound("Queue entry not found.", code="queue_entry_not_found")
         if target.status not in ACTIVE_QUEUE_STATUSES:
             raise Conflict(f"The entry is already {target.status}.", code="entry_not_active")
-    upcoming = await _next_waiting(db, service_id) if target.status == "in_service" else None
-    return await _move_on(db, service_id, target, "skipped", upcoming)
+    upcoming = (
+        await _next_waiting(db, service_id) if target.status == QueueStatus.IN_SERVICE else None
+    )
+    return await _move_on(db, service_id, target, QueueStatus.SKIPPED, upcoming)
 
 
 async def leave_queue(db: AsyncSession, reservation: Reservation) -> None:
@@ -227,7 +230,7 @@ async def leave_queue(db: AsyncSession, reservation: Reservation) -> None:
         )
     ).scalar_one_or_none()
     if entry is not None:
-        await _move_on(db, reservation.service_id, entry, "skipped", None)
+        await _move_on(db, reservation.service_id, entry, QueueStatus.SKIPPED, None)
 
 
 async def view(db: AsyncSession, actor: User, service_id: uuid.UUID, *, limit: int) -> QueueView:
@@ -244,10 +247,10 @@ async def view(db: AsyncSession, actor: User, service_id: uuid.UUID, *, limit: i
         )
         .order_by(QueueEntry.position)
     )
-    if is_admin(actor):
+    if actor.is_admin:
         places, waiting_before = [], 0
         for entry in (await db.execute(query.limit(limit))).scalars():
-            if entry.status == "waiting":
+            if entry.status == QueueStatus.WAITING:
                 places.append(Place(entry, waiting_before))
                 waiting_before += 1
             else:

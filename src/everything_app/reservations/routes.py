@@ -9,13 +9,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Query, status
 
-from everything_app.auth.deps import AdminUser, CurrentUser, require_user
+from everything_app.auth import AdminUser, CurrentUser, require_user
+from everything_app.core.clock import Now
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from everything_app.core.params import StrictQuery
 from everything_app.core.timestamps import Day
 from everything_app.reservations import booking, catalog, queue
-from everything_app.reservations.deps import CheckinEarly, Now, PolicyDep, TimezoneParam
+from everything_app.reservations.deps import CheckinEarly, PolicyDep, TimezoneParam
 from everything_app.reservations.models import QueueEntry, Reservation, Service
 from everything_app.reservations.schemas import (
     AvailabilityOut,

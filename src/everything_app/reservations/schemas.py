@@ -14,10 +14,11 @@ from pydantic import (
     model_validator,
 )
 
+from everything_app.core.clock import TimezoneName
 from everything_app.core.timestamps import Day, Instant, Timestamp
 from everything_app.core.validation import Input
 from everything_app.reservations.models import DEFAULT_OPENING_HOURS
-from everything_app.reservations.slots import minutes_of, zone_named
+from everything_app.reservations.slots import minutes_of
 
 HourMinute = Annotated[str, StringConstraints(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -60,11 +61,6 @@ def _default_hours() -> OpeningHours:
     return _HOURS.validate_python(DEFAULT_OPENING_HOURS)
 
 
-def _check_zone(name: str) -> str:
-    zone_named(name)
-    return name
-
-
 class ServiceCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
@@ -76,17 +72,12 @@ class ServiceCreate(Input):
         default_factory=_default_hours,
         description="Per weekday (mon..sun), intervals of local time; a missing day is closed.",
     )
-    timezone: str = Field(default="UTC", description="IANA name, e.g. Europe/Paris.")
+    timezone: TimezoneName = "UTC"
 
     @field_validator("opening_hours")
     @classmethod
     def _hours(cls, value: OpeningHours) -> OpeningHours:
         return _check_hours(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return _check_zone(value)
 
 
 class ServiceUpdate(Input):
@@ -99,17 +90,12 @@ class ServiceUpdate(Input):
     duration_minutes: Duration | None = None
     capacity: Capacity | None = None
     opening_hours: OpeningHours | None = None
-    timezone: str | None = None
+    timezone: TimezoneName | None = None
 
     @field_validator("opening_hours")
     @classmethod
     def _hours(cls, value: OpeningHours | None) -> OpeningHours | None:
         return None if value is None else _check_hours(value)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str | None) -> str | None:
-        return None if value is None else _check_zone(value)
 
     @model_validator(mode="after")
     def _no_nulls(self) -> ServiceUpdate:

@@ -12,41 +12,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
+
+from everything_app.core.clock import zone_named
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
-
-
-@lru_cache(maxsize=1)
-def _known_zones() -> frozenset[str]:
-    # Reading the zone directory takes milliseconds: once per process.
-    return frozenset(available_timezones())
-
-
-def zone_named(name: str) -> ZoneInfo:
-    """An IANA timezone; ValueError for anything else (including file-system tricks)."""
-    if name not in _known_zones():
-        raise ValueError(f"unknown timezone {name!r}; use an IANA name like Europe/Paris")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover - listed but unreadable
-        raise ValueError(f"unknown timezone {name!r}") from exc
 
 
 def minutes_of(hhmm: str) -> int:
     """'09:30' -> 570; '24:00' is the end of the day."""
     hours, minutes = hhmm.split(":")
     return int(hours) * 60 + int(minutes)
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of a local calendar day, in UTC (23 or 25 hours long on DST days)."""
-    following = day + timedelta(days=1)
-    start = datetime(day.year, day.month, day.day, tzinfo=zone)
-    end = datetime(following.year, following.month, following.day, tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def _exists(local: datetime) -> bool:

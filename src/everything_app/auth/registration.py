@@ -1,0 +1,9 @@
+"""The auth feature: `/api/auth` (better-auth's endpoints) and the admin routes. What it
+receives from the others: account-deletion hooks (`AccountDeletionHooks`)."""
+
+from __future__ import annotations
+
+from everything_app.auth.routes import router
+from everything_app.core.features import Feature
+
+feature = Feature("auth", routers=[router])

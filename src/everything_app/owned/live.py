@@ -1,0 +1,37 @@
+"""Registering an owned table: the app's list of tables, and its live list query.
+
+`<path>.list` (tasks.list, events.list, expenses.list, …) reads like `GET /api/<path>`: the
+same filters, sort and paging. The default predicate (the viewer's own rows) is exact
+enough: any write to one of the viewer's rows re-runs the list, so a row that stops (or
+starts) matching the filters is seen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from everything_app.core.features import Registry
+from everything_app.owned import service
+from everything_app.owned.registry import OwnedTable, OwnedTables
+from everything_app.owned.schemas import ListQuery
+from everything_app.realtime import QueryRegistry, Runner, Viewer
+
+
+def owned_list(table: OwnedTable) -> Runner[ListQuery]:
+    """`GET /api/<table>`, live: the same filters, sort and paging as the REST list."""
+
+    async def run(db: AsyncSession, viewer: Viewer, args: ListQuery) -> dict[str, Any]:
+        rows, cursor = await service.list_rows(db, table, viewer.user_id, args)
+        return {"data": [table.read.model_validate(r) for r in rows], "next_cursor": cursor}
+
+    return run
+
+
+def add_table(registry: Registry, table: OwnedTable) -> None:
+    """Offer `table` in this app: among its owned tables, and as a live list."""
+    registry[OwnedTables].add(table)
+    registry[QueryRegistry].register(
+        f"{table.path}.list", owned_list(table), args=table.query, tables={table.table_name}
+    )
