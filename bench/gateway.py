@@ -186,7 +186,7 @@ def upstream_command(args: argparse.Namespace) -> list[str]:
         fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gateway_model.py")
         return [sys.executable, fake, "--port", str(STANDIN_PORT),
                 "--tokens", str(args.words), "--delay-ms", str(args.delay_ms)]  # fmt: skip
-    return [sys.executable, "-m", "everything_app.ai.standins.openai_server",
+    return [sys.executable, "-m", "everything_app.testing.openai_server",
             "--port", str(STANDIN_PORT), "--api-key", STANDIN_KEY]  # fmt: skip
 
 

@@ -149,7 +149,7 @@ async def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as data_dir:
             standin = [
-                sys.executable, "-m", "everything_app.ai.standins.openai_server",
+                sys.executable, "-m", "everything_app.testing.openai_server",
                 "--port", str(STANDIN_PORT), "--api-key", STANDIN_KEY,
             ]  # fmt: skip
             processes.append(start_process(standin))

@@ -17,8 +17,9 @@ import everything_app
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = Path(everything_app.__file__).parent
 # Packages that are no feature: shared mechanisms, the configuration every part reads (one
-# class per feature, composed in one Settings), and the Alembic scripts.
-NOT_FEATURES = {"core", "settings", "migrations"}
+# class per feature, composed in one Settings), the stand-in model servers (a public testing
+# aid that imports nothing of the app: its own contract), and the Alembic scripts.
+NOT_FEATURES = {"core", "settings", "testing", "migrations"}
 FEATURES = sorted(
     p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists() and p.name not in NOT_FEATURES
 )

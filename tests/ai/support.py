@@ -10,7 +10,7 @@ from typing import Literal
 from everything_app.ai import ModelSpec, Provider, RetryPolicy, StreamEvent, TextDelta
 from everything_app.ai.providers.anthropic import AnthropicProvider
 from everything_app.ai.providers.openai import OpenAIProvider
-from everything_app.ai.standins import AnthropicStandin, OpenAIStandin, Script, serve
+from everything_app.testing import AnthropicStandin, OpenAIStandin, Script, serve
 
 OPENAI_KEY = "sk-test-openai"
 ANTHROPIC_KEY = "sk-ant-test"

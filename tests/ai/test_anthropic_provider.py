@@ -14,7 +14,7 @@ from everything_app.ai import (
     Usage,
 )
 from everything_app.ai.providers.anthropic import to_anthropic_messages
-from everything_app.ai.standins import Reply, ScriptedToolCall, ToolCalls
+from everything_app.testing import Reply, ScriptedToolCall, ToolCalls
 
 from .support import ANTHROPIC_KEY, Backend, collect, text_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from everything_app.ai import ChatMessage, Finish, FinishReason, ProviderError, ToolCall, ToolSpec
-from everything_app.ai.standins import Reply, ScriptedToolCall, ToolCalls
+from everything_app.testing import Reply, ScriptedToolCall, ToolCalls
 
 from .support import OPENAI_KEY, Backend, collect, text_of
 

@@ -7,7 +7,7 @@ from everything_app.ai.models import OFFLINE_MODEL
 from everything_app.ai.providers.anthropic import AnthropicProvider
 from everything_app.ai.providers.offline import OfflineProvider
 from everything_app.ai.providers.openai import OpenAIProvider
-from everything_app.ai.standins import OpenAIStandin, Reply, serve
+from everything_app.testing import OpenAIStandin, Reply, serve
 
 from .support import ANTHROPIC_MODEL, OPENAI_KEY, OPENAI_MODEL, collect, text_of
 

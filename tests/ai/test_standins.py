@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from everything_app.ai.standins import (
+from everything_app.testing import (
     AnthropicStandin,
     ErrorMidStream,
     OpenAIStandin,
@@ -457,7 +457,7 @@ async def test_anthropic_sdk_reads_a_non_streaming_message(
 
 
 def test_slow_trigger_spaces_out_chunks() -> None:
-    from everything_app.ai.standins.script import Reply, behaviour_from_text
+    from everything_app.testing.script import Reply, behaviour_from_text
 
     behaviour = behaviour_from_text("[[slow:20]] one two three")
     assert isinstance(behaviour, Reply)

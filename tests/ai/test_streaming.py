@@ -25,7 +25,7 @@ from everything_app.ai import (
 from everything_app.ai.providers import NO_RETRY
 from everything_app.ai.providers.anthropic import AnthropicProvider
 from everything_app.ai.providers.openai import OpenAIProvider
-from everything_app.ai.standins import (
+from everything_app.testing import (
     ErrorMidStream,
     Fail,
     Malformed,

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from everything_app.ai.standins import AnthropicStandin, OpenAIStandin, serve
 from everything_app.settings import Settings
+from everything_app.testing import AnthropicStandin, OpenAIStandin, serve
 from tests.conftest import BASE_URL, make_settings, sign_up, start_app
 
 OPENAI_KEY = "sk-test-openai"

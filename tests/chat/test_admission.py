@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from everything_app.ai.standins.script import Reply, Stall
 from everything_app.chat.admission import Admission
 from everything_app.chat.generation import Generations
 from everything_app.core.errors import ServiceUnavailable
+from everything_app.testing.script import Reply, Stall
 from tests.chat.conftest import (
     ChatServer,
     parse_sse,

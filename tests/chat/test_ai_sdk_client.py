@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from everything_app.ai.standins.script import ErrorMidStream, Reply, Stall
+from everything_app.testing.script import ErrorMidStream, Reply, Stall
 from tests.chat.conftest import ChatServer, signed_in_client, start_chat_server, ui_chat_body
 from tests.conftest import require_service
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from everything_app.ai.standins.script import ErrorMidStream, Fail, Reply, Stall
 from everything_app.chat.models import ChatSession, Message
 from everything_app.chat.service import session_id_for
 from everything_app.core.changes import Change
+from everything_app.testing.script import ErrorMidStream, Fail, Reply, Stall
 from tests.chat.conftest import (
     ChatServer,
     parse_sse,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from everything_app.ai.standins.script import Reply, Stall
+from everything_app.testing.script import Reply, Stall
 from tests.chat.conftest import parse_sse, signed_in_client, start_chat_server, ui_chat_body
 from tests.private_services import PrivatePostgres
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from everything_app.ai.standins.script import Reply, Stall
 from everything_app.chat.service import TITLE_CHARS, title_from
+from everything_app.testing.script import Reply, Stall
 from tests.chat.conftest import ChatServer, signed_in_client, start_chat_server, ui_chat_body
 
 TITLE_PROMPT = "Reply with a title"

@@ -21,10 +21,10 @@ from fastapi import FastAPI
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from sqlalchemy import select
 
-from everything_app.ai.standins import AnthropicStandin, OpenAIStandin, Script, serve
 from everything_app.core import rls
 from everything_app.gateway.inflight import InFlight
 from everything_app.gateway.models import AiUsage
+from everything_app.testing import AnthropicStandin, OpenAIStandin, Script, serve
 from tests.conftest import BASE_URL, make_settings, start_app, unique_email
 
 OPENAI_KEY = "sk-upstream-openai"

@@ -11,7 +11,7 @@ import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
 from everything_app.ai.providers.offline import NOT_CONFIGURED
-from everything_app.ai.standins import Reply, ScriptedToolCall, ToolCalls
+from everything_app.testing import Reply, ScriptedToolCall, ToolCalls
 
 from .conftest import Gateway, GatewayFactory, complete, stream
 

@@ -6,7 +6,7 @@ import asyncio
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from everything_app.ai.standins import Stall
+from everything_app.testing import Stall
 
 from .conftest import Gateway
 

@@ -10,7 +10,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
-from everything_app.ai.standins import ErrorMidStream, Fail, Reply
+from everything_app.testing import ErrorMidStream, Fail, Reply
 
 from .conftest import Gateway, GatewayFactory, complete, stream
 

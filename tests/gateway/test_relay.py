@@ -17,7 +17,7 @@ import openai
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from everything_app.ai.standins import serve
+from everything_app.testing import serve
 
 from .conftest import Gateway, GatewayFactory
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from everything_app.ai.standins import Reply
 from everything_app.core import rls
 from everything_app.core.db import utcnow
 from everything_app.gateway.models import AiUsage
+from everything_app.testing import Reply
 
 from .conftest import Gateway, complete
 

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from everything_app.ai.standins.script import Reply, ScriptedToolCall, ToolCalls
+from everything_app.testing.script import Reply, ScriptedToolCall, ToolCalls
 from tests.chat.conftest import ChatServer, parse_sse, signed_in_client, ui_chat_body
 from tests.chat.conftest import chat_server as chat_server  # the fixture
 from tests.conftest import SignedIn

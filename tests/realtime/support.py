@@ -16,11 +16,11 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from everything_app.ai.standins import serve
 from everything_app.app import create_app
 from everything_app.realtime.hub import Hub
 from everything_app.realtime.setup import Realtime
 from everything_app.settings import Settings
+from everything_app.testing import serve
 from tests.conftest import BASE_URL, PASSWORD, truncate_all, unique_email
 
 WAIT = 15.0  # generous: only reached when something is broken

@@ -4,9 +4,9 @@ They speak the real wire formats (so the official SDKs talk to them unchanged) a
 `Script`: replies, tool calls, errors before or during a stream, garbage, stalls.
 """
 
-from everything_app.ai.standins.anthropic_server import AnthropicStandin
-from everything_app.ai.standins.openai_server import OpenAIStandin
-from everything_app.ai.standins.script import (
+from everything_app.testing.anthropic_server import AnthropicStandin
+from everything_app.testing.openai_server import OpenAIStandin
+from everything_app.testing.script import (
     Behaviour,
     ErrorMidStream,
     Fail,
@@ -19,7 +19,7 @@ from everything_app.ai.standins.script import (
     ToolCalls,
     Truncate,
 )
-from everything_app.ai.standins.serve import serve
+from everything_app.testing.serve import serve
 
 __all__ = [
     "AnthropicStandin",

@@ -3,7 +3,7 @@
 `POST /v1/messages` (streamed with `event:` lines, and not), `x-api-key` or Bearer auth, the
 `anthropic-version` header, Anthropic's error bodies and its tool_use/tool_result pairing rules;
 behaviour chosen by a `Script`. Run one with
-`python -m everything_app.ai.standins.anthropic_server --port 8002`.
+`python -m everything_app.testing.anthropic_server --port 8002`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from everything_app.ai.standins.plan import Plan, make_plan
-from everything_app.ai.standins.script import (
+from everything_app.testing.plan import Plan, make_plan
+from everything_app.testing.script import (
     Fail,
     RecordedRequest,
     Script,
@@ -28,7 +28,7 @@ from everything_app.ai.standins.script import (
     count_tokens,
     text_of,
 )
-from everything_app.ai.standins.sse import EventStreamResponse
+from everything_app.testing.sse import EventStreamResponse
 
 _STOP_NAMES = {"stop": "end_turn", "length": "max_tokens", "tool": "tool_use"}
 _ERROR_TYPES = {

@@ -2,7 +2,7 @@
 
 `POST /v1/chat/completions` (streamed and not) and `GET /v1/models`, with Bearer auth, OpenAI's
 error bodies, and behaviour chosen by a `Script`. Run one with
-`python -m everything_app.ai.standins.openai_server --port 8001`.
+`python -m everything_app.testing.openai_server --port 8001`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from everything_app.ai.standins.plan import Plan, make_plan
-from everything_app.ai.standins.script import (
+from everything_app.testing.plan import Plan, make_plan
+from everything_app.testing.script import (
     Fail,
     RecordedRequest,
     Script,
@@ -28,7 +28,7 @@ from everything_app.ai.standins.script import (
     count_tokens,
     text_of,
 )
-from everything_app.ai.standins.sse import EventStreamResponse
+from everything_app.testing.sse import EventStreamResponse
 
 _STOP_NAMES = {"stop": "stop", "length": "length", "tool": "tool_calls"}
 _ERROR_TYPES = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from everything_app.ai.standins.script import (
+from everything_app.testing.script import (
     Behaviour,
     ErrorMidStream,
     Fail,
