@@ -43,7 +43,7 @@ from everything_app.chat.service import (
     set_title_if_missing,
 )
 from everything_app.chat.tools import CallKey, ToolBox, ToolFailed, call_key
-from everything_app.core import rls
+from everything_app.core import rls, sse
 from everything_app.core.changes import Change, ChangeBus, record_change
 from everything_app.core.db import database_unavailable, unit_of_work, utcnow
 from everything_app.core.logging import get_logger
@@ -260,7 +260,7 @@ class Generations:
             gen.status, gen.error = "error", "The answer failed unexpectedly."
             gen.emit(ui.error(gen.error))
         finally:
-            gen.emit(ui.DONE)
+            gen.emit(sse.DONE)
             # Counted whether or not the answer is stored: the provider was paid either way.
             spec = turn.spec
             count_tokens("chat", spec.provider, spec.id, input_tokens, output_tokens)

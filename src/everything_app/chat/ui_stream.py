@@ -6,10 +6,9 @@ every delta follows a start with the same id. See PROTOCOLS.md.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_json
+from everything_app.core.sse import event, json_bytes
 
 HEADERS = {
     "content-type": "text/event-stream",
@@ -17,7 +16,6 @@ HEADERS = {
     "x-vercel-ai-ui-message-stream": "v1",
     "x-accel-buffering": "no",
 }
-DONE = b"data: [DONE]\n\n"
 # The session an answer belongs to, on every chat answer: a `{content}` client sends
 # it back as `session_id` to continue the conversation. Also the start chunk's metadata.
 SESSION_HEADER = "X-Chat-Session-Id"
@@ -27,7 +25,7 @@ Chunk = dict[str, Any]
 
 def sse(chunk: Chunk) -> bytes:
     """One SSE event, encoded by pydantic-core's Rust JSON (compact, UTF-8)."""
-    return b"data: " + _json(chunk) + b"\n\n"
+    return event(json_bytes(chunk))
 
 
 def text_delta_sse(part_id: str, delta: str) -> bytes:
@@ -35,19 +33,11 @@ def text_delta_sse(part_id: str, delta: str) -> bytes:
     a byte template (only the delta is encoded)."""
     return (
         b'data: {"type":"text-delta","id":'
-        + _json(part_id)
+        + json_bytes(part_id)
         + b',"delta":'
-        + _json(delta)
+        + json_bytes(delta)
         + b"}\n\n"
     )
-
-
-def _json(value: Any) -> bytes:
-    try:
-        return to_json(value)
-    except PydanticSerializationError:
-        # A lone surrogate (a model may send one as an escape) is not UTF-8: escaped instead.
-        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def start(message_id: str, metadata: dict[str, Any] | None = None) -> Chunk:

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from everything_app.ai import Finish, OpenAIChunk, ProviderError, StreamEvent, Usage
 from everything_app.core.errors import openai_error_body
 from everything_app.core.logging import get_logger
+from everything_app.core.sse import json_bytes, until_disconnect
 from everything_app.gateway import wire
 from everything_app.gateway.inflight import InFlight
 from everything_app.gateway.usage import UsageStatus
@@ -65,7 +66,7 @@ class _GatewayResponse(Response):
         self._inflight.enter()
         outcome = Outcome()
         try:
-            await _until_disconnect(self._produce(send, outcome), receive)
+            await until_disconnect(self._produce(send, outcome), receive)
         except Exception:
             outcome.status = "error"  # a bug of ours; the middleware answers 500 if it can
             raise
@@ -95,7 +96,7 @@ class _GatewayResponse(Response):
     async def _send_json(
         self, send: Send, status: int, body: dict[str, Any], extra: dict[str, str] | None = None
     ) -> None:
-        payload = wire.dumps(body)
+        payload = json_bytes(body)
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(payload)).encode()),
@@ -247,23 +248,3 @@ def _error_object(exc: BaseException) -> dict[str, Any]:
 
 async def _body(send: Send, data: bytes) -> None:
     await send({"type": "http.response.body", "body": data, "more_body": True})
-
-
-async def _until_disconnect(produce: Awaitable[None], receive: Receive) -> None:
-    """Run `produce`; cancel it if the client goes away first (closing the provider stream)."""
-    producer = asyncio.ensure_future(produce)
-    listener = asyncio.ensure_future(_disconnected(receive))
-    try:
-        await asyncio.wait({producer, listener}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (producer, listener):
-            task.cancel()
-        await asyncio.gather(producer, listener, return_exceptions=True)
-    error = None if producer.cancelled() else producer.exception()
-    if error is not None:
-        raise error
-
-
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass

@@ -9,7 +9,6 @@ HTTP errors instead, so EventSource stops rather than reconnecting forever.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from everything_app.core.errors import AppError
+from everything_app.core.sse import PING, event, until_disconnect
 from everything_app.realtime.connection import Connection
 from everything_app.realtime.hub import Hub
 from everything_app.realtime.protocol import CLOSE_GOING_AWAY, CLOSE_SLOW_CONSUMER, error_frame
@@ -67,7 +67,13 @@ class EventStream(StreamingResponse):
         self.heartbeat, self.timeout = heartbeat, timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        watcher = asyncio.create_task(self._watch_disconnect(receive))
+        try:
+            if await until_disconnect(self._pump(send), receive):
+                self.conn.close(CLOSE_GOING_AWAY, "client_left")
+        finally:
+            self.hub.disconnect(self.conn)
+
+    async def _pump(self, send: Send) -> None:
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             async for chunk in self._events():
@@ -76,26 +82,16 @@ class EventStream(StreamingResponse):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except (TimeoutError, OSError):
             self.conn.close(CLOSE_SLOW_CONSUMER, "slow_consumer")
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-            self.hub.disconnect(self.conn)
-
-    async def _watch_disconnect(self, receive: Receive) -> None:
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        self.conn.close(CLOSE_GOING_AWAY, "client_left")
 
     async def _events(self) -> AsyncIterator[bytes]:
         if self.first is not None:
-            yield f"data: {self.first}\n\n".encode()
+            yield event(self.first)
         while self.conn.close_reason is None:
             text = await self.conn.outbox.get(self.heartbeat)
             if self.conn.close_reason is not None:
                 break
-            yield (f"data: {text}\n\n" if text is not None else ": ping\n\n").encode()
+            yield event(text) if text is not None else PING
         code, reason = self.conn.close_reason
         if reason != "client_left":
             closed = error_frame(None, reason, f"The stream was closed ({code}).")
-            yield f"data: {closed}\n\n".encode()
+            yield event(closed)
