@@ -10,11 +10,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from everything_app.chat import ToolFailed
 from everything_app.core.changes import commit_and_publish
 from everything_app.core.db import open_unit_of_work
 from everything_app.planner.replies import describe
 from everything_app.planner.sentences import parse_sentence
-from everything_app.planner.tools import TOOLS, ToolError, run_tool
+from everything_app.planner.tools import TOOLS, run_tool
 from tests.conftest import SignedIn
 from tests.planner.conftest import NOW, PARIS, local, post
 
@@ -91,7 +92,7 @@ async def test_invalid_calls_explain_and_write_nothing(
 ) -> None:
     client = await signed_in()
     me = await _user(client)
-    with pytest.raises(ToolError) as failed:
+    with pytest.raises(ToolFailed) as failed:
         await call(app, me, name, args)
     assert message in failed.value.message
     for path in ("events", "tasks", "expenses"):
@@ -107,9 +108,9 @@ async def test_complete_task_by_title_must_match_one_open_task(
         await post(client, "/api/tasks", {"title": title})
     await post(other, "/api/tasks", {"title": "Feed the cat"})
 
-    with pytest.raises(ToolError, match="Several open tasks match 'pay'"):
+    with pytest.raises(ToolFailed, match="Several open tasks match 'pay'"):
         await call(app, me, "complete_task", {"title": "pay"})
-    with pytest.raises(ToolError, match="No open task"):
+    with pytest.raises(ToolFailed, match="No open task"):
         await call(app, me, "complete_task", {"title": "feed the cat"})  # someone else's
     done = await call(app, me, "complete_task", {"title": "PAY RENT"})  # exact beats partial
     assert done["task"]["title"] == "Pay rent"

@@ -21,6 +21,10 @@ from everything_app.ai import ModelSpec, ToolSpec
 
 
 class ToolFailed(Exception):
+    """A tool call that cannot be done (invalid arguments, an impossible request): its
+    message goes back to the model, which can correct itself. The one tool error: tools of
+    every feature raise it."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

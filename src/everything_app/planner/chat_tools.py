@@ -21,14 +21,13 @@ from everything_app.ai import NOT_CONFIGURED, ChatMessage, ModelSpec, Reply, Too
 from everything_app.chat import (
     CallKey,
     ToolBox,
-    ToolFailed,
     record_tool_output,
     recorded_tool_output,
 )
 from everything_app.core.db import UnitOfWork, unit_of_work, utcnow
 from everything_app.planner.replies import describe
 from everything_app.planner.sentences import HELP, parse_sentence
-from everything_app.planner.tools import TOOLS, ToolError, run_tool
+from everything_app.planner.tools import TOOLS, run_tool
 
 SPECS = [
     ToolSpec(name=name, description=tool.description, parameters=tool.args.model_json_schema())
@@ -55,10 +54,7 @@ def planner_toolbox(app: Any, spec: ModelSpec, timezone: str) -> ToolBox:
             async with unit() as db:
                 if once is not None and (done := await recorded_tool_output(db, once)) is not None:
                     return done
-                try:
-                    result = await run_tool(db, user_id, name, arguments, utcnow(), timezone)
-                except ToolError as exc:
-                    raise ToolFailed(str(exc)) from None
+                result = await run_tool(db, user_id, name, arguments, utcnow(), timezone)
                 if once is not None:
                     await record_tool_output(db, user_id, once, name, result)
         except IntegrityError:

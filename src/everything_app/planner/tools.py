@@ -4,7 +4,7 @@ Each tool is a plain async function `(db, user_id, args, now, tz) -> dict` with 
 argument model whose JSON schema is what the model is shown. Arguments are checked twice:
 by the tool's own model, then, when a record is made or changed, by the very schemas of the
 REST routes (through the owned-table service), so a tool can never write what the API would
-refuse. Every failure is a `ToolError` with a message meant for the model to correct itself,
+refuse. Every failure is a `ToolFailed` with a message meant for the model to correct itself,
 raised before anything is written: there is never a half-made record. Each tool does at most
 one write; committing is the caller's unit of work.
 
@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app import owned
+from everything_app.chat import ToolFailed
 from everything_app.core import rls
 from everything_app.core.clock import day_bounds, zone_named
 from everything_app.core.errors import AppError
@@ -46,14 +47,6 @@ from everything_app.planner.tables import EVENTS, EXPENSES, TASKS
 LIST_LIMIT = 50
 DEFAULT_EVENT_LENGTH = timedelta(hours=1)
 A = TypeVar("A", bound=BaseModel)
-
-
-class ToolError(Exception):
-    """Invalid arguments or an impossible request; `message` is meant for the model."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class _Args(Input):
@@ -141,7 +134,7 @@ def _validated(schema: type[A], values: Mapping[str, Any]) -> A:
     try:
         return owned.validate(schema, dict(values))
     except AppError as exc:
-        raise ToolError(_explain(exc)) from None
+        raise ToolFailed(_explain(exc)) from None
 
 
 def _explain(exc: AppError) -> str:
@@ -187,10 +180,10 @@ async def complete_task(
         assert args.title is not None
         found = await service.open_tasks_titled(db, user_id, args.title)
         if not found:
-            raise ToolError(f"No open task matches {args.title!r}.")
+            raise ToolFailed(f"No open task matches {args.title!r}.")
         if len(found) > 1:
             titles = ", ".join(repr(t.title) for t in found)
-            raise ToolError(
+            raise ToolFailed(
                 f"Several open tasks match {args.title!r}: {titles}. Say which one, or give its id."
             )
         task_id = found[0].id
@@ -198,7 +191,7 @@ async def complete_task(
     try:
         row = await owned.update_row(db, TASKS, user_id, task_id, patch)
     except AppError as exc:
-        raise ToolError(_explain(exc)) from None
+        raise ToolFailed(_explain(exc)) from None
     return {"task": owned.to_json(TASKS, row)}
 
 
@@ -293,7 +286,7 @@ def _tool(
         try:
             zone = zone_named(tz)
         except AppError as exc:
-            raise ToolError(exc.message) from None
+            raise ToolFailed(exc.message) from None
         await rls.set_current_user(db, user_id)  # row-level security: act for this user
         return await fn(db, user_id, valid, now, zone)
 
@@ -346,7 +339,7 @@ def _parse(model: type[A], arguments: Any) -> A:
             f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"
             for err in exc.errors()
         ]
-        raise ToolError("Invalid arguments: " + "; ".join(problems)) from None
+        raise ToolFailed("Invalid arguments: " + "; ".join(problems)) from None
 
 
 async def run_tool(
@@ -358,8 +351,8 @@ async def run_tool(
     tz: ZoneInfo | str,
 ) -> dict[str, Any]:
     """Validate and run one tool by name as `user_id` (arguments as a model, a dict or the
-    JSON text a model sent); ToolError on any problem, before anything is written."""
+    JSON text a model sent); ToolFailed on any problem, before anything is written."""
     tool = TOOLS.get(name)
     if tool is None:
-        raise ToolError(f"Unknown tool {name!r}; the tools are {', '.join(TOOLS)}.")
+        raise ToolFailed(f"Unknown tool {name!r}; the tools are {', '.join(TOOLS)}.")
     return await tool.run(db, user_id, arguments, now, tz)
