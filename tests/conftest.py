@@ -113,6 +113,27 @@ async def ensure_runtime_login(url: str, runtime_role: str = "everything_app") -
         await conn.close()
 
 
+# Any fixed number: the key of the advisory lock that `migrated_pg_database` holds.
+_MIGRATION_LOCK = 0x6561_7465_7374
+
+
+async def migrated_pg_database() -> str:
+    """A new database, migrated, with RUNTIME_LOGIN in place; its owner's URL.
+
+    Migrations create cluster-wide roles (`CREATE ROLE` racing another `CREATE ROLE` of the
+    same name fails), so parallel test processes (pytest-xdist workers, other test runs on
+    the same server) take turns, holding an advisory lock on `PG_URL`'s database."""
+    url = await create_pg_database()
+    conn = await asyncpg.connect(PG_URL)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+        await asyncio.to_thread(migrations.upgrade, Settings(database_url=url))
+        await ensure_runtime_login(url)
+    finally:
+        await conn.close()  # releases the lock
+    return url
+
+
 def runtime_url(url: str) -> str:
     """The same database, logged in as RUNTIME_LOGIN."""
     scheme, _, rest = url.partition("://")
@@ -148,9 +169,7 @@ class Backends:
         if not self.pg_checked:
             self.pg_checked = True
             if asyncio.run(_pg_reachable()):
-                self.pg_url = asyncio.run(create_pg_database())
-                migrations.upgrade(Settings(database_url=self.pg_url))
-                asyncio.run(ensure_runtime_login(self.pg_url))
+                self.pg_url = asyncio.run(migrated_pg_database())
         require_service(self.pg_url is not None, f"PostgreSQL is not reachable at {PG_URL}")
         assert self.pg_url is not None
         return self.pg_url
@@ -240,11 +259,77 @@ async def make_admin(app: FastAPI, user_id: uuid.UUID | str) -> None:
         await commit_and_publish(db, app.state.changes)
 
 
-async def start_app(stack: AsyncExitStack, settings: Settings) -> FastAPI:
+async def start_app(stack: AsyncExitStack, settings: Settings, *, fresh: bool = True) -> FastAPI:
+    """`create_app(settings)` with its lifespan, stopped when `stack` closes. `fresh` empties
+    the database first (apps that join a running one share its data)."""
     app = create_app(settings)
     await stack.enter_async_context(app.router.lifespan_context(app))
-    await truncate_all(app)
+    if fresh:
+        await truncate_all(app)
     return app
+
+
+def asgi_client(
+    app: FastAPI,
+    *,
+    origin: str | None = BASE_URL,
+    base_url: str = BASE_URL,
+    raise_app_exceptions: bool = True,
+) -> httpx.AsyncClient:
+    """A client calling `app` in-process, with a cookie jar of its own, sending the Origin a
+    browser on our site would (`origin=None`: none, as a script or server does)."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions),
+        base_url=base_url,
+        headers={"Origin": origin} if origin is not None else {},
+    )
+
+
+@dataclass
+class Running:
+    """An app started by `app_with`, and clients to it that are closed with it."""
+
+    app: FastAPI
+    stack: AsyncExitStack
+
+    @property
+    def settings(self) -> Settings:
+        settings: Settings = self.app.state.settings
+        return settings
+
+    def client(
+        self,
+        *,
+        origin: str | None = BASE_URL,
+        base_url: str = BASE_URL,
+        raise_app_exceptions: bool = True,
+    ) -> httpx.AsyncClient:
+        """A new `asgi_client` of this app."""
+        client = asgi_client(
+            self.app, origin=origin, base_url=base_url, raise_app_exceptions=raise_app_exceptions
+        )
+        self.stack.push_async_callback(client.aclose)
+        return client
+
+
+AppWith = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture
+async def app_with(database_url: str, tmp_path: Path) -> AsyncIterator[AppWith]:
+    """Start the app with settings of the test's own: `await app_with(docs_enabled=False)`
+    (keywords override `make_settings`). Every app started this way runs until the test ends
+    and uses the test's database; the first empties it, later ones share its data."""
+    async with AsyncExitStack() as stack:
+        started: list[Running] = []
+
+        async def start(**overrides: Any) -> Running:
+            settings = make_settings(database_url, tmp_path, **overrides)
+            app = await start_app(stack, settings, fresh=not started)
+            started.append(Running(app, stack))
+            return started[-1]
+
+        yield start
 
 
 @pytest.fixture
@@ -259,20 +344,14 @@ ClientFactory = Callable[[], httpx.AsyncClient]
 @pytest.fixture
 async def new_client(app: FastAPI) -> AsyncIterator[ClientFactory]:
     """Clients with their own cookie jars, sending the Origin a browser on our site would."""
-    clients: list[httpx.AsyncClient] = []
+    async with AsyncExitStack() as stack:
 
-    def factory() -> httpx.AsyncClient:
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url=BASE_URL,
-            headers={"Origin": BASE_URL},
-        )
-        clients.append(client)
-        return client
+        def factory() -> httpx.AsyncClient:
+            client = asgi_client(app)
+            stack.push_async_callback(client.aclose)
+            return client
 
-    yield factory
-    for client in clients:
-        await client.aclose()
+        yield factory
 
 
 @pytest.fixture
