@@ -14,4 +14,8 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/pytest "$@"
+# The whole suite (slow tests included) on 3 worker processes: much of a test's time is
+# waiting (on PostgreSQL, on servers it started), so 3 keep 2 cores busy. Each worker has
+# its own databases (tests/conftest.py); work stealing balances the long tests.
+# The inner loop: .venv/bin/pytest -n 3 -m "not slow"
+.venv/bin/pytest -n 3 --dist worksteal "$@"

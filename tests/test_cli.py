@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import AppWith
+
+pytestmark = pytest.mark.slow  # each runs the command line in a new Python process
 
 CLI = [sys.executable, "-m", "everything_app"]
 

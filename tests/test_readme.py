@@ -22,6 +22,8 @@ import pytest
 
 from tests.private_services import free_port, wait_for_port
 
+pytestmark = pytest.mark.slow  # runs the README's examples against a server process
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 _BLOCK = re.compile(
     r"(?:<!-- readme-example: (?P<marker>[^>]*?) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```",

@@ -192,6 +192,7 @@ async def test_rate_limits_shared_through_redis(redis_url: str, app_with: AppWit
     assert first.app.state.limiter.backend == "redis"
 
 
+@pytest.mark.slow  # connection attempts to a Redis that is not there
 async def test_redis_down_falls_back_to_memory_limits(app_with: AppWith) -> None:
     email = unique_email()
     # Port 1 on loopback: nothing listens, so every Redis call fails at once.

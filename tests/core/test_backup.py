@@ -32,6 +32,8 @@ from tests.conftest import (
     start_app,
 )
 
+pytestmark = pytest.mark.slow  # backups and restores in new processes
+
 
 async def _count(settings: Settings, statement: str) -> int:
     engine = create_engine(settings, owner=True)  # the owner sees every user's rows

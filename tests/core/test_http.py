@@ -125,6 +125,7 @@ async def test_health_probes(client: httpx.AsyncClient, app: FastAPI) -> None:
     assert ready.json()["database"] == "ok"
 
 
+@pytest.mark.slow  # connection attempts to a database that is not there
 async def test_readyz_reports_an_unreachable_database(tmp_path: Path) -> None:
     # Port 1 on loopback: nothing listens there.
     settings = make_settings("postgresql://postgres@127.0.0.1:1/none", tmp_path)

@@ -57,6 +57,7 @@ def _inspect(url: str) -> tuple[list[Any], set[str]]:
     return asyncio.run(run())
 
 
+@pytest.mark.slow  # the whole chain of migrations, down and up
 def test_upgrade_matches_models_and_round_trips(empty_database: str) -> None:
     settings = Settings(database_url=empty_database)
     migrations.upgrade(settings)
@@ -88,6 +89,7 @@ AUTOGENERATE_STEPS = [
 ]
 
 
+@pytest.mark.slow  # Alembic in new processes
 def test_readme_autogenerate_finds_models_and_migrations_agree(
     empty_database: str, tmp_path: Path
 ) -> None:

@@ -19,6 +19,8 @@ from tests.private_services import REDIS_SERVER, private_redis
 from tests.realtime.conftest import FAST
 from tests.realtime.support import create_key, ids, live, new_user, start_instance
 
+pytestmark = pytest.mark.slow  # stops and restarts a private Redis
+
 
 @pytest.fixture
 async def redis_to_stop() -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
