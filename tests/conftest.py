@@ -55,6 +55,14 @@ PASSWORD = "correct horse battery"
 RUNTIME_LOGIN = "ea_test_app"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first, in their order otherwise. scripts/test.sh's workers take tests from
+    one queue in small batches (`--dist load --maxschedchunk`), so the long tests start early
+    and spread over the workers, and the run ends on short ones, not on one worker alone in
+    a long test."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def require_service(available: bool, reason: str) -> None:
     if available:
         return
