@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from contextlib import AsyncExitStack
 from pathlib import Path
 
-import httpx
+import pytest
 
-from tests.conftest import BASE_URL, make_settings, start_app
+from tests.conftest import AppWith
+
+pytestmark = pytest.mark.slow  # each runs the command line in a new Python process
 
 CLI = [sys.executable, "-m", "everything_app"]
 
@@ -30,32 +31,26 @@ def run_cli(
     )
 
 
-async def test_create_admin_then_admin_routes(database_url: str, tmp_path: Path) -> None:
-    settings = make_settings(database_url, tmp_path)
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)  # starts from an empty database
-        env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data")}
-        created = run_cli(["create-admin", "root@example.com"], env, stdin="admin password 1\n")
-        assert created.returncode == 0, created.stderr
-        assert "created administrator root@example.com" in created.stdout
-        again = run_cli(["create-admin", "ROOT@example.com"], env, stdin="ignored\n")
-        assert "now an administrator" in again.stdout
-        client = await stack.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url=BASE_URL,
-                headers={"Origin": BASE_URL},
-            )
-        )
-        signed = await client.post(
-            "/api/auth/sign-in/email",
-            json={"email": "root@example.com", "password": "admin password 1"},
-        )
-        assert signed.status_code == 200
-        assert signed.json()["user"]["role"] == "admin"
-        users = await client.get("/api/auth/admin/list-users")
-        assert users.status_code == 200
-        assert users.json()["total"] >= 1
+async def test_create_admin_then_admin_routes(
+    app_with: AppWith, database_url: str, tmp_path: Path
+) -> None:
+    running = await app_with()  # starts from an empty database
+    env = {"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path / "data")}
+    created = run_cli(["create-admin", "root@example.com"], env, stdin="admin password 1\n")
+    assert created.returncode == 0, created.stderr
+    assert "created administrator root@example.com" in created.stdout
+    again = run_cli(["create-admin", "ROOT@example.com"], env, stdin="ignored\n")
+    assert "now an administrator" in again.stdout
+    client = running.client()
+    signed = await client.post(
+        "/api/auth/sign-in/email",
+        json={"email": "root@example.com", "password": "admin password 1"},
+    )
+    assert signed.status_code == 200
+    assert signed.json()["user"]["role"] == "admin"
+    users = await client.get("/api/auth/admin/list-users")
+    assert users.status_code == 200
+    assert users.json()["total"] >= 1
 
 
 def test_create_admin_rejects_a_short_password(tmp_path: Path) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.conftest import SignedIn
+
+pytestmark = pytest.mark.slow  # every route, twice over
 
 SECRET_TEXT = "only-for-alice-7f3a"
 # 204 is "nothing is streaming in that chat": an answer with no data.

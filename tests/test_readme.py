@@ -24,6 +24,8 @@ import pytest
 
 from tests.private_services import free_port, wait_for_port
 
+pytestmark = pytest.mark.slow  # runs the README's examples against a server process
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 # The README's tour first: the pages' examples use the token and key it makes.

@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import PASSWORD, make_settings, unique_email
 
+pytestmark = pytest.mark.slow  # Schemathesis against a server process
+
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 # Routes that end the session the run authenticates with, or need a socket.
 EXCLUDED = "realtime|sign-out|delete-user|revoke|change-password"

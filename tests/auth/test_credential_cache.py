@@ -5,10 +5,9 @@ instances: tests/realtime/test_instances.py)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,25 +18,22 @@ from sqlalchemy import event, select
 from everything_app.auth import credentials
 from everything_app.auth.models import Session
 from everything_app.core.db import utcnow
-from tests.conftest import BASE_URL, make_settings, privileged_db, sign_up, start_app
+from tests.conftest import AppWith, Running, privileged_db, sign_up
 
 
 @pytest.fixture(params=[3600.0, 0.0], ids=["cached", "uncached"])
-async def cached_app(
-    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
-) -> AsyncIterator[FastAPI]:
-    settings = make_settings(database_url, tmp_path, auth_cache_seconds=request.param)
-    async with AsyncExitStack() as stack:
-        yield await start_app(stack, settings)
+async def cached(request: pytest.FixtureRequest, app_with: AppWith) -> Running:
+    return await app_with(auth_cache_seconds=request.param)
 
 
 @pytest.fixture
-async def client(cached_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=cached_app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url=BASE_URL, headers={"Origin": BASE_URL}
-    ) as http:
-        yield http
+def cached_app(cached: Running) -> FastAPI:
+    return cached.app
+
+
+@pytest.fixture
+def client(cached: Running) -> httpx.AsyncClient:
+    return cached.client()
 
 
 @contextmanager

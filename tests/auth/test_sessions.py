@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from everything_app.auth.models import ApiKey, Session, User
 from tests.conftest import (
     PASSWORD,
+    AppWith,
     ClientFactory,
     SignedIn,
     privileged_db,
@@ -174,61 +175,28 @@ async def test_sign_in_failures_are_rate_limited(new_client: ClientFactory) -> N
     assert right.status_code == 429
 
 
-async def test_rate_limits_shared_through_redis(
-    redis_url: str, database_url: str, tmp_path: object
-) -> None:
-    from contextlib import AsyncExitStack
-    from pathlib import Path
-
-    from tests.conftest import BASE_URL, make_settings, start_app
-
-    assert isinstance(tmp_path, Path)
+async def test_rate_limits_shared_through_redis(redis_url: str, app_with: AppWith) -> None:
     email = unique_email()
-    async with AsyncExitStack() as stack:
-        # A prefix of its own, so concurrent test runs sharing this Redis never collide.
-        prefix = f"test-{uuid.uuid4().hex[:8]}"
-        settings = make_settings(database_url, tmp_path, redis_url=redis_url, redis_prefix=prefix)
-        # Two app instances sharing one Redis: failures on either count against both.
-        first = await start_app(stack, settings)
-        second = await start_app(stack, settings)
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app),
-                    base_url=BASE_URL,
-                    headers={"Origin": BASE_URL},
-                )
-            )
-            for app in (first, second)
-        ]
-        await sign_up(clients[0], email=email)
-        await _hammer_sign_in(clients[0], email, 3)
-        await _hammer_sign_in(clients[1], email, 2)
-        limited = await _hammer_sign_in(clients[1], email, 1)
-        assert limited.status_code == 429
-        assert first.state.limiter.backend == "redis"
+    # A prefix of its own, so concurrent test runs sharing this Redis never collide.
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    # Two app instances sharing one Redis: failures on either count against both.
+    first = await app_with(redis_url=redis_url, redis_prefix=prefix)
+    second = await app_with(redis_url=redis_url, redis_prefix=prefix)
+    clients = [first.client(), second.client()]
+    await sign_up(clients[0], email=email)
+    await _hammer_sign_in(clients[0], email, 3)
+    await _hammer_sign_in(clients[1], email, 2)
+    limited = await _hammer_sign_in(clients[1], email, 1)
+    assert limited.status_code == 429
+    assert first.app.state.limiter.backend == "redis"
 
 
-async def test_redis_down_falls_back_to_memory_limits(database_url: str, tmp_path: object) -> None:
-    from contextlib import AsyncExitStack
-    from pathlib import Path
-
-    from tests.conftest import BASE_URL, make_settings, start_app
-
-    assert isinstance(tmp_path, Path)
+@pytest.mark.slow  # connection attempts to a Redis that is not there
+async def test_redis_down_falls_back_to_memory_limits(app_with: AppWith) -> None:
     email = unique_email()
-    async with AsyncExitStack() as stack:
-        # Port 1 on loopback: nothing listens, so every Redis call fails at once.
-        settings = make_settings(database_url, tmp_path, redis_url="redis://127.0.0.1:1/0")
-        app = await start_app(stack, settings)
-        client = await stack.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url=BASE_URL,
-                headers={"Origin": BASE_URL},
-            )
-        )
-        await sign_up(client, email=email)
-        await _hammer_sign_in(client, email, 5)
-        limited = await _hammer_sign_in(client, email, 1)
-        assert limited.status_code == 429  # never unlimited because Redis is down
+    # Port 1 on loopback: nothing listens, so every Redis call fails at once.
+    client = (await app_with(redis_url="redis://127.0.0.1:1/0")).client()
+    await sign_up(client, email=email)
+    await _hammer_sign_in(client, email, 5)
+    limited = await _hammer_sign_in(client, email, 1)
+    assert limited.status_code == 429  # never unlimited because Redis is down

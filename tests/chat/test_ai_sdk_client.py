@@ -24,7 +24,10 @@ from tests.conftest import require_service
 JS_DIR = Path(__file__).resolve().parents[1] / "js"
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.parametrize("major", ["5", "6"])
+pytestmark = [
+    pytest.mark.slow,  # the real AI SDK clients in node processes
+    pytest.mark.parametrize("major", ["5", "6"]),
+]
 
 
 @pytest.fixture(autouse=True)

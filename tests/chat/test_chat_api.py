@@ -16,7 +16,7 @@ from everything_app.chat.models import ChatSession, Message
 from everything_app.core import rls
 from everything_app.realtime.registry import Viewer
 from tests.chat.conftest import parse_sse
-from tests.conftest import SignedIn, privileged_db
+from tests.conftest import SignedIn, asgi_client, privileged_db
 
 
 async def _chat(client: httpx.AsyncClient, text: str, **extra: str) -> dict[str, str]:
@@ -206,9 +206,7 @@ async def test_chat_is_rate_limited_per_user(signed_in: SignedIn, app: FastAPI) 
 
 
 async def test_chat_needs_authentication(app: FastAPI) -> None:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as client:
+    async with asgi_client(app, origin=None) as client:
         for method, path in [
             ("POST", "/api/chat"),
             ("GET", "/api/chat/sessions"),

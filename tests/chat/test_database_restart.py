@@ -13,6 +13,8 @@ from everything_app.testing.script import Reply, Stall
 from tests.chat.conftest import parse_sse, signed_in_client, start_chat_server, ui_chat_body
 from tests.private_services import PrivatePostgres
 
+pytestmark = pytest.mark.slow  # restarts a private PostgreSQL
+
 ANSWER = "Written before the outage, and after it."
 
 

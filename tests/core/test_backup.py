@@ -18,20 +18,21 @@ from sqlalchemy import func, select, text
 
 from everything_app.auth.models import ApiKey
 from everything_app.core import backup as backups
-from everything_app.core import migrations
 from everything_app.core.db import create_engine
 from everything_app.settings import Settings
 from tests.conftest import (
-    BASE_URL,
     SignedIn,
+    asgi_client,
     create_pg_database,
     drop_pg_database,
-    ensure_runtime_login,
     make_settings,
+    migrated_pg_database,
     privileged_db,
     sign_up,
     start_app,
 )
+
+pytestmark = pytest.mark.slow  # backups and restores in new processes
 
 
 async def _count(settings: Settings, statement: str) -> int:
@@ -150,10 +151,8 @@ async def own_database(database_url: str) -> AsyncIterator[str]:
     if not database_url.startswith("postgres"):
         yield database_url
         return
-    url = await create_pg_database()
+    url = await migrated_pg_database()
     try:
-        await asyncio.to_thread(migrations.upgrade, Settings(database_url=url))
-        await ensure_runtime_login(url)
         yield url
     finally:
         await drop_pg_database(url)
@@ -175,9 +174,7 @@ async def test_restore_refused_while_a_server_uses_the_database(
     destination = tmp_path / "b.dump"
     async with AsyncExitStack() as stack:
         app = await start_app(stack, settings)  # a serving process: its lifespan runs
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers={"Origin": BASE_URL}
-        ) as client:
+        async with asgi_client(app) as client:
             await sign_up(client)
         await asyncio.to_thread(backups.backup, settings, destination, lambda _: None)
         refused = await asyncio.to_thread(restore, "--yes")

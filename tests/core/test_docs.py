@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import BASE_URL, make_settings, start_app
+from tests.conftest import AppWith
 
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 
@@ -58,17 +57,12 @@ async def test_docs_use_only_our_assets_under_a_strict_csp(client: httpx.AsyncCl
     assert api.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
-async def test_docs_can_be_turned_off(database_url: str, tmp_path: Path) -> None:
-    settings = make_settings(database_url, tmp_path, docs_enabled=False)
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)
-        client = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
-        )
-        for path in ("/docs", "/redoc", "/docs/assets/swagger-ui-bundle.js"):
-            assert (await client.get(path)).status_code == 404, path
-        # The schema is data, not a page: it stays (see create_app).
-        assert (await client.get("/openapi.json")).status_code == 200
+async def test_docs_can_be_turned_off(app_with: AppWith) -> None:
+    client = (await app_with(docs_enabled=False)).client(origin=None)
+    for path in ("/docs", "/redoc", "/docs/assets/swagger-ui-bundle.js"):
+        assert (await client.get(path)).status_code == 404, path
+    # The schema is data, not a page: it stays (see create_app).
+    assert (await client.get("/openapi.json")).status_code == 200
 
 
 def test_docs_enabled_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from everything_app.app import create_app
 from everything_app.core.clientip import client_ip
 from everything_app.settings import Settings
-from tests.conftest import BASE_URL, ClientFactory, SignedIn, make_settings, start_app
+from tests.conftest import AppWith, SignedIn, asgi_client, make_settings
 
 JSON_CSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -42,21 +42,15 @@ async def test_unknown_route_is_404_in_error_shape(client: httpx.AsyncClient) ->
     assert "strict-transport-security" not in response.headers  # plain http here
 
 
-async def test_crash_is_500_with_request_id_and_no_traceback(
-    settings: Settings,
-) -> None:
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)
+async def test_crash_is_500_with_request_id_and_no_traceback(app_with: AppWith) -> None:
+    running = await app_with()
 
-        async def boom() -> None:
-            raise RuntimeError("secret internals: password=hunter2")
+    async def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
 
-        app.add_api_route("/api/boom", boom)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url=BASE_URL,
-        ) as client:
-            response = await client.get("/api/boom", headers={"X-Request-ID": "req-12345"})
+    running.app.add_api_route("/api/boom", boom)
+    client = running.client(origin=None, raise_app_exceptions=False)
+    response = await client.get("/api/boom", headers={"X-Request-ID": "req-12345"})
     assert response.status_code == 500
     body = response.json()
     assert body["error"]["code"] == "internal_error"
@@ -93,48 +87,35 @@ async def test_validation_error_details_do_not_echo_input(signed_in: SignedIn) -
     assert "soon" not in response.text
 
 
-async def test_cors_only_for_trusted_origins(database_url: str, tmp_path: Path) -> None:
-    settings = make_settings(database_url, tmp_path, trusted_origins="https://app.example.com")
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=BASE_URL
-        ) as client:
-            trusted = await client.options(
-                "/api/keys",
-                headers={
-                    "Origin": "https://app.example.com",
-                    "Access-Control-Request-Method": "POST",
-                },
-            )
-            foreign = await client.get("/healthz", headers={"Origin": "https://evil.example"})
-            simple = await client.get("/healthz", headers={"Origin": "https://app.example.com"})
+async def test_cors_only_for_trusted_origins(app_with: AppWith) -> None:
+    running = await app_with(trusted_origins="https://app.example.com")
+    client = running.client(origin=None)
+    trusted = await client.options(
+        "/api/keys",
+        headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"},
+    )
+    foreign = await client.get("/healthz", headers={"Origin": "https://evil.example"})
+    simple = await client.get("/healthz", headers={"Origin": "https://app.example.com"})
     assert trusted.headers["access-control-allow-origin"] == "https://app.example.com"
     assert trusted.headers["access-control-allow-credentials"] == "true"
     assert "access-control-allow-origin" not in foreign.headers
     assert simple.headers["access-control-allow-origin"] == "https://app.example.com"
 
 
-async def test_https_deployment_gets_hsts_and_secure_cookie(
-    database_url: str, tmp_path: Path
-) -> None:
-    settings = make_settings(database_url, tmp_path, base_url="https://api.example.com")
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="https://api.example.com"
-        ) as client:
-            response = await client.post(
-                "/api/auth/sign-up/email",
-                json={"email": "s@example.com", "password": "long enough pw", "name": "S"},
-            )
-            assert response.status_code == 200
-            cookie = response.headers["set-cookie"]
-            assert cookie.startswith("__Secure-better-auth.session_token=")
-            assert "Secure" in cookie.split("; ")
-            assert "max-age" in response.headers["strict-transport-security"]
-            session = await client.get("/api/auth/get-session")
-            assert session.json()["user"]["email"] == "s@example.com"
+async def test_https_deployment_gets_hsts_and_secure_cookie(app_with: AppWith) -> None:
+    running = await app_with(base_url="https://api.example.com")
+    client = running.client(origin=None, base_url="https://api.example.com")
+    response = await client.post(
+        "/api/auth/sign-up/email",
+        json={"email": "s@example.com", "password": "long enough pw", "name": "S"},
+    )
+    assert response.status_code == 200
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("__Secure-better-auth.session_token=")
+    assert "Secure" in cookie.split("; ")
+    assert "max-age" in response.headers["strict-transport-security"]
+    session = await client.get("/api/auth/get-session")
+    assert session.json()["user"]["email"] == "s@example.com"
 
 
 async def test_health_probes(client: httpx.AsyncClient, app: FastAPI) -> None:
@@ -144,15 +125,15 @@ async def test_health_probes(client: httpx.AsyncClient, app: FastAPI) -> None:
     assert ready.json()["database"] == "ok"
 
 
+@pytest.mark.slow  # connection attempts to a database that is not there
 async def test_readyz_reports_an_unreachable_database(tmp_path: Path) -> None:
     # Port 1 on loopback: nothing listens there.
     settings = make_settings("postgresql://postgres@127.0.0.1:1/none", tmp_path)
     async with AsyncExitStack() as stack:
+        # Not `start_app`: it would empty the (unreachable) database first.
         app = create_app(settings)
         await stack.enter_async_context(app.router.lifespan_context(app))
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=BASE_URL
-        ) as client:
+        async with asgi_client(app, origin=None) as client:
             assert (await client.get("/healthz")).status_code == 200
             ready = await client.get("/readyz")
     assert ready.status_code == 503
@@ -181,26 +162,18 @@ def test_client_ip_trusts_only_configured_proxies(
     assert client_ip(scope, settings.trusted_proxy_networks) == expected
 
 
-async def test_forwarded_ip_feeds_rate_limit_buckets(
-    database_url: str, tmp_path: Path, new_client: ClientFactory
-) -> None:
+async def test_forwarded_ip_feeds_rate_limit_buckets(app_with: AppWith) -> None:
     """Behind a trusted proxy, two clients have two sign-up buckets, not one."""
-    settings = make_settings(
-        database_url, tmp_path, trusted_proxies="127.0.0.0/8", rate_limit_sign_up_ip="1/minute"
-    )
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=BASE_URL
-        ) as client:
-            statuses = []
-            for i, ip in enumerate(["1.1.1.1", "2.2.2.2", "1.1.1.1"]):
-                response = await client.post(
-                    "/api/auth/sign-up/email",
-                    json={"email": f"p{i}@example.com", "password": "long enough pw", "name": "p"},
-                    headers={"X-Forwarded-For": ip, "Origin": BASE_URL},
-                )
-                statuses.append(response.status_code)
+    running = await app_with(trusted_proxies="127.0.0.0/8", rate_limit_sign_up_ip="1/minute")
+    client = running.client()
+    statuses = []
+    for i, ip in enumerate(["1.1.1.1", "2.2.2.2", "1.1.1.1"]):
+        response = await client.post(
+            "/api/auth/sign-up/email",
+            json={"email": f"p{i}@example.com", "password": "long enough pw", "name": "p"},
+            headers={"X-Forwarded-For": ip},
+        )
+        statuses.append(response.status_code)
     assert statuses == [200, 200, 429]
 
 

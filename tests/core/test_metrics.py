@@ -15,7 +15,7 @@ import httpx
 from fastapi import FastAPI
 
 from everything_app.core.observability import scrub_event
-from tests.conftest import BASE_URL, PASSWORD, SignedIn, make_settings, start_app, unique_email
+from tests.conftest import PASSWORD, AppWith, SignedIn, make_settings, unique_email
 from tests.realtime.support import live, new_user, start_instance
 
 Labels = dict[str, str]
@@ -70,33 +70,25 @@ async def test_requests_are_counted_by_route_template(app: FastAPI, signed_in: S
     assert not any("no-such-route" in value or "@" in value for value in values)
 
 
-async def test_rate_limit_rejections_are_counted_by_rule(database_url: str, tmp_path: Path) -> None:
-    settings = make_settings(database_url, tmp_path, rate_limit_sign_in_ip="2/minute")
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)
-        client = await stack.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url=BASE_URL,
-                headers={"Origin": BASE_URL},
+async def test_rate_limit_rejections_are_counted_by_rule(app_with: AppWith) -> None:
+    running = await app_with(rate_limit_sign_in_ip="2/minute")
+    app, client = running.app, running.client()
+    labels = {"rule": "sign-in-ip"}
+    before = sample(app, "everything_app_rate_limit_rejections_total", labels)
+    email = unique_email()
+    statuses = [
+        (
+            await client.post(
+                "/api/auth/sign-in/email", json={"email": email, "password": PASSWORD}
             )
-        )
-        labels = {"rule": "sign-in-ip"}
-        before = sample(app, "everything_app_rate_limit_rejections_total", labels)
-        email = unique_email()
-        statuses = [
-            (
-                await client.post(
-                    "/api/auth/sign-in/email", json={"email": email, "password": PASSWORD}
-                )
-            ).status_code
-            for _ in range(3)
-        ]
-        assert statuses == [401, 401, 429]
-        assert sample(app, "everything_app_rate_limit_rejections_total", labels) == before + 1
-        text = (await client.get("/metrics")).text
-        assert email not in text
-        assert 'rule="sign-in-ip"' in text
+        ).status_code
+        for _ in range(3)
+    ]
+    assert statuses == [401, 401, 429]
+    assert sample(app, "everything_app_rate_limit_rejections_total", labels) == before + 1
+    text = (await client.get("/metrics")).text
+    assert email not in text
+    assert 'rule="sign-in-ip"' in text
 
 
 async def test_tokens_are_counted_after_a_chat_answer(app: FastAPI, signed_in: SignedIn) -> None:
@@ -166,21 +158,16 @@ async def test_websockets_are_counted_and_gauged(database_url: str, tmp_path: Pa
         assert sample(app, gauge, {"transport": "websocket"}) == 0
 
 
-async def test_metrics_token_is_enforced_when_set(database_url: str, tmp_path: Path) -> None:
-    settings = make_settings(database_url, tmp_path, metrics_token="scrape-" + "t" * 20)
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)
-        client = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
-        )
-        missing = await client.get("/metrics")
-        assert missing.status_code == 401
-        assert missing.json()["error"]["code"] == "invalid_metrics_token"
-        wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
-        assert wrong.status_code == 401
-        right = await client.get("/metrics", headers={"Authorization": "Bearer scrape-" + "t" * 20})
-        assert right.status_code == 200
-        assert "everything_app_http_requests_total" in right.text
+async def test_metrics_token_is_enforced_when_set(app_with: AppWith) -> None:
+    client = (await app_with(metrics_token="scrape-" + "t" * 20)).client(origin=None)
+    missing = await client.get("/metrics")
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "invalid_metrics_token"
+    wrong = await client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    right = await client.get("/metrics", headers={"Authorization": "Bearer scrape-" + "t" * 20})
+    assert right.status_code == 200
+    assert "everything_app_http_requests_total" in right.text
 
 
 async def test_metrics_are_documented(client: httpx.AsyncClient) -> None:

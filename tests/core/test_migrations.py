@@ -22,21 +22,19 @@ from everything_app.core import migrations
 from everything_app.core.db import create_engine
 from everything_app.models import metadata
 from everything_app.settings import Settings
-from tests.conftest import (
-    PG_URL,
-    _pg_reachable,
-    create_pg_database,
-    drop_pg_database,
-    require_service,
-)
+from tests.conftest import Backends, create_pg_database, drop_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def empty_database(
+    request: pytest.FixtureRequest, tmp_path: Path, backends: Backends
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    require_service(asyncio.run(_pg_reachable()), f"PostgreSQL is not reachable at {PG_URL}")
+    # The run's migrated database made the cluster's roles (under a lock, see
+    # migrated_pg_database): these migrations cannot race another process creating them.
+    backends.postgresql()
     url = asyncio.run(create_pg_database())
     yield url
     asyncio.run(drop_pg_database(url))
@@ -59,6 +57,7 @@ def _inspect(url: str) -> tuple[list[Any], set[str]]:
     return asyncio.run(run())
 
 
+@pytest.mark.slow  # the whole chain of migrations, down and up
 def test_upgrade_matches_models_and_round_trips(empty_database: str) -> None:
     settings = Settings(database_url=empty_database)
     migrations.upgrade(settings)
@@ -90,6 +89,7 @@ AUTOGENERATE_STEPS = [
 ]
 
 
+@pytest.mark.slow  # Alembic in new processes
 def test_readme_autogenerate_finds_models_and_migrations_agree(
     empty_database: str, tmp_path: Path
 ) -> None:

@@ -30,6 +30,8 @@ from tests.realtime.support import (
     start_instance,
 )
 
+pytestmark = pytest.mark.slow  # restarts a private PostgreSQL
+
 WAIT = 60.0  # only reached when the service does not recover
 WRITERS = 4
 WRITES_EACH_SIDE = 5  # acknowledged writes per writer before the restart, and after it

@@ -14,18 +14,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import (
-    BASE_URL,
-    IN_CI,
-    PASSWORD,
-    make_settings,
-    sign_up,
-    start_app,
-    unique_email,
-)
+from tests.conftest import IN_CI, PASSWORD, AppWith, make_settings, sign_up, unique_email
 from tests.private_services import REDIS_SERVER, private_redis
 from tests.realtime.conftest import FAST
 from tests.realtime.support import create_key, ids, live, new_user, start_instance
+
+pytestmark = pytest.mark.slow  # stops and restarts a private Redis
 
 
 @pytest.fixture
@@ -46,43 +40,31 @@ async def _fail_sign_in(client: httpx.AsyncClient, email: str) -> int:
 
 
 async def test_service_survives_redis_stopping(
-    database_url: str, tmp_path: Path, redis_to_stop: tuple[str, asyncio.subprocess.Process]
+    redis_to_stop: tuple[str, asyncio.subprocess.Process], app_with: AppWith
 ) -> None:
     redis_url, redis_process = redis_to_stop
-    async with AsyncExitStack() as stack:
-        settings = make_settings(
-            database_url, tmp_path, redis_url=redis_url, realtime_broker="redis"
-        )
-        app = await start_app(stack, settings)
-        client = await stack.enter_async_context(
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url=BASE_URL,
-                headers={"Origin": BASE_URL},
-            )
-        )
-        email = unique_email()
-        await sign_up(client, email=email)
-        assert app.state.limiter.backend == "redis"
-        assert await _fail_sign_in(client, email) == 401  # counted in Redis
+    running = await app_with(redis_url=redis_url, realtime_broker="redis")
+    client = running.client()
+    email = unique_email()
+    await sign_up(client, email=email)
+    assert running.app.state.limiter.backend == "redis"
+    assert await _fail_sign_in(client, email) == 401  # counted in Redis
 
-        redis_process.kill()  # Redis goes away for good
-        await redis_process.wait()
+    redis_process.kill()  # Redis goes away for good
+    await redis_process.wait()
 
-        assert (await client.get("/api/auth/get-session")).json()["user"]["email"] == email
-        assert (
-            await client.post("/api/keys", json={"name": "while redis is down"})
-        ).status_code == 201
-        assert (await client.get("/api/keys")).status_code == 200
-        assert (await client.get("/readyz")).status_code == 200  # readiness is the database's
-        # The sign-in limit still holds, on this instance's own counters.
-        statuses = [await _fail_sign_in(client, email) for _ in range(6)]
-        assert statuses[:5] == [401] * 5
-        assert statuses[5] == 429
-        right = await client.post(
-            "/api/auth/sign-in/email", json={"email": email, "password": PASSWORD}
-        )
-        assert right.status_code == 429
+    assert (await client.get("/api/auth/get-session")).json()["user"]["email"] == email
+    assert (await client.post("/api/keys", json={"name": "while redis is down"})).status_code == 201
+    assert (await client.get("/api/keys")).status_code == 200
+    assert (await client.get("/readyz")).status_code == 200  # readiness is the database's
+    # The sign-in limit still holds, on this instance's own counters.
+    statuses = [await _fail_sign_in(client, email) for _ in range(6)]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5] == 429
+    right = await client.post(
+        "/api/auth/sign-in/email", json={"email": email, "password": PASSWORD}
+    )
+    assert right.status_code == 429
 
 
 async def test_live_queries_through_a_redis_outage(

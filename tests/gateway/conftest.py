@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +24,7 @@ from everything_app.core import rls
 from everything_app.gateway.inflight import InFlight
 from everything_app.gateway.models import AiUsage
 from everything_app.testing import AnthropicStandin, OpenAIStandin, Script, serve
-from tests.conftest import BASE_URL, make_settings, start_app, unique_email
+from tests.conftest import BASE_URL, AppWith, unique_email
 
 OPENAI_KEY = "sk-upstream-openai"
 ANTHROPIC_KEY = "sk-ant-upstream"
@@ -111,7 +110,7 @@ async def stream(client: openai.OpenAI, **params: Any) -> list[ChatCompletionChu
 
 
 @pytest.fixture
-async def start_gateway(database_url: str, tmp_path: Path) -> AsyncIterator[GatewayFactory]:
+async def start_gateway(app_with: AppWith) -> AsyncIterator[GatewayFactory]:
     """Start the app on a real server. `upstream`: "openai", "anthropic", both, or none (the
     offline model only); other keywords override settings."""
     async with AsyncExitStack() as stack:
@@ -128,7 +127,7 @@ async def start_gateway(database_url: str, tmp_path: Path) -> AsyncIterator[Gate
                 standin_url = await stack.enter_async_context(serve(anthropic_standin.app))
                 values.update(anthropic_base_url=standin_url, anthropic_api_key=ANTHROPIC_KEY)
             values.update(overrides)
-            app = await start_app(stack, make_settings(database_url, tmp_path, **values))
+            app = (await app_with(**values)).app
             url = await stack.enter_async_context(serve(app))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(base_url=url, headers={"Origin": BASE_URL})

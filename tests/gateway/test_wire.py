@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-from contextlib import AsyncExitStack
 from typing import Any
-
-import httpx
 
 from everything_app.ai import (
     Finish,
@@ -18,8 +15,7 @@ from everything_app.ai import (
 )
 from everything_app.core.errors import error_body, openai_error_body
 from everything_app.gateway.wire import ChunkEncoder, CompletionBuilder
-from everything_app.settings import Settings
-from tests.conftest import BASE_URL, start_app
+from tests.conftest import AppWith
 
 
 def frames(data: bytes) -> list[dict[str, Any]]:
@@ -114,19 +110,15 @@ def test_the_renderer_picks_the_shape_by_path() -> None:
     assert error_body("/api/auth/x", "x", "m") == {"code": "X", "message": "m"}
 
 
-async def test_a_crash_under_v1_is_a_500_in_openais_shape(settings: Settings) -> None:
-    async with AsyncExitStack() as stack:
-        app = await start_app(stack, settings)
+async def test_a_crash_under_v1_is_a_500_in_openais_shape(app_with: AppWith) -> None:
+    running = await app_with()
 
-        async def boom() -> None:
-            raise RuntimeError("secret internals")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
 
-        app.add_api_route("/v1/boom", boom)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-            base_url=BASE_URL,
-        ) as client:
-            response = await client.get("/v1/boom", headers={"X-Request-ID": "req-777"})
+    running.app.add_api_route("/v1/boom", boom)
+    client = running.client(origin=None, raise_app_exceptions=False)
+    response = await client.get("/v1/boom", headers={"X-Request-ID": "req-777"})
 
     assert response.status_code == 500
     error = response.json()["error"]

@@ -11,12 +11,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, available_timezones
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from everything_app.core.timestamps import MAX_INSTANT, MIN_INSTANT
 from everything_app.planner.sentences import parse_sentence
 from everything_app.planner.tools import TOOLS
+
+pytestmark = pytest.mark.slow  # hundreds of Hypothesis examples
 
 ZONES = sorted(available_timezones() - {"Factory", "localtime"})
 # Words of the grammar (intents, days, periods, times) mixed with anything else, so the

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import make_settings
-from tests.realtime.support import Instance, start_instance
+from tests.conftest import AppWith
+from tests.realtime.support import Instance, serve_instance
 
 # Short intervals so revocation and heartbeats are observable quickly; tests still wait on
 # messages, never on the clock.
@@ -24,16 +23,12 @@ InstanceFactory = Callable[..., Awaitable[Instance]]
 
 
 @pytest.fixture
-async def make_instance(database_url: str, tmp_path: Path) -> AsyncIterator[InstanceFactory]:
-    """Start app instances on `database_url`: the first empties the database."""
+async def make_instance(app_with: AppWith) -> AsyncIterator[InstanceFactory]:
+    """Start app instances on the test's database (`app_with`: the first empties it)."""
     async with AsyncExitStack() as stack:
-        started: list[Instance] = []
 
         async def factory(**overrides: Any) -> Instance:
-            settings = make_settings(database_url, tmp_path, **{**FAST, **overrides})
-            instance = await start_instance(stack, settings, fresh=not started)
-            started.append(instance)
-            return instance
+            return await serve_instance(stack, (await app_with(**{**FAST, **overrides})).app)
 
         yield factory
 

@@ -16,12 +16,11 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from everything_app.app import create_app
 from everything_app.realtime.hub import Hub
 from everything_app.realtime.setup import Realtime
 from everything_app.settings import Settings
 from everything_app.testing import serve
-from tests.conftest import BASE_URL, PASSWORD, truncate_all, unique_email
+from tests.conftest import BASE_URL, PASSWORD, start_app, unique_email
 
 WAIT = 15.0  # generous: only reached when something is broken
 
@@ -64,12 +63,12 @@ class Instance:
 async def start_instance(stack: AsyncExitStack, settings: Settings, *, fresh: bool) -> Instance:
     """An app with its lifespan, on a real server. `fresh` empties the database first (only
     the first instance of a test: the others share its data)."""
-    app = create_app(settings)
-    await stack.enter_async_context(app.router.lifespan_context(app))
-    if fresh:
-        await truncate_all(app)
-    host = await stack.enter_async_context(serve_live(app))
-    return Instance(app, host)
+    return await serve_instance(stack, await start_app(stack, settings, fresh=fresh))
+
+
+async def serve_instance(stack: AsyncExitStack, app: FastAPI) -> Instance:
+    """A started app on a real server, until `stack` closes."""
+    return Instance(app, await stack.enter_async_context(serve_live(app)))
 
 
 @dataclass

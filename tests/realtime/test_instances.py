@@ -29,6 +29,8 @@ from tests.realtime.support import (
     start_instance,
 )
 
+pytestmark = pytest.mark.slow  # two instances and a broker per test
+
 
 @dataclass
 class Pair:

@@ -6,12 +6,14 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from everything_app.realtime.connection import Connection
 from everything_app.realtime.identity import Identity
 from everything_app.realtime.patch import apply, diff
+from tests.realtime.conftest import InstanceFactory
 from tests.realtime.support import WAIT, Instance, Live, User, live, new_user
 
 # --- the algorithm, on any sequence of results ------------------------------------------
@@ -25,6 +27,7 @@ _result = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.slow  # hundreds of Hypothesis examples
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_result, min_size=1, max_size=6))
 def test_patches_replay_every_result(results: list[dict[str, Any]]) -> None:
@@ -191,8 +194,11 @@ async def test_without_the_option_results_stay_whole(instance: Instance) -> None
 # --- one frame per delivery, however many subscribers -------------------------------------
 
 
-async def test_one_delivery_shares_its_frames(instance: Instance) -> None:
+async def test_one_delivery_shares_its_frames(make_instance: InstanceFactory) -> None:
     """Subscribers of one group with the same id and version get the very same string."""
+    # No revalidation while the test runs: it would close these hand-made connections (they
+    # hold no credential to check) whenever a tick came before the first result.
+    instance = await make_instance(realtime_revalidate_seconds=3600.0)
     user = await new_user(instance)
     hub = instance.hub
     identity = Identity(user_id=user.id, role="user", via="bearer")

@@ -16,6 +16,8 @@ import pytest
 from tests.conftest import BASE_URL
 from tests.realtime.support import WAIT, Instance, create_key, live, new_user
 
+pytestmark = pytest.mark.slow  # the README's clients in node processes
+
 README = Path(__file__).parents[2] / "README.md"
 NODE = shutil.which("node")
 

@@ -21,6 +21,8 @@ from everything_app.reservations.models import QueueEntry, Reservation
 from tests.conftest import SignedIn, privileged_db
 from tests.reservations.conftest import Clock, ServiceFactory, Users, at, book, promote
 
+pytestmark = pytest.mark.slow  # hundreds of concurrent requests
+
 
 def _codes(responses: list[httpx.Response]) -> Counter[str]:
     return Counter(

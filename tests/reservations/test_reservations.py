@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from everything_app.core.changes import Change
-from tests.conftest import BASE_URL, SignedIn, make_settings, sign_up, start_app
+from tests.conftest import AppWith, SignedIn, sign_up
 from tests.reservations.conftest import (
     Clock,
     ServiceFactory,
@@ -132,45 +130,35 @@ async def test_full_slot_and_cancel_frees_a_place_at_once(
 
 
 async def _app_with(
-    stack: AsyncExitStack, database_url: str, tmp_path: Path, **overrides: Any
+    app_with: AppWith, **overrides: Any
 ) -> tuple[httpx.AsyncClient, Clock, dict[str, Any]]:
     """An app with other settings, its clock, an admin client and a service."""
-    app = await start_app(stack, make_settings(database_url, tmp_path, **overrides))
-    clock = fix_clock(app)
-    admin = await stack.enter_async_context(
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers={"Origin": BASE_URL}
-        )
-    )
+    running = await app_with(**overrides)
+    clock = fix_clock(running.app)
+    admin = running.client()
     await sign_up(admin)
-    await promote(app, admin)
+    await promote(running.app, admin)
     service = (await admin.post("/api/services", json={"name": "x", "duration_minutes": 60})).json()
     return admin, clock, service
 
 
-async def test_limit_on_future_reservations(database_url: str, tmp_path: Path) -> None:
-    async with AsyncExitStack() as stack:
-        admin, clock, service = await _app_with(
-            stack, database_url, tmp_path, max_future_reservations=2
-        )
-        first = (await book(admin, service, at(10))).json()
-        assert (await book(admin, service, at(11))).status_code == 201
-        refused = await book(admin, service, at(12))
-        assert refused.status_code == 409
-        assert refused.json()["error"]["code"] == "too_many_reservations"
-        # Past reservations do not count, nor do canceled ones.
-        await admin.patch(f"/api/reservations/{first['id']}", json={"status": "canceled"})
-        assert (await book(admin, service, at(12))).status_code == 201
-        clock.now = at(11, 30)
-        assert (await book(admin, service, at(13))).status_code == 201
+async def test_limit_on_future_reservations(app_with: AppWith) -> None:
+    admin, clock, service = await _app_with(app_with, max_future_reservations=2)
+    first = (await book(admin, service, at(10))).json()
+    assert (await book(admin, service, at(11))).status_code == 201
+    refused = await book(admin, service, at(12))
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "too_many_reservations"
+    # Past reservations do not count, nor do canceled ones.
+    await admin.patch(f"/api/reservations/{first['id']}", json={"status": "canceled"})
+    assert (await book(admin, service, at(12))).status_code == 201
+    clock.now = at(11, 30)
+    assert (await book(admin, service, at(13))).status_code == 201
 
 
-async def test_auto_confirm_setting(database_url: str, tmp_path: Path) -> None:
-    async with AsyncExitStack() as stack:
-        admin, _, service = await _app_with(
-            stack, database_url, tmp_path, reservations_auto_confirm=True
-        )
-        assert (await book(admin, service, at(10))).json()["status"] == "confirmed"
+async def test_auto_confirm_setting(app_with: AppWith) -> None:
+    admin, _, service = await _app_with(app_with, reservations_auto_confirm=True)
+    assert (await book(admin, service, at(10))).json()["status"] == "confirmed"
 
 
 async def test_another_users_reservation_is_404(
