@@ -81,8 +81,8 @@ def test_one_head() -> None:
     assert len(script.get_heads()) == 1, script.get_heads()
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-# What the README tells a developer adding a table to run, from the checkout's root.
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "guides" / "add-a-table.md"
+# What the add-a-table guide tells a developer to run, from the checkout's root.
 AUTOGENERATE_STEPS = [
     ".venv/bin/everything-app migrate",
     '.venv/bin/alembic revision --autogenerate -m "add notes"',
@@ -90,15 +90,15 @@ AUTOGENERATE_STEPS = [
 
 
 @pytest.mark.slow  # Alembic in new processes
-def test_readme_autogenerate_finds_models_and_migrations_agree(
+def test_the_guides_autogenerate_finds_models_and_migrations_agree(
     empty_database: str, tmp_path: Path
 ) -> None:
-    """The README's steps for a new migration, run as written in a copy of the checkout:
+    """The add-a-table guide's steps for a new migration, run as written in a copy of the checkout:
     they succeed, and with no model changed the generated migration is empty (the
     migrations build exactly the models' schema, seen through autogenerate itself)."""
-    readme = README.read_text()
+    guide = GUIDE.read_text()
     for step in AUTOGENERATE_STEPS:
-        assert step in readme, f"the README no longer says {step!r}"
+        assert step in guide, f"the add-a-table guide no longer says {step!r}"
     root = Path(__file__).resolve().parents[2]
     checkout = tmp_path / "checkout"
     checkout.mkdir()
