@@ -6,15 +6,16 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from everything_app.auth.cookies import read_session_cookie
-from everything_app.auth.credentials import CredentialCache, resolve_credential
+from everything_app.auth.credentials import CredentialCache, UserSnapshot, resolve_credential
 from everything_app.auth.credentials import Principal as Principal  # re-exported
 from everything_app.auth.models import User
 from everything_app.auth.service import ClientInfo, SessionPolicy, act_as
 from everything_app.core.db import SAFE_METHODS, SessionDep
-from everything_app.core.deps import SettingsDep
+from everything_app.core.deps import app_settings
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
 from everything_app.core.origins import origin_refusal
 from everything_app.keys.service import looks_like_key
@@ -77,7 +78,7 @@ def credential_cache(request: HTTPConnection) -> CredentialCache | None:
     return cache
 
 
-async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
+async def _resolve(request: Request, db: AsyncSession, settings: Settings) -> Principal | None:
     if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
         raise BadRequest(
             "Credentials are not accepted in the URL; send them in the Authorization header.",
@@ -106,15 +107,13 @@ async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> P
     return principal
 
 
-async def optional_principal(
-    request: Request, db: SessionDep, settings: SettingsDep
-) -> Principal | None:
-    principal = await _resolve(request, db, settings)
+async def optional_principal(request: Request, db: SessionDep) -> Principal | None:
+    principal = await _resolve(request, db, app_settings(request))
     if principal is not None:
         # The request's transaction acts for the caller (row-level security on PostgreSQL);
         # it costs no round trip: the scope is sent with the transaction's first statement.
-        await act_as(db, principal.user)
-        request.state.user_id = str(principal.user.id)  # for the access log
+        await act_as(db, principal.account)
+        request.state.user_id = str(principal.account.id)  # for the access log
     return principal
 
 
@@ -130,6 +129,13 @@ async def require_user(principal: Annotated[Principal, Depends(require_principal
     return principal.user
 
 
+async def require_account(
+    principal: Annotated[Principal, Depends(require_principal)],
+) -> UserSnapshot:
+    """The caller as verified, for routes that need only who it is (no ORM object)."""
+    return principal.account
+
+
 async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
     if user.role != "admin":
         raise Forbidden("This needs an administrator.", code="admin_required")
@@ -139,4 +145,5 @@ async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 CurrentUser = Annotated[User, Depends(require_user)]
+CurrentAccount = Annotated[UserSnapshot, Depends(require_account)]
 AdminUser = Annotated[User, Depends(require_admin)]

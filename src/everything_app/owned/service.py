@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.changes import Change, record_change
+from everything_app.core.db import read_once
 from everything_app.core.errors import NotFound, ValidationFailed
 from everything_app.core.pagination import keyset, page_of
 from everything_app.owned.models import OwnedBase
@@ -83,10 +84,9 @@ async def list_page_json(
     typed columns (timestamps aware UTC, see core.db), and pydantic-core writes a UUID,
     a Decimal and a UTC instant exactly as the read model does (tests pin the shape)."""
     query, key = _list_query(table, user_id, params, *_columns(table))
-    # On the session's connection (its transaction and row-level scope, see core.rls), past
-    # the ORM's execute machinery: a read of plain columns needs none of it.
-    connection = await db.connection()
-    rows = (await connection.execute(query)).all()
+    # Past the ORM's execute machinery (a read of plain columns needs none of it), as the
+    # request's one statement where it is (one round trip, see core.db.read_once).
+    rows = (await read_once(db, query)).all()
     data, next_cursor = page_of(rows, params.limit, lambda row: (getattr(row, key), row.id))
     names = table.read.model_fields.keys()  # the selected columns, in order
     rows_out = [dict(zip(names, row, strict=True)) for row in data]  # cheaper than _asdict
