@@ -377,7 +377,9 @@ async def open_unit_of_work(
     return session
 
 
-async def read_once(db: AsyncSession, statement: Executable) -> Result[Any]:
+async def read_once(
+    db: AsyncSession, statement: Executable, parameters: dict[str, Any] | None = None
+) -> Result[Any]:
     """Run the one read `statement` of a unit of work that has not touched the database yet
     as a transaction of its own: one round trip on PostgreSQL (no BEGIN, no ROLLBACK; the
     session's row-level scope rides on the connection, see core.rls), one call on SQLite.
@@ -385,7 +387,7 @@ async def read_once(db: AsyncSession, statement: Executable) -> Result[Any]:
     transaction afterwards. Inside a transaction already begun, the statement simply runs
     in it (same snapshot and scope as the rest)."""
     if db.in_transaction() or db.new or db.dirty or db.deleted:
-        return await (await db.connection()).execute(statement)
+        return await (await db.connection()).execute(statement, parameters)
     bind = db.get_bind()
     options: dict[str, Any] = (
         {_SINGLE_STATEMENT: True}
@@ -395,7 +397,7 @@ async def read_once(db: AsyncSession, statement: Executable) -> Result[Any]:
     connection = await db.connection(execution_options=options)
     try:
         # Fetched whole (an async result is buffered), so it outlives the connection.
-        return await connection.execute(statement)
+        return await connection.execute(statement, parameters)
     finally:
         await db.rollback()  # nothing to roll back: ends the session's use of the connection
 
