@@ -13,8 +13,8 @@ from everything_app.auth.cookies import read_session_cookie
 from everything_app.auth.credentials import CredentialCache, UserSnapshot, resolve_credential
 from everything_app.auth.credentials import Principal as Principal  # re-exported
 from everything_app.auth.models import User
-from everything_app.auth.service import ClientInfo, SessionPolicy, act_as
-from everything_app.core.db import SAFE_METHODS, SessionDep
+from everything_app.auth.service import ClientInfo, SessionPolicy
+from everything_app.core.db import SAFE_METHODS, act_for_request, unit_of_work
 from everything_app.core.deps import app_settings
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
 from everything_app.core.origins import origin_refusal
@@ -107,13 +107,19 @@ async def _resolve(request: Request, db: AsyncSession, settings: Settings) -> Pr
     return principal
 
 
-async def optional_principal(request: Request, db: SessionDep) -> Principal | None:
-    principal = await _resolve(request, db, app_settings(request))
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller, resolved in a unit of work of its own: none is opened on the database
+    when the credential is cached (a session check then costs no database work at all);
+    a sliding expiry or a key's last use, when due, is committed there."""
+    state = request.app.state
+    async with unit_of_work(state.sessionmaker, bus=getattr(state, "changes", None)) as db:
+        principal = await _resolve(request, db, app_settings(request))
     if principal is not None:
-        # The request's transaction acts for the caller (row-level security on PostgreSQL);
+        # The request's unit of work acts for the caller (row-level security on PostgreSQL);
         # it costs no round trip: the scope is sent with the transaction's first statement.
-        await act_as(db, principal.account)
-        request.state.user_id = str(principal.account.id)  # for the access log
+        account = principal.account
+        await act_for_request(request, account.id, admin=account.role == "admin")
+        request.state.user_id = str(account.id)  # for the access log
     return principal
 
 

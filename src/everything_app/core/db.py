@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.base import Executable
+from starlette.requests import HTTPConnection
 
 from everything_app.core import rls
 from everything_app.core.changes import (
@@ -402,6 +403,21 @@ async def read_once(
         await db.rollback()  # nothing to roll back: ends the session's use of the connection
 
 
+# request.state attributes: whom the request acts for, and its unit of work once open.
+_ACTING_FOR = "acting_for"
+_REQUEST_SESSION = "request_session"
+
+
+async def act_for_request(request: HTTPConnection, user_id: uuid.UUID, *, admin: bool) -> None:
+    """From now on the request's unit of work acts for `user_id` (row-level security),
+    whether it is open already or opens later: the caller is known before or after the
+    handler's session dependency, in whichever order the route declares them."""
+    setattr(request.state, _ACTING_FOR, (user_id, admin))
+    session: AsyncSession | None = getattr(request.state, _REQUEST_SESSION, None)
+    if session is not None:
+        await rls.set_current_user(session, user_id, admin=admin)
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the handler returns, rolled back on error.
 
@@ -416,6 +432,10 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     )
     try:
         async with work as session:
+            acting: tuple[uuid.UUID, bool] | None = getattr(request.state, _ACTING_FOR, None)
+            if acting is not None:
+                await rls.set_current_user(session, acting[0], admin=acting[1])
+            setattr(request.state, _REQUEST_SESSION, session)
             yield session
     except Exception as exc:
         if work.committing and database_unavailable(exc):
