@@ -122,23 +122,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = build_registry(app.state)
     install_error_handlers(app)
     install_database_error_handlers(app)
-    for router in (
-        health.router,
-        observability.router,
-        auth_router,
-        keys_router,
-        models_router,
-        chat_router,
-    ):
+    # FastAPI tries the included routers in order, each against all its routes: the hot
+    # paths (session check, the planner's lists) come first.
+    for router in (health.router, observability.router, auth_router):
+        app.include_router(router)
+    planner_chat_tools.register()  # the planner's tools in chat, and offline sentences
+    for router in planner_routers:
+        app.include_router(router)
+    for router in (keys_router, models_router, chat_router):
         app.include_router(router)
     # The OpenAI-compatible gateway serves `/v1` (not under /api, where OpenAI clients would
     # not look). Its router brings a lifespan of its own, merged into the app's.
     app.include_router(gateway_router)
     app.include_router(usage_router)
     for router in reservation_routers:
-        app.include_router(router)
-    planner_chat_tools.register()  # the planner's tools in chat, and offline sentences
-    for router in planner_routers:
         app.include_router(router)
     app.include_router(realtime_router)
 
