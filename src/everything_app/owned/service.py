@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar
 
 import pydantic_core
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.changes import Change, record_change
@@ -32,7 +32,7 @@ def _changed(
     record_change(db, Change(table.table_name, op, row.id, row.user_id, data))
 
 
-def to_json(table: OwnedTable, row: OwnedBase) -> dict[str, Any]:
+def to_json(table: OwnedTable, row: OwnedBase | Row[Any]) -> dict[str, Any]:
     return table.read.model_validate(row).model_dump(mode="json")
 
 
@@ -55,11 +55,13 @@ def _list_query(
 
 async def list_rows(
     db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, params: ListQuery
-) -> tuple[list[OwnedBase], str | None]:
+) -> tuple[list[Row[Any]], str | None]:
     """One page of the user's rows, filtered and keyset-paginated (one extra row tells
-    whether another page exists)."""
-    query, key = _list_query(table, user_id, params, table.model)
-    rows = list((await db.execute(query)).scalars())
+    whether another page exists). Plain rows of the read model's fields (by name, as
+    `table.read.model_validate` reads them), not ORM objects: a list is only read, and
+    as the unit of work's one statement it costs one round trip (core.db.read_once)."""
+    query, key = _page_query(table, params)
+    rows = (await read_once(db, query, {_OWNER: user_id})).all()
     return page_of(rows, params.limit, lambda row: (getattr(row, key), row.id))
 
 
