@@ -35,14 +35,16 @@ from everything_app.realtime import QueryRegistry, start_realtime
 from everything_app.settings import Settings
 
 # Every feature, in the order its routes are mounted. The one place a feature is listed.
+# FastAPI tries routes in order, each against every route before it: the hot paths (the
+# session check, the planner's lists) come first.
 FEATURES: tuple[Feature, ...] = (
     auth.feature,
+    planner.feature,
     keys.feature,
     ai.feature,
     chat.feature,
     gateway.feature,
     reservations.feature,
-    planner.feature,
     realtime.feature,
 )
 

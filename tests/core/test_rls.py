@@ -17,14 +17,20 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Uuid, text
+from sqlalchemy import Uuid, event, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.app import register_features
 from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.core import rls
-from everything_app.core.db import create_engine, utcnow
+from everything_app.core.db import (
+    create_engine,
+    create_sessionmaker,
+    read_once,
+    unit_of_work,
+    utcnow,
+)
 from everything_app.core.security import token_hash
 from everything_app.gateway.models import AiUsage
 from everything_app.models import metadata
@@ -281,3 +287,100 @@ async def test_requests_act_for_their_caller(people: People, app: FastAPI, new_c
     stranger = new_client()
     await sign_up(stranger)
     assert (await stranger.get("/api/tasks")).json()["data"] == []
+
+
+# --- single-statement reads (core.db.read_once): the scope the connection carries ---------
+
+
+@pytest.fixture
+async def one_connection(app: FastAPI) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a pool of exactly one serving connection: each reuses the last one's."""
+    settings = app.state.settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
+    engine = create_engine(settings)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _read_owners(
+    sessions: async_sessionmaker[AsyncSession], user: uuid.UUID | None, table: str = "tasks"
+) -> list[uuid.UUID]:
+    async with unit_of_work(sessions, user_id=user) as db:
+        return [row[0] for row in await read_once(db, text(f"SELECT user_id FROM {table}"))]
+
+
+async def _transaction_owners(
+    sessions: async_sessionmaker[AsyncSession], user: uuid.UUID | None, table: str = "tasks"
+) -> list[uuid.UUID]:
+    async with unit_of_work(sessions, user_id=user) as db:
+        await db.execute(text("SELECT 1"))  # a transaction begun before the read
+        return [row[0] for row in await read_once(db, text(f"SELECT user_id FROM {table}"))]
+
+
+async def test_a_single_statement_read_sees_its_callers_rows_only(
+    people: People, one_connection: async_sessionmaker[AsyncSession]
+) -> None:
+    for table in OWNED:
+        assert set(await _read_owners(one_connection, people.a, table)) == {people.a}, table
+    assert set(await _read_owners(one_connection, people.b)) == {people.b}
+    assert set(await _read_owners(one_connection, people.a)) == {people.a}
+    assert await _read_owners(one_connection, None) == []
+
+
+async def test_a_carried_scope_reaches_no_transaction(
+    people: People, one_connection: async_sessionmaker[AsyncSession]
+) -> None:
+    """After a read for A, the same connection's transactions act for their own scope only:
+    for nobody, for B, or (when whether the carried scope was set is unknown) for nobody."""
+    assert set(await _read_owners(one_connection, people.a)) == {people.a}
+    assert await _transaction_owners(one_connection, None) == []
+    assert set(await _transaction_owners(one_connection, people.b)) == {people.b}
+    async with one_connection() as db:  # a Core statement in a transaction, no session scope
+        assert await _owners(db, "tasks") == []
+    assert set(await _read_owners(one_connection, people.a)) == {people.a}
+    async with one_connection() as db:
+        connection = await db.connection()
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, rls.ScopedConnection)
+        assert driver.carried is not None
+        assert driver.carried.user_id == people.a
+        driver.carried = None  # as after a set that failed half-way: unknown
+        await db.rollback()
+        assert await _owners(db, "tasks") == []
+    assert set(await _read_owners(one_connection, people.b)) == {people.b}
+
+
+async def test_a_read_of_a_carried_scope_is_one_statement(
+    people: People, one_connection: async_sessionmaker[AsyncSession], monkeypatch: Any
+) -> None:
+    sent: list[str] = []
+    original = rls.ScopedConnection.execute
+
+    async def execute(self: rls.ScopedConnection, query: str, *args: Any, **kw: Any) -> str:
+        sent.append(query)  # BEGIN, COMMIT, ROLLBACK and other simple queries
+        return await original(self, query, *args, **kw)
+
+    monkeypatch.setattr(rls.ScopedConnection, "execute", execute)
+    engine = one_connection.kw["bind"]
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", _collect(statements))
+    await _read_owners(one_connection, people.a)  # carries A's scope: one set_config
+    sent.clear()
+    statements.clear()
+    assert set(await _read_owners(one_connection, people.a)) == {people.a}
+    assert sent == []
+    assert statements == ["SELECT user_id FROM tasks"]
+    statements.clear()
+    assert set(await _read_owners(one_connection, people.b)) == {people.b}  # another scope:
+    assert sent == []
+    assert len(statements) == 2
+    assert "set_config" in statements[0]
+
+
+def _collect(statements: list[str]) -> Any:
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    return before

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from everything_app.auth.models import User
 from everything_app.core.changes import Change, LocalChangeBus, record_change
-from everything_app.core.db import unit_of_work
+from everything_app.core.db import read_once, unit_of_work
 from tests.conftest import privileged_db
 
 
@@ -77,3 +77,25 @@ async def test_work_that_only_read_sends_no_statement_before_its_first_query(
     async with unit_of_work(app.state.sessionmaker, user_id=uuid.uuid4()) as db:
         assert not db.in_transaction()  # no connection taken: a cached session check
         assert (await db.execute(select(User.id).limit(1))).all() == []
+
+
+async def test_a_single_statement_read_leaves_the_unit_of_work_free_to_write(
+    app: FastAPI,
+) -> None:
+    user = _user()
+    async with unit_of_work(app.state.sessionmaker, user_id=user.id) as db:
+        assert (await read_once(db, select(User.id).where(User.id == user.id))).all() == []
+        assert not db.in_transaction()  # the read was a transaction of its own
+        db.add(user)
+    assert await _exists(app, user.id)
+
+
+async def test_a_read_inside_a_transaction_sees_what_it_wrote(app: FastAPI) -> None:
+    user = _user()
+    async with unit_of_work(app.state.sessionmaker, user_id=user.id, write=True) as db:
+        db.add(user)
+        await db.flush()
+        rows = (await read_once(db, select(User.id).where(User.id == user.id))).all()
+        assert [row[0] for row in rows] == [user.id]
+        await db.rollback()
+    assert not await _exists(app, user.id)

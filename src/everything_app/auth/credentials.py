@@ -21,13 +21,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.apikeys import LAST_USED_RESOLUTION, authenticate_key, looks_like_key
-from everything_app.auth.models import ApiKey, Session, User
+from everything_app.auth.models import ApiKey, Role, Session, User
 from everything_app.auth.service import SessionPolicy, act_as, resolve_session
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
@@ -48,6 +49,10 @@ class UserSnapshot:
     image: str | None
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
 
     @classmethod
     def of(cls, user: User) -> UserSnapshot:
@@ -114,12 +119,18 @@ class KeyInfo:
 
 @dataclass(frozen=True)
 class Principal:
-    user: User
+    account: UserSnapshot  # the user as verified
     via: Via
     session: SessionInfo | None = None
     api_key: KeyInfo | None = None
     token: str | None = None  # the caller's own session token
     refreshed: bool = False
+
+    @cached_property
+    def user(self) -> User:
+        """The caller as a detached `User`, made on first use (most requests need only
+        `account`: building an ORM object costs more than a cached session check)."""
+        return self.account.to_user()
 
     @property
     def session_id(self) -> uuid.UUID | None:
@@ -289,7 +300,7 @@ async def _verify(
             return None
         key, user = found
         entry = _Entry(UserSnapshot.of(user), None, KeyInfo.of(key), time.monotonic())
-        principal = Principal(user=entry.user.to_user(), via=via, api_key=entry.key)
+        principal = Principal(account=entry.user, via=via, api_key=entry.key)
     else:
         resolved = await resolve_session(db, token, policy)
         if resolved is None:
@@ -301,7 +312,7 @@ async def _verify(
             time.monotonic(),
         )
         principal = Principal(
-            user=entry.user.to_user(),
+            account=entry.user,
             via=via,
             session=entry.session,
             token=token,
@@ -318,17 +329,17 @@ async def _from_cache(
     """The principal of a cached credential; None when it has expired meanwhile (the
     database path then decides, and cleans up)."""
     now = utcnow()
-    user = entry.user.to_user()
+    account = entry.user
     if entry.key is not None:
         key = entry.key
         if via != "api_key" or (key.expires_at is not None and key.expires_at <= now):
             return None
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
-            await act_as(db, user)
+            await act_as(db, account)
             await db.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
             entry.key = KeyInfo(key.id, key.user_id, key.created_at, key.expires_at, now)
             record_change(db, Change("api_keys", "update", key.id, key.user_id))
-        return Principal(user=user, via=via, api_key=entry.key)
+        return Principal(account=entry.user, via=via, api_key=entry.key)
     session = entry.session
     assert session is not None
     if via == "api_key" or session.expires_at <= now:
@@ -336,7 +347,7 @@ async def _from_cache(
     refreshed = False
     if session.expires_at - policy.ttl + policy.update_age <= now:
         # better-auth's sliding expiry: written once per update_age, not per request.
-        await act_as(db, user)
+        await act_as(db, account)
         expires_at = now + policy.ttl
         result = await db.execute(
             update(Session)
@@ -357,7 +368,7 @@ async def _from_cache(
         )
         entry.session = session
         refreshed = True
-    return Principal(user=user, via=via, session=session, token=token, refreshed=refreshed)
+    return Principal(account=entry.user, via=via, session=session, token=token, refreshed=refreshed)
 
 
 __all__ = [

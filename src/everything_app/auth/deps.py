@@ -6,16 +6,17 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from everything_app.auth.apikeys import looks_like_key
 from everything_app.auth.cookies import read_session_cookie
-from everything_app.auth.credentials import CredentialCache, resolve_credential
+from everything_app.auth.credentials import CredentialCache, UserSnapshot, resolve_credential
 from everything_app.auth.credentials import Principal as Principal  # re-exported
 from everything_app.auth.models import User
-from everything_app.auth.service import ClientInfo, SessionPolicy, act_as
-from everything_app.core.db import SAFE_METHODS, SessionDep
-from everything_app.core.deps import SettingsDep
+from everything_app.auth.service import ClientInfo, SessionPolicy
+from everything_app.core.db import SAFE_METHODS, act_for_request, unit_of_work
+from everything_app.core.deps import app_settings
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
 from everything_app.core.origins import origin_refusal
 from everything_app.settings import Settings
@@ -77,7 +78,7 @@ def credential_cache(request: HTTPConnection) -> CredentialCache | None:
     return cache
 
 
-async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> Principal | None:
+async def _resolve(request: Request, db: AsyncSession, settings: Settings) -> Principal | None:
     if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
         raise BadRequest(
             "Credentials are not accepted in the URL; send them in the Authorization header.",
@@ -106,15 +107,19 @@ async def _resolve(request: Request, db: SessionDep, settings: SettingsDep) -> P
     return principal
 
 
-async def optional_principal(
-    request: Request, db: SessionDep, settings: SettingsDep
-) -> Principal | None:
-    principal = await _resolve(request, db, settings)
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller, resolved in a unit of work of its own: none is opened on the database
+    when the credential is cached (a session check then costs no database work at all);
+    a sliding expiry or a key's last use, when due, is committed there."""
+    state = request.app.state
+    async with unit_of_work(state.sessionmaker, bus=getattr(state, "changes", None)) as db:
+        principal = await _resolve(request, db, app_settings(request))
     if principal is not None:
-        # The request's transaction acts for the caller (row-level security on PostgreSQL);
+        # The request's unit of work acts for the caller (row-level security on PostgreSQL);
         # it costs no round trip: the scope is sent with the transaction's first statement.
-        await act_as(db, principal.user)
-        request.state.user_id = str(principal.user.id)  # for the access log
+        account = principal.account
+        await act_for_request(request, account.id, admin=account.role == "admin")
+        request.state.user_id = str(account.id)  # for the access log
     return principal
 
 
@@ -130,6 +135,13 @@ async def require_user(principal: Annotated[Principal, Depends(require_principal
     return principal.user
 
 
+async def require_account(
+    principal: Annotated[Principal, Depends(require_principal)],
+) -> UserSnapshot:
+    """The caller as verified, for routes that need only who it is (no ORM object)."""
+    return principal.account
+
+
 async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
     if not user.is_admin:
         raise Forbidden("This needs an administrator.", code="admin_required")
@@ -139,4 +151,5 @@ async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
 OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
 CurrentUser = Annotated[User, Depends(require_user)]
+CurrentAccount = Annotated[UserSnapshot, Depends(require_account)]
 AdminUser = Annotated[User, Depends(require_admin)]

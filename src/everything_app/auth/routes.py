@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from everything_app.auth import service
 from everything_app.auth.cookies import clear_session_cookie, set_session_cookie
+from everything_app.auth.credentials import UserSnapshot
 from everything_app.auth.deps import (
     AdminUser,
     CurrentPrincipal,
@@ -37,7 +38,7 @@ from everything_app.auth.schemas import (
     UserOut,
 )
 from everything_app.core.db import SessionDep
-from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep
+from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep, app_settings
 from everything_app.core.errors import AppError, Forbidden
 from everything_app.core.origins import UntrustedURL, trusted_redirect
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -63,7 +64,7 @@ def _callback(url: str | None, settings: Settings) -> str | None:
         raise Forbidden("Invalid callbackURL", code="invalid_callback_url") from None
 
 
-def user_json(user: User) -> dict[str, Any]:
+def user_json(user: User | UserSnapshot) -> dict[str, Any]:
     """The user object, the same on every path: every field present, `image` null when unset
     (as better-auth sends it)."""
     out = UserOut.model_validate(user, from_attributes=True)
@@ -152,19 +153,18 @@ async def sign_out(
 
 
 @router.get("/get-session", dependencies=[PUBLIC])
-async def get_session(
-    principal: OptionalPrincipal, request: Request, settings: SettingsDep
-) -> Response:
+async def get_session(principal: OptionalPrincipal, request: Request) -> Response:
     """The current session and user, or `null` when signed out (better-auth's shape).
 
     With an API key the `session` describes the key (its id and expiry; no token)."""
+    settings = app_settings(request)
     if principal is None:
         response = JSONResponse(None)
         if request.cookies:
             clear_session_cookie(response, settings)
         return response
     session = _session_view(principal, request)
-    response = JSONResponse({"session": session, "user": user_json(principal.user)})
+    response = JSONResponse({"session": session, "user": user_json(principal.account)})
     if principal.refreshed and principal.via == "cookie" and principal.token:
         set_session_cookie(response, settings, principal.token)
     return response

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Row, delete, func, select, update
@@ -134,7 +135,17 @@ async def create_session(
     return session, token
 
 
-async def act_as(db: AsyncSession, user: User) -> None:
+class Acting(Protocol):
+    """Whom a unit of work acts for: a `User`, or a verified credential's snapshot of one."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def is_admin(self) -> bool: ...
+
+
+async def act_as(db: AsyncSession, user: Acting) -> None:
     """Row-level security: the unit of work's transactions act for `user` from now on."""
     await rls.set_current_user(db, user.id, admin=user.is_admin)
 

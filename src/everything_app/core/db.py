@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Response
 from sqlalchemy import DateTime, MetaData, TypeDecorator, Uuid, event, make_url
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.base import Executable
+from starlette.requests import HTTPConnection
 
 from everything_app.core import rls
 from everything_app.core.changes import (
@@ -118,8 +120,14 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # A writing unit of work takes SQLite's write lock up front: a deferred transaction
         # that reads and then writes fails with SQLITE_BUSY when another writer got in
         # between, whereas an immediate one simply waits its turn (busy_timeout).
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_SINGLE_STATEMENT, False):
+            return  # read_once: the statement is its own transaction (the driver autocommits)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+
+
+# Execution option of `read_once` on SQLite: no BEGIN (the driver is in autocommit mode).
+_SINGLE_STATEMENT = "single_statement"
 
 
 def database_unavailable(exc: BaseException) -> bool:
@@ -299,6 +307,8 @@ class UnitOfWork:
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         session = self._session
         assert session is not None
+        if exc is None and _untouched(session):
+            return  # no transaction begun, nothing pending (a cached session check): no-op
         try:
             if exc is None:
                 if (
@@ -323,6 +333,17 @@ class UnitOfWork:
                 take_changes(session)
                 await _rollback_quietly(session)
             await session.close()
+
+
+def _untouched(session: AsyncSession) -> bool:
+    return not (
+        session.in_transaction()
+        or session.info.get(PENDING_KEY)
+        or session.new
+        or session.dirty
+        or session.deleted
+        or session.identity_map
+    )
 
 
 def unit_of_work(
@@ -357,6 +378,46 @@ async def open_unit_of_work(
     return session
 
 
+async def read_once(
+    db: AsyncSession, statement: Executable, parameters: dict[str, Any] | None = None
+) -> Result[Any]:
+    """Run the one read `statement` of a unit of work that has not touched the database yet
+    as a transaction of its own: one round trip on PostgreSQL (no BEGIN, no ROLLBACK; the
+    session's row-level scope rides on the connection, see core.rls), one call on SQLite.
+    The connection goes back to the pool at once, so the session can still begin a
+    transaction afterwards. Inside a transaction already begun, the statement simply runs
+    in it (same snapshot and scope as the rest)."""
+    if db.in_transaction() or db.new or db.dirty or db.deleted:
+        return await (await db.connection()).execute(statement, parameters)
+    bind = db.get_bind()
+    options: dict[str, Any] = (
+        {_SINGLE_STATEMENT: True}
+        if bind.dialect.name == "sqlite"
+        else {"isolation_level": "AUTOCOMMIT"}
+    )
+    connection = await db.connection(execution_options=options)
+    try:
+        # Fetched whole (an async result is buffered), so it outlives the connection.
+        return await connection.execute(statement, parameters)
+    finally:
+        await db.rollback()  # nothing to roll back: ends the session's use of the connection
+
+
+# request.state attributes: whom the request acts for, and its unit of work once open.
+_ACTING_FOR = "acting_for"
+_REQUEST_SESSION = "request_session"
+
+
+async def act_for_request(request: HTTPConnection, user_id: uuid.UUID, *, admin: bool) -> None:
+    """From now on the request's unit of work acts for `user_id` (row-level security),
+    whether it is open already or opens later: the caller is known before or after the
+    handler's session dependency, in whichever order the route declares them."""
+    setattr(request.state, _ACTING_FOR, (user_id, admin))
+    session: AsyncSession | None = getattr(request.state, _REQUEST_SESSION, None)
+    if session is not None:
+        await rls.set_current_user(session, user_id, admin=admin)
+
+
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the handler returns, rolled back on error.
 
@@ -371,6 +432,10 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     )
     try:
         async with work as session:
+            acting: tuple[uuid.UUID, bool] | None = getattr(request.state, _ACTING_FOR, None)
+            if acting is not None:
+                await rls.set_current_user(session, acting[0], admin=acting[1])
+            setattr(request.state, _REQUEST_SESSION, session)
             yield session
     except Exception as exc:
         if work.committing and database_unavailable(exc):

@@ -9,14 +9,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from everything_app.core.ratelimit import RateLimiter
 from everything_app.settings import Settings
 
 
-async def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+def app_settings(connection: HTTPConnection) -> Settings:
+    """The app's settings, read directly (hot paths: a dependency costs more than this)."""
+    settings: Settings = connection.app.state.settings
     return settings
+
+
+async def _settings(request: Request) -> Settings:
+    return app_settings(request)
 
 
 async def _limiter(request: Request) -> RateLimiter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -16,12 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from everything_app.core.clientip import client_ip
 from everything_app.core.db import database_unavailable
 from everything_app.core.errors import CodedHTTPException, ServiceUnavailable, error_body
-from everything_app.core.logging import get_logger
+from everything_app.core.logging import get_logger, write_info_line
 from everything_app.core.metrics import observe_request
 from everything_app.core.validation import JsonDepth
 from everything_app.settings import Settings
 
 log = get_logger("everything_app.access")
+_ACCESS_LOGGER = logging.getLogger("everything_app.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
@@ -98,16 +100,16 @@ class RequestContextMiddleware:
             route = getattr(scope.get("route"), "path", None)  # the template, never the path
             # A socket's lifetime is no latency: WebSockets are counted, not timed.
             observe_request(method, route, status, elapsed if scope["type"] == "http" else None)
-            log.info(
-                "request",
-                method=method,
-                route=route,
-                path=scope.get("path"),
-                status=status,
-                latency_ms=round(elapsed * 1000, 2),
-                user_id=state.get("user_id"),
-                client_ip=state["client_ip"],
-            )
+            access = {
+                "method": method,
+                "route": route,
+                "path": scope.get("path"),
+                "status": status,
+                "latency_ms": round(elapsed * 1000, 2),
+                "user_id": state.get("user_id"),
+                "client_ip": state["client_ip"],
+            }
+            write_info_line(_ACCESS_LOGGER, "request", access)
 
 
 def _error_response(exc: Exception, path: str, request_id: str) -> list[Message]:

@@ -62,14 +62,16 @@ class Scope:
     credential_hash: str | None = None
 
     def settings(self) -> dict[str, str]:
-        values = {
+        """Every setting, the unset ones as "": a scope replaces whatever came before it."""
+        return {
             USER_SETTING: str(self.user_id) if self.user_id else "",
             ROLE_SETTING: "admin" if self.admin and self.user_id else "",
             SYSTEM_SETTING: ",".join(self.system_tables),
+            CREDENTIAL_SETTING: self.credential_hash or "",
         }
-        if self.credential_hash is not None:
-            values[CREDENTIAL_SETTING] = self.credential_hash
-        return values
+
+
+NOBODY = Scope()
 
 
 # Values that may be written into SQL as literals: UUIDs, hex digests, "admin", identifiers
@@ -77,11 +79,16 @@ class Scope:
 _LITERAL = re.compile(r"^[0-9a-z_,-]*$")
 
 
-def _literal_sql(values: dict[str, str]) -> str | None:
+def _literal_sql(values: dict[str, str], *, local: bool = True) -> str | None:
     if not all(_LITERAL.match(value) for value in values.values()):
         return None
-    calls = ", ".join(f"set_config('{name}', '{value}', true)" for name, value in values.items())
+    flag = "true" if local else "false"
+    calls = ", ".join(f"set_config('{name}', '{value}', {flag})" for name, value in values.items())
     return f"SELECT {calls};"
+
+
+# A transaction acting for nobody, on a connection that carries a scope (see ScopedConnection).
+_NOBODY_SQL = _literal_sql(NOBODY.settings())
 
 
 class ScopedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is untyped
@@ -91,9 +98,18 @@ class ScopedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is 
     session has a scope, `after_begin` (below) leaves its `set_config` calls here and they go
     out in the same simple-query message as BEGIN: one round trip instead of two. The
     values are literals of the checked shapes only (`_LITERAL`).
+
+    A single-statement read (`core.db.read_once`) runs outside any transaction, so its
+    scope cannot be transaction-local: the connection keeps it as session-level settings
+    (`carried`), set by a statement of their own only when the scope differs from the one
+    it already carries. Every transaction on a connection that carries a scope overrides
+    all the settings at its BEGIN (its own scope, or nobody's), so a carried scope is only
+    ever seen by single-statement reads made for that very scope.
     """
 
     begin_suffix: str | None = None
+    # The session-level scope; None while unknown (a set that failed or was cut off).
+    carried: Scope | None = NOBODY
 
     async def execute(
         self,
@@ -101,10 +117,13 @@ class ScopedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is 
         *args: Any,
         timeout: float | None = None,  # noqa: ASYNC109 - asyncpg's own signature
     ) -> str:
-        suffix = self.begin_suffix
-        if suffix is not None and not args and query.startswith("BEGIN"):
+        if not args and query.startswith("BEGIN"):
+            suffix = self.begin_suffix
             self.begin_suffix = None
-            query = f"{query} {suffix}"
+            if suffix is None and self.carried != NOBODY:
+                suffix = _NOBODY_SQL
+            if suffix is not None:
+                query = f"{query} {suffix}"
         result: str = await super().execute(query, *args, timeout=timeout)
         return result
 
@@ -120,14 +139,28 @@ def _is_postgres(db: AsyncSession) -> bool:
     return db.get_bind().dialect.name == "postgresql"
 
 
-def _set_sql(names: Sequence[str]) -> str:
-    calls = ", ".join(f"set_config('{name}', :v{i}, true)" for i, name in enumerate(names))
+def _set_sql(names: Sequence[str], *, local: bool) -> str:
+    flag = "true" if local else "false"
+    calls = ", ".join(f"set_config('{name}', :v{i}, {flag})" for i, name in enumerate(names))
     return f"SELECT {calls}"
 
 
-def _apply(connection: Connection, values: dict[str, str]) -> None:
+def _apply(connection: Connection, values: dict[str, str], *, local: bool = True) -> None:
     params = {f"v{i}": value for i, value in enumerate(values.values())}
-    connection.execute(text(_set_sql(list(values))), params)
+    connection.execute(text(_set_sql(list(values), local=local)), params)
+
+
+def _carry(connection: Connection, driver: ScopedConnection, scope: Scope) -> None:
+    """Outside a transaction: make the connection carry `scope` at session level."""
+    if driver.carried == scope:
+        return  # already carried: no round trip
+    driver.carried = None  # unknown until the statement has succeeded
+    sql = _literal_sql(scope.settings(), local=False)
+    if sql is not None:
+        connection.exec_driver_sql(sql)
+    else:
+        _apply(connection, scope.settings(), local=False)
+    driver.carried = scope
 
 
 @event.listens_for(Session, "after_begin")
@@ -138,14 +171,17 @@ def _reapply_scope(session: Session, _tx: SessionTransaction, connection: Connec
         return
     scope: Scope | None = session.info.get(_SCOPE_KEY)
     driver = connection.connection.driver_connection
+    adapter = connection.connection.dbapi_connection
+    if getattr(adapter, "isolation_level", None) == "autocommit":
+        # No transaction (a single-statement read): the scope goes on the connection.
+        if not isinstance(driver, ScopedConnection):
+            raise RuntimeError("an autocommit unit of work needs the serving pool's connection")
+        _carry(connection, driver, scope or NOBODY)
+        return
     sql = _literal_sql(scope.settings()) if scope is not None else None
     # SQLAlchemy's asyncpg adapter has not sent its BEGIN yet (it does so before the first
     # statement); when it has (a session joining a transaction begun elsewhere), a statement.
-    adapter = connection.connection.dbapi_connection
-    lazy_begin = (
-        getattr(adapter, "_transaction", True) is None
-        and getattr(adapter, "isolation_level", None) != "autocommit"
-    )
+    lazy_begin = getattr(adapter, "_transaction", True) is None
     if isinstance(driver, ScopedConnection) and lazy_begin:
         driver.begin_suffix = sql  # None clears whatever an earlier unit of work left
         if sql is not None or scope is None:
@@ -160,7 +196,17 @@ async def _set_scope(db: AsyncSession, scope: Scope) -> None:
     db.info[_SCOPE_KEY] = scope
     if _is_postgres(db) and db.in_transaction():
         connection = await db.connection()
-        await connection.run_sync(_apply, scope.settings())
+        await connection.run_sync(_apply_now, scope)
+
+
+def _apply_now(connection: Connection, scope: Scope) -> None:
+    """The scope, in force from the next statement of the session's current transaction."""
+    driver = connection.connection.driver_connection
+    if getattr(connection.connection.dbapi_connection, "isolation_level", None) == "autocommit":
+        assert isinstance(driver, ScopedConnection)
+        _carry(connection, driver, scope)
+    else:
+        _apply(connection, scope.settings())
 
 
 async def set_current_user(

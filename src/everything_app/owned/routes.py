@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from everything_app.auth import CurrentUser, require_user
+from everything_app.auth import CurrentAccount, require_account
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import Page
 from everything_app.core.params import StrictQuery
@@ -46,30 +46,30 @@ def owned_router(table: OwnedTable) -> APIRouter:
     router = APIRouter(
         prefix=f"/api/{table.path}",
         tags=[table.path],
-        dependencies=[Depends(require_user), StrictQuery],
+        dependencies=[Depends(require_account), StrictQuery],
     )
     label, plural = table.label, table.path
     read_page = Page[table.read]  # type: ignore[name-defined]
 
-    async def list_rows(params: ListQuery, user: CurrentUser, db: SessionDep) -> Any:
+    async def list_rows(params: ListQuery, user: CurrentAccount, db: SessionDep) -> Any:
         # The hot read: JSON written straight from the rows (`response_model` still
         # documents it; a Response is sent as it is, not validated a second time).
         body = await service.list_page_json(db, table, user.id, params)
         return Response(body, media_type="application/json")
 
-    async def create_row(body: OwnedInput, user: CurrentUser, db: SessionDep) -> Any:
+    async def create_row(body: OwnedInput, user: CurrentAccount, db: SessionDep) -> Any:
         return table.read.model_validate(await service.create_row(db, table, user.id, body))
 
-    async def get_row(row_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> Any:
+    async def get_row(row_id: uuid.UUID, user: CurrentAccount, db: SessionDep) -> Any:
         return table.read.model_validate(await service.get_row(db, table, user.id, row_id))
 
     async def update_row(
-        row_id: uuid.UUID, body: OwnedInput, user: CurrentUser, db: SessionDep
+        row_id: uuid.UUID, body: OwnedInput, user: CurrentAccount, db: SessionDep
     ) -> Any:
         row = await service.update_row(db, table, user.id, row_id, body)
         return table.read.model_validate(row)
 
-    async def delete_row(row_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> Response:
+    async def delete_row(row_id: uuid.UUID, user: CurrentAccount, db: SessionDep) -> Response:
         await service.delete_row(db, table, user.id, row_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -11,10 +11,11 @@ from typing import Any, Literal, TypeVar
 
 import pydantic_core
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.changes import Change, record_change
+from everything_app.core.db import read_once
 from everything_app.core.errors import NotFound, ValidationFailed
 from everything_app.core.pagination import Keyset, decode_cursor
 from everything_app.owned.models import OwnedBase
@@ -31,27 +32,30 @@ def _changed(
     record_change(db, Change(table.table_name, op, row.id, row.user_id, data))
 
 
-def to_json(table: OwnedTable, row: OwnedBase) -> dict[str, Any]:
+def to_json(table: OwnedTable, row: OwnedBase | Row[Any]) -> dict[str, Any]:
     return table.read.model_validate(row).model_dump(mode="json")
 
 
 def _list_query(
-    table: OwnedTable, user_id: uuid.UUID, params: ListQuery, *what: Any
+    table: OwnedTable, owner: Any, params: ListQuery, *what: Any
 ) -> tuple[Select[Any], Keyset]:
+    """The page's query; `owner` is the user's id, or a bound parameter standing for it."""
     sort = table.sorts[params.sort]
     order = Keyset(sort.column, table.model.id, sort.descending)
-    query = select(*what).where(table.model.user_id == user_id, *params.conditions())
+    query = select(*what).where(table.model.user_id == owner, *params.conditions())
     after = decode_cursor(params.cursor) if params.cursor else None
     return order.select(query, after=after, limit=params.limit), order
 
 
 async def list_rows(
     db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, params: ListQuery
-) -> tuple[list[OwnedBase], str | None]:
+) -> tuple[list[Row[Any]], str | None]:
     """One page of the user's rows, filtered and keyset-paginated (one extra row tells
-    whether another page exists)."""
-    query, order = _list_query(table, user_id, params, table.model)
-    rows = list((await db.execute(query)).scalars())
+    whether another page exists). Plain rows of the read model's fields (by name, as
+    `table.read.model_validate` reads them), not ORM objects: a list is only read, and
+    as the unit of work's one statement it costs one round trip (core.db.read_once)."""
+    query, order = _page_query(table, params)
+    rows = (await read_once(db, query, {_OWNER: user_id})).all()
     return order.page(rows, params.limit)
 
 
@@ -68,6 +72,25 @@ def _columns(table: OwnedTable) -> list[Any]:
 _COLUMNS: dict[str, list[Any]] = {}
 
 
+_OWNER = "owner"
+# Unfiltered first pages, by (table, sort, limit): the most frequent read. Executing the same
+# statement object again skips building it and lets SQLAlchemy reuse its compiled form with
+# no re-matching of the result columns (which a new, equal statement object costs).
+_FIRST_PAGES: dict[tuple[str, str, int], tuple[Select[Any], Keyset]] = {}
+
+
+def _page_query(table: OwnedTable, params: ListQuery) -> tuple[Select[Any], Keyset]:
+    if params.cursor is not None or params.conditions():
+        return _list_query(table, bindparam(_OWNER), params, *_columns(table))
+    cache_key = (table.path, params.sort, params.limit)
+    found = _FIRST_PAGES.get(cache_key)
+    if found is None:
+        found = _FIRST_PAGES[cache_key] = _list_query(
+            table, bindparam(_OWNER), params, *_columns(table)
+        )
+    return found
+
+
 async def list_page_json(
     db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, params: ListQuery
 ) -> bytes:
@@ -76,11 +99,10 @@ async def list_page_json(
     in one go, without validating each row again: they come from our own database through
     typed columns (timestamps aware UTC, see core.db), and pydantic-core writes a UUID,
     a Decimal and a UTC instant exactly as the read model does (tests pin the shape)."""
-    query, order = _list_query(table, user_id, params, *_columns(table))
-    # On the session's connection (its transaction and row-level scope, see core.rls), past
-    # the ORM's execute machinery: a read of plain columns needs none of it.
-    connection = await db.connection()
-    rows = (await connection.execute(query)).all()
+    query, order = _page_query(table, params)
+    # Past the ORM's execute machinery (a read of plain columns needs none of it), as the
+    # request's one statement where it is (one round trip, see core.db.read_once).
+    rows = (await read_once(db, query, {_OWNER: user_id})).all()
     data, next_cursor = order.page(rows, params.limit)
     names = table.read.model_fields.keys()  # the selected columns, in order
     rows_out = [dict(zip(names, row, strict=True)) for row in data]  # cheaper than _asdict
