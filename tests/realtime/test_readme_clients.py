@@ -1,4 +1,4 @@
-"""The README's client examples, run as written against a real server: the JavaScript class
+"""The live-query page's client examples (docs/api/realtime.md), run as written against a real server: the JavaScript class
 in Node (its built-in WebSocket, as in a browser) and the Python client."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.realtime.support import WAIT, Instance, create_key, live, new_user
 
 pytestmark = pytest.mark.slow  # the README's clients in node processes
 
-README = Path(__file__).parents[2] / "README.md"
+README = Path(__file__).parents[2] / "docs" / "api" / "realtime.md"
 NODE = shutil.which("node")
 
 
