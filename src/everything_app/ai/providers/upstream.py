@@ -11,10 +11,12 @@ bench/gateway.py's history and the issue 12 notes). The body is read as raw byte
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from pydantic_core import from_json
+from yarl import URL
 
 from everything_app.ai.providers import errors
 from everything_app.ai.types import ProviderError
@@ -44,6 +46,13 @@ class Upstream:
         }
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
         self._session: aiohttp.ClientSession | None = None
+        # A proxy from the environment (HTTPS_PROXY, NO_PROXY, …), as the SDKs' HTTP clients
+        # honour one: looked up once here, not per request as aiohttp's `trust_env` would
+        # (two thread-pool round trips before every request is sent).
+        self._proxy: URL | None = None
+        self._proxy_auth: aiohttp.BasicAuth | None = None
+        with suppress(LookupError):
+            self._proxy, self._proxy_auth = get_env_proxy_for_url(URL(self._base_url))
 
     @asynccontextmanager
     async def stream(self, path: str, body: bytes) -> AsyncIterator[AsyncIterator[bytes]]:
@@ -57,7 +66,12 @@ class Upstream:
         """
         try:
             response = await self._open().post(
-                self._base_url + path, data=body, headers=self._headers, timeout=self._timeout
+                self._base_url + path,
+                data=body,
+                headers=self._headers,
+                timeout=self._timeout,
+                proxy=self._proxy,
+                proxy_auth=self._proxy_auth,
             )
         except Exception as exc:
             raise self._transport_error(exc) from exc
@@ -82,9 +96,7 @@ class Upstream:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS),
-                # Proxy settings from the environment, as the SDKs' HTTP clients honour them.
-                trust_env=True,
+                connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS)
             )
         return self._session
 
