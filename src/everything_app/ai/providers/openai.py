@@ -191,7 +191,9 @@ class _ChunkReader:
         chunks: list[OpenAIChunk] = []
         for payload in self._events.feed(data):
             if self._done or self.failure is not None:
-                continue  # read on to the end of the body, so the connection can be reused
+                # Past [DONE] the body is read to its end, so the connection can be reused;
+                # past a failure nothing more is passed on.
+                continue
             if payload.startswith(b"[DONE]"):
                 self._done = True
                 continue

@@ -1,10 +1,9 @@
 """Streamed POSTs to a model server over one pooled aiohttp session, failures as ProviderErrors.
 
-Why not the provider's SDK (or httpx) for the request: on the relay's hot path the OpenAI
-SDK's request building cost 4-5 ms of CPU per call and httpx's pure-Python HTTP/1.1 reader
-tens of microseconds per network read; aiohttp's C parser reads a streamed answer for a
-third of httpx's CPU and answers the first byte about half a millisecond sooner (figures in
-bench/gateway.py's history and the issue 12 notes). The body is read as raw bytes
+Why not the provider's SDK (or httpx) for the request: measured against a model server
+streaming 64 chunks 5 ms apart over a reused connection, the OpenAI SDK took 4.3 ms to the
+response headers, httpx 1.4 ms and aiohttp 0.8 ms; reading a whole answer cost httpx 1.9 ms
+of CPU and aiohttp 0.8 ms (its HTTP parser is C). The body is read as raw bytes
 (`providers.sse`); only the errors need the SDK's meaning, and `errors` gives them.
 """
 
