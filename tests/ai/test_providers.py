@@ -24,7 +24,7 @@ async def test_clients_are_built_lazily_once_and_closed() -> None:
 
     await providers.aclose()
 
-    assert openai_provider._client.is_closed()
+    assert openai_provider._upstream.closed
     assert providers._built == {}
 
 

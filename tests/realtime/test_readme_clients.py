@@ -1,5 +1,6 @@
-"""The live-query page's client examples (docs/api/realtime.md), run as written against a real server: the JavaScript class
-in Node (its built-in WebSocket, as in a browser) and the Python client."""
+"""The live-query page's client examples (docs/api/realtime.md), run as written against a
+real server: the JavaScript class in Node (its built-in WebSocket, as in a browser) and the
+Python client."""
 
 from __future__ import annotations
 

@@ -74,6 +74,12 @@ def _turn_request(body: ChatRequest, user_id: uuid.UUID) -> TurnRequest:
     return TurnRequest(session_id, text, body.model, body.max_tokens, body.timezone)
 
 
+def _session_made_here(body: ChatRequest) -> bool:
+    """Whether `_turn_request` chose a new session id (a `{content}` or `{message}` client
+    starting a chat), rather than the client naming one."""
+    return not isinstance(body, UIChatRequest) and body.session_id is None
+
+
 def _wants_json(body: ChatRequest, request: Request) -> bool:
     if isinstance(body, UIChatRequest):
         return False
@@ -108,9 +114,9 @@ async def chat(
     turn_request = _turn_request(body, user.id)
     # Ownership before state: another user's session is a 404 whatever it is doing, so no
     # answer (409 streaming, 429, ...) tells a caller that it exists.
-    known: ChatSession | service.Lookup | None = await service.find_session(
-        db, user.id, turn_request.session_id
-    )
+    known: ChatSession | service.Lookup | None = None
+    if not _session_made_here(body):  # an id just made here names nobody's session yet
+        known = await service.find_session(db, user.id, turn_request.session_id)
     streaming = generations.get(turn_request.session_id)
     if streaming is not None and streaming.user_id != user.id:  # hidden from us by RLS
         raise service.session_not_found()

@@ -1,4 +1,8 @@
-"""OpenAI Chat Completions (and any OpenAI-compatible server) through the official SDK."""
+"""OpenAI Chat Completions (and any OpenAI-compatible server), read as raw server-sent events.
+
+The request goes out through `upstream.Upstream` (aiohttp) rather than the official SDK: see
+that module for why. Errors keep the meaning the SDK gave them (`errors`).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import anyio
-import openai
-from openai.types.chat import (
-    ChatCompletionMessageParam,
-    ChatCompletionToolChoiceOptionParam,
-    ChatCompletionToolUnionParam,
-)
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 
 from everything_app.ai.models import ModelSpec
 from everything_app.ai.providers import errors
 from everything_app.ai.providers.base import OpenAIChunk, RetryPolicy, stream_with_retry
 from everything_app.ai.providers.sse import EventReader
+from everything_app.ai.providers.upstream import Upstream
 from everything_app.ai.types import (
     ChatMessage,
     Finish,
@@ -37,6 +35,7 @@ from everything_app.ai.types import (
 )
 
 NAME = "OpenAI"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
     "length": "length",
@@ -55,15 +54,9 @@ class OpenAIProvider:
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
     ) -> None:
-        # The SDK's own retries are off: ours know whether a token already went out.
-        self._client = openai.AsyncOpenAI(
-            # Local OpenAI-compatible servers take no key, but the SDK insists on one; passing
-            # our own placeholder also keeps it from reading OPENAI_API_KEY behind our back.
-            api_key=api_key or "no-key",
-            base_url=base_url,
-            max_retries=0,
-            timeout=timeout,
-        )
+        # Local OpenAI-compatible servers take no key: then no Authorization header is sent.
+        headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+        self._upstream = Upstream(NAME, base_url or DEFAULT_BASE_URL, headers, timeout)
         # OpenAI itself wants `max_completion_tokens` (newer models reject `max_tokens`);
         # compatible servers widely understand only `max_tokens`.
         is_openai = base_url is None or urlsplit(base_url).hostname == "api.openai.com"
@@ -106,7 +99,7 @@ class OpenAIProvider:
         )
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._upstream.aclose()
 
     async def _events(
         self,
@@ -136,46 +129,35 @@ class OpenAIProvider:
         *,
         hold: bool,
     ) -> AsyncGenerator[list[OpenAIChunk], None]:
-        extra: dict[str, Any] = {}
+        request: dict[str, Any] = {
+            "model": model.upstream,
+            "messages": [_message_param(m) for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         if tools:
-            extra["tools"] = [_tool_param(t) for t in tools]
+            request["tools"] = [_tool_param(t) for t in tools]
             if tool_choice is not None:
-                extra["tool_choice"] = _tool_choice_param(tool_choice)
+                request["tool_choice"] = _tool_choice_param(tool_choice)
         if max_tokens is not None:
-            extra[self._tokens_param] = max_tokens
+            request[self._tokens_param] = max_tokens
         reader = _ChunkReader()
         held: list[OpenAIChunk] | None = [] if hold else None
-        try:
-            # The SDK builds and sends the request and maps HTTP errors; the body is read
-            # here as bytes: its typed chunk objects cost several times the whole relay.
-            async with self._client.chat.completions.with_streaming_response.create(
-                model=model.upstream,
-                messages=[_message_param(m) for m in messages],
-                stream=True,
-                stream_options={"include_usage": True},
-                **extra,
-            ) as response:
-                try:
-                    async for data in response.iter_bytes():
-                        batch = reader.feed(data)
-                        if held is not None:
-                            held += batch
-                            if all(map(_opening, batch)):
-                                continue
-                            batch, held = held, None
-                        if batch:
-                            yield batch
-                finally:
-                    # Shielded: when the consumer's task is being cancelled, the close must
-                    # still run, or the upstream keeps generating into a connection nobody
-                    # reads.
-                    with anyio.CancelScope(shield=True):
-                        await response.close()
-            reader.end()
-        except ProviderError:
-            raise
-        except Exception as exc:
-            raise _map_error(exc) from exc
+        async with self._upstream.stream("/chat/completions", to_json(request)) as body:
+            async for data in body:
+                batch = reader.feed(data)
+                if held is not None:
+                    held += batch
+                    if all(map(_opening, batch)):
+                        if reader.failure is not None:
+                            raise reader.failure  # before the answer said anything
+                        continue
+                    batch, held = held, None
+                if batch:
+                    yield batch
+                if reader.failure is not None:
+                    raise reader.failure
+        reader.end()
 
 
 def _opening(chunk: OpenAIChunk) -> bool:
@@ -192,23 +174,33 @@ def _opening(chunk: OpenAIChunk) -> bool:
 
 
 class _ChunkReader:
-    """SSE bytes to chunk objects: `[DONE]` ends them, an error event raises, and an answer
-    without a finish reason is an error when the body ends."""
+    """SSE bytes to chunk objects: `[DONE]` ends them, and an answer without a finish reason
+    is an error when the body ends.
+
+    An error event (or garbage) becomes `failure`, to raise once the chunks that came before
+    it in the same read are passed on: one read may carry both.
+    """
 
     def __init__(self) -> None:
         self._events = EventReader()
         self._done = False
         self._finished = False
+        self.failure: ProviderError | None = None
 
     def feed(self, data: bytes) -> list[OpenAIChunk]:
         chunks: list[OpenAIChunk] = []
         for payload in self._events.feed(data):
-            if self._done:
-                continue  # read on to the end of the body, so the connection can be reused
+            if self._done or self.failure is not None:
+                # Past [DONE] the body is read to its end, so the connection can be reused;
+                # past a failure nothing more is passed on.
+                continue
             if payload.startswith(b"[DONE]"):
                 self._done = True
-            else:
+                continue
+            try:
                 chunks.append(self._chunk(payload))
+            except ProviderError as error:
+                self.failure = error
         return chunks
 
     def end(self) -> None:
@@ -325,7 +317,7 @@ class _Assembler:
         return events
 
 
-def _message_param(message: ChatMessage) -> ChatCompletionMessageParam:
+def _message_param(message: ChatMessage) -> dict[str, Any]:
     if message.role == "system":
         return {"role": "system", "content": message.content}
     if message.role == "user":
@@ -351,7 +343,7 @@ def _message_param(message: ChatMessage) -> ChatCompletionMessageParam:
     }
 
 
-def _tool_param(tool: ToolSpec) -> ChatCompletionToolUnionParam:
+def _tool_param(tool: ToolSpec) -> dict[str, Any]:
     return {
         "type": "function",
         "function": {
@@ -362,49 +354,22 @@ def _tool_param(tool: ToolSpec) -> ChatCompletionToolUnionParam:
     }
 
 
-def _tool_choice_param(choice: ToolChoice) -> ChatCompletionToolChoiceOptionParam:
+def _tool_choice_param(choice: ToolChoice) -> str | dict[str, Any]:
     if choice.mode == "tool":
         assert choice.name is not None
         return {"type": "function", "function": {"name": choice.name}}
     return choice.mode
 
 
-def _map_error(exc: Exception) -> ProviderError:
-    if isinstance(exc, ProviderError):
-        return exc
-    if isinstance(exc, openai.APITimeoutError):
-        return errors.timeout(NAME)
-    if isinstance(exc, openai.APIConnectionError):
-        return errors.unavailable(NAME)
-    if isinstance(exc, openai.APIStatusError):
-        return errors.from_status(
-            exc.status_code,
-            NAME,
-            _upstream_message(exc.body),
-            errors.parse_retry_after(exc.response.headers),
-        )
-    if isinstance(exc, openai.APIResponseValidationError):
-        return errors.malformed(NAME, "unexpected shape")
-    if isinstance(exc, openai.APIError):
-        return _stream_error(exc.body, exc.message)
-    if isinstance(exc, ValueError):  # json.JSONDecodeError from a garbled event
-        return errors.malformed(NAME, "invalid JSON")
-    transport = errors.from_transport(exc, NAME)
-    if transport is not None:
-        return transport
-    return ProviderError("upstream", f"{NAME} failed unexpectedly ({type(exc).__name__}).")
-
-
-def _stream_error(body: object, message: str | None = None) -> ProviderError:
+def _stream_error(body: object) -> ProviderError:
     """An `{"error": …}` event inside a 200 stream: its code or type says what failed."""
     body = body if isinstance(body, dict) else {}
     error_type = body.get("code") if body.get("code") in errors.ERROR_TYPE_STATUS else None
     error_type = error_type or body.get("type")
-    if message is None:
-        message = body.get("message")
-        # The SDK's wording when an error event names no message.
-        message = message if isinstance(message, str) and message else None
-        message = message or "An error occurred during streaming"
+    message = body.get("message")
+    # The SDK's wording when an error event names no message.
+    message = message if isinstance(message, str) and message else None
+    message = message or "An error occurred during streaming"
     return errors.from_stream_error(
         NAME, error_type if isinstance(error_type, str) else None, message
     )
@@ -412,11 +377,3 @@ def _stream_error(body: object, message: str | None = None) -> ProviderError:
 
 def _count(value: object) -> int:
     return value if isinstance(value, int) else 0
-
-
-def _upstream_message(body: object) -> str | None:
-    if isinstance(body, dict):
-        message = body.get("message")
-        if isinstance(message, str):
-            return message
-    return None
