@@ -1,9 +1,16 @@
 """Test fixtures: every database test runs on SQLite and on PostgreSQL.
 
-Schemas are built by running the migrations (once per run and backend). Each test then gets
-a clean database: a fresh copy of the migrated SQLite file, or a PostgreSQL database whose
-tables are truncated. (Rolling back one outer transaction per test would not work here: tests
-drive concurrent requests and real server processes, which need their own connections.)
+Schemas are built by running the migrations (once per test process and backend). Each test
+then gets a clean database: a fresh copy of the migrated SQLite file, or a PostgreSQL database
+whose tables are emptied. (Rolling back one outer transaction per test would not work here:
+tests drive concurrent requests and real server processes, which need their own connections.)
+
+Tests run in parallel processes (pytest-xdist, see scripts/test.sh). Each process has its own
+PostgreSQL database and temporary directory; Redis keys and channels carry a prefix of the
+test's own; servers a test starts (tests/private_services.py) listen on free ports.
+
+A test that needs the app with other settings asks for `app_with`:
+`running = await app_with(docs_enabled=False)`, then `running.client()`.
 
 PostgreSQL and Redis are expected on 127.0.0.1. Outside CI their tests skip when the
 service is absent; with CI=true a missing service fails the run.

@@ -41,17 +41,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def wait_for_port(port: int, attempts: int = 500) -> None:
-    """Until something accepts connections on `port` (a process starting, not a race)."""
-    for _ in range(attempts):
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.02)
-            continue
-        writer.close()
-        return
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+# Only bounds a broken build: a server starting takes seconds when parallel tests load the
+# machine.
+START_TIMEOUT = 120.0
+
+
+async def wait_for_port(port: int, process: asyncio.subprocess.Process | None = None) -> None:
+    """Until something accepts connections on `port` (a process starting, not a race). Fails
+    at once if `process` exits first."""
+    async with asyncio.timeout(START_TIMEOUT):
+        while True:
+            if process is not None and process.returncode is not None:
+                raise RuntimeError(f"exited with {process.returncode} before listening on {port}")
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            return
 
 
 @dataclass
@@ -151,7 +159,7 @@ async def private_redis(
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        await wait_for_port(port)
+        await wait_for_port(port, process)
         yield f"redis://127.0.0.1:{port}/0", process
     finally:
         if process.returncode is None:

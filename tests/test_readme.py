@@ -76,7 +76,7 @@ async def default_server(tmp_path: Path) -> AsyncIterator[int]:
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        await wait_for_port(port)  # uvicorn listens once migrations and start-up are done
+        await wait_for_port(port, process)  # uvicorn listens once migrations and start-up are done
         yield port
     finally:
         process.terminate()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import PASSWORD, make_settings, unique_email
+from tests.private_services import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow  # Schemathesis against a server process
 
@@ -23,16 +23,10 @@ SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 EXCLUDED = "realtime|sign-out|delete-user|revoke|change-password"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis is not installed")
 async def test_no_server_errors_and_no_schema_violations(database_url: str, tmp_path: Path) -> None:
     settings = make_settings(database_url, tmp_path)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url or "",
@@ -54,13 +48,8 @@ async def test_no_server_errors_and_no_schema_violations(database_url: str, tmp_
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
+        await wait_for_port(port, server)  # uvicorn listens once start-up is done
         async with httpx.AsyncClient(base_url=base) as client:
-            for _ in range(300):
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)  # waiting for the process to listen, not syncing
             email = unique_email("fuzz")
             signed = await client.post(
                 "/api/auth/sign-up/email",
