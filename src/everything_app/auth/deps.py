@@ -112,7 +112,13 @@ async def optional_principal(request: Request) -> Principal | None:
     when the credential is cached (a session check then costs no database work at all);
     a sliding expiry or a key's last use, when due, is committed there."""
     state = request.app.state
-    async with unit_of_work(state.sessionmaker, bus=getattr(state, "changes", None)) as db:
+    # A write unit: a verification due to slide a session's expiry or stamp a key's last use
+    # writes after reading, which on SQLite needs the write lock from the start (else a
+    # writer committing in between makes it fail with SQLITE_BUSY). It costs nothing when
+    # the credential is cached: no statement, no BEGIN.
+    async with unit_of_work(
+        state.sessionmaker, write=True, bus=getattr(state, "changes", None)
+    ) as db:
         principal = await _resolve(request, db, app_settings(request))
     if principal is not None:
         # The request's unit of work acts for the caller (row-level security on PostgreSQL);

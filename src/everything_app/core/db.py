@@ -7,6 +7,7 @@ import os
 import sqlite3
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -371,11 +372,23 @@ async def open_unit_of_work(
     `user_id`: on PostgreSQL row-level security shows a session acting for nobody no rows.
     """
     session = sessionmaker()
+    if write and session.bind is not None and session.bind.dialect.name == "sqlite":
+        # BEGIN IMMEDIATE, at the first statement (none when the work needs no database).
+        session.bind = _immediate(session.bind)
     if user_id is not None:
         await rls.set_current_user(session, user_id, admin=admin)
-    if write and session.bind is not None and session.bind.dialect.name == "sqlite":
-        await session.connection(execution_options={"sqlite_immediate": True})
     return session
+
+
+_IMMEDIATE: weakref.WeakKeyDictionary[Any, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def _immediate(bind: Any) -> AsyncEngine:
+    """`bind` with SQLite's write lock taken by each transaction's BEGIN (one per engine)."""
+    found = _IMMEDIATE.get(bind)
+    if found is None:
+        found = _IMMEDIATE[bind] = bind.execution_options(sqlite_immediate=True)
+    return found
 
 
 async def read_once(

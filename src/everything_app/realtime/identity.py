@@ -115,8 +115,9 @@ async def authenticate(
         check_origin(conn, settings, required=True)
     assert token is not None
     # Resolving may slide a session's expiry or stamp a key's last use: the unit of work
-    # commits that (and publishes its change) or, when it only read, ends quietly.
-    async with unit_of_work(sessionmaker, bus=bus) as db:
+    # commits that (and publishes its change) or, when it only read, ends quietly. A write
+    # unit, as in auth.deps: on SQLite a read-then-write needs the write lock from its BEGIN.
+    async with unit_of_work(sessionmaker, write=True, bus=bus) as db:
         principal = await resolve_credential(
             db,
             token,
