@@ -14,9 +14,9 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-# The whole suite (slow tests included) on 3 worker processes: much of a test's time is
-# waiting (on PostgreSQL, on servers it started), so 3 keep 2 cores busy. Each worker has
+# The whole suite (slow tests included) on 4 worker processes: much of a test's time is
+# waiting (on PostgreSQL, on servers it started), so 4 keep 2 cores busy. Each worker has
 # its own databases (tests/conftest.py). Workers take tests 4 at a time from one queue that
 # starts with the slow ones, so the run does not end on one worker alone in a long test.
-# The inner loop, without the slow tests: .venv/bin/pytest -n 3 -m "not slow"
-.venv/bin/pytest -n 3 --dist load --maxschedchunk 4 "$@"
+# The inner loop, without the slow tests: .venv/bin/pytest -n 4 -m "not slow"
+.venv/bin/pytest -n 4 --dist load --maxschedchunk 4 "$@"
