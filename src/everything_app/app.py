@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from everything_app import ai, auth, chat, gateway, keys, planner, realtime, reservations
-from everything_app.ai import build_providers, model_registry
+from everything_app.ai import OfflineRules, build_providers, model_registry
 from everything_app.auth import CredentialCache
 from everything_app.chat import ChatLimits, Generations, mark_orphaned_answers
 from everything_app.core import backup as backups
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         live.bus.listen(app.state.credentials.on_changes)
         live.bus.on_resync(app.state.credentials.clear)
         app.state.models = models
-        app.state.providers = build_providers(settings)
+        app.state.providers = build_providers(settings, list(app.state.registry[OfflineRules]))
         app.state.generations = Generations(
             app.state.sessionmaker,
             app.state.providers,

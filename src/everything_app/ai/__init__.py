@@ -14,7 +14,7 @@ from everything_app.ai.models import (
     build_model_registry,
 )
 from everything_app.ai.providers import OpenAIChunk, Provider, Providers, RetryPolicy
-from everything_app.ai.providers.offline import NOT_CONFIGURED, Reply, register_rule
+from everything_app.ai.providers.offline import NOT_CONFIGURED, OfflineRules, Reply, Rule
 from everything_app.ai.types import (
     ChatMessage,
     Finish,
@@ -44,6 +44,7 @@ __all__ = [
     "FinishReason",
     "ModelRegistry",
     "ModelSpec",
+    "OfflineRules",
     "OpenAIChunk",
     "Provider",
     "ProviderError",
@@ -52,6 +53,7 @@ __all__ = [
     "Providers",
     "Reply",
     "RetryPolicy",
+    "Rule",
     "StreamEvent",
     "TextDelta",
     "ToolCall",
@@ -66,7 +68,6 @@ __all__ = [
     "build_providers",
     "feature",
     "model_registry",
-    "register_rule",
 ]
 
 # At run time only: for mypy, the names are the ones imported above, and no others.

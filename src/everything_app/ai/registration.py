@@ -1,5 +1,5 @@
 """The ai feature: `GET /api/models`. What it receives from the others: the offline
-assistant's rules (`register_rule`, still one list per process)."""
+assistant's rules (`OfflineRules`, in their register step)."""
 
 from __future__ import annotations
 

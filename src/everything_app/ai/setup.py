@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from everything_app.ai.models import ModelRegistry, build_model_registry
 from everything_app.ai.providers import Providers, RetryPolicy
+from everything_app.ai.providers.offline import Rule
 from everything_app.settings import Settings
 
 
@@ -23,8 +26,11 @@ def model_registry(settings: Settings) -> ModelRegistry:
     )
 
 
-def build_providers(settings: Settings) -> Providers:
+def build_providers(settings: Settings, offline_rules: Sequence[Rule] = ()) -> Providers:
+    """The providers; the offline one answers with `offline_rules` (the features'
+    `OfflineRules`) before its defaults."""
     return Providers(
+        offline_rules=offline_rules,
         openai_api_key=_secret(settings.openai_api_key),
         openai_base_url=settings.openai_base_url,
         anthropic_api_key=_secret(settings.anthropic_api_key),

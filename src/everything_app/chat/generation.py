@@ -36,7 +36,7 @@ from everything_app.ai import (
 )
 from everything_app.chat import ui_stream as ui
 from everything_app.chat.admission import Admission, Slot
-from everything_app.chat.models import ChatSession, Message
+from everything_app.chat.models import ChatSession, Message, MessageStatus
 from everything_app.chat.service import (
     mark_orphans,
     record_message_change,
@@ -91,7 +91,7 @@ class Generation:
     message_id: uuid.UUID
     chunks: list[bytes] = field(default_factory=list)  # SSE events, from the answer's start
     text: str = ""
-    status: str = "streaming"
+    status: str = MessageStatus.STREAMING
     error: str | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
@@ -248,16 +248,16 @@ class Generations:
                 )
                 messages.extend(step_result.tool_messages)
             gen.emit(ui.finish(reason))
-            gen.status = "complete"
+            gen.status = MessageStatus.COMPLETE
         except asyncio.CancelledError:
-            gen.status = "canceled"
+            gen.status = MessageStatus.CANCELED
             gen.emit(ui.abort())
         except ProviderError as exc:
-            gen.status, gen.error = "error", exc.message
+            gen.status, gen.error = MessageStatus.ERROR, exc.message
             gen.emit(ui.error(exc.message))
         except Exception:
             log.exception("generation_failed", session_id=str(gen.session_id))
-            gen.status, gen.error = "error", "The answer failed unexpectedly."
+            gen.status, gen.error = MessageStatus.ERROR, "The answer failed unexpectedly."
             gen.emit(ui.error(gen.error))
         finally:
             gen.emit(sse.DONE)
@@ -286,7 +286,7 @@ class Generations:
             self.limits.model_titles
             and turn.needs_title
             and turn.spec.provider != "offline"
-            and gen.status == "complete"
+            and gen.status == MessageStatus.COMPLETE
             and self._titles_pending < TITLE_BACKLOG
         )
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
@@ -10,7 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 from everything_app.core.db import Base, IdMixin, TimestampMixin, utcnow
 
 MESSAGE_ROLES = ("user", "assistant", "system", "tool")
-MESSAGE_STATUSES = ("streaming", "complete", "error", "canceled")
+
+
+class MessageStatus(StrEnum):
+    """An answer's state: streamed until it ends complete, failed or canceled."""
+
+    STREAMING = "streaming"
+    COMPLETE = "complete"
+    ERROR = "error"
+    CANCELED = "canceled"
 
 
 class ChatSession(IdMixin, TimestampMixin, Base):
@@ -45,7 +54,7 @@ class Message(IdMixin, Base):
     # AI SDK message parts beyond plain text (tool calls and their results).
     parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     model: Mapped[str | None] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(16), default="complete")
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.COMPLETE)
     error: Mapped[str | None] = mapped_column(String(1000))
     input_tokens: Mapped[int | None]
     output_tokens: Mapped[int | None]

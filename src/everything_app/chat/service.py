@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from everything_app.chat.models import ChatSession, Message, ToolCallRecord
+from everything_app.chat.models import ChatSession, Message, MessageStatus, ToolCallRecord
 from everything_app.chat.tools import CallKey
 from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
@@ -162,7 +162,7 @@ async def add_message(
     role: str,
     content: str,
     model: str | None = None,
-    status: str = "complete",
+    status: str = MessageStatus.COMPLETE,
     touch: bool = True,
 ) -> Message:
     """A new message; `touch`: the session moves to the top of the list (activity). A turn
@@ -191,7 +191,7 @@ async def conversation(db: AsyncSession, session_id: uuid.UUID) -> list[Message]
     """The stored turns of a session, oldest first: the only history a model ever sees."""
     result = await db.execute(
         select(Message)
-        .where(Message.session_id == session_id, Message.status != "streaming")
+        .where(Message.session_id == session_id, Message.status != MessageStatus.STREAMING)
         .order_by(Message.created_at, Message.id)
     )
     return list(result.scalars())
@@ -314,8 +314,10 @@ async def mark_orphans(db: AsyncSession, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - ORPHAN_AFTER
     result = await db.execute(
         update(Message)
-        .where(Message.status == "streaming", Message.updated_at < cutoff)
-        .values(status="error", error="The answer was interrupted (the server restarted).")
+        .where(Message.status == MessageStatus.STREAMING, Message.updated_at < cutoff)
+        .values(
+            status=MessageStatus.ERROR, error="The answer was interrupted (the server restarted)."
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -324,7 +326,7 @@ async def count_streaming(db: AsyncSession, user_id: uuid.UUID) -> int:
     result = await db.execute(
         select(func.count())
         .select_from(Message)
-        .where(Message.user_id == user_id, Message.status == "streaming")
+        .where(Message.user_id == user_id, Message.status == MessageStatus.STREAMING)
     )
     return int(result.scalar_one())
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from everything_app.ai import ChatMessage, ModelRegistry, ModelSpec, UnknownModel
 from everything_app.chat import service
 from everything_app.chat.generation import Turn
-from everything_app.chat.models import ChatSession, Message
+from everything_app.chat.models import ChatSession, Message, MessageStatus
 from everything_app.core.db import utcnow
 from everything_app.core.errors import BadRequest
 
@@ -122,7 +122,7 @@ async def prepare_turn(
         role="assistant",
         content="",
         model=spec.id,
-        status="streaming",
+        status=MessageStatus.STREAMING,
         touch=not created,
     )
     turn = Turn(

@@ -3,7 +3,7 @@ in chat with the offline assistant's sentences."""
 
 from __future__ import annotations
 
-from everything_app.ai import register_rule
+from everything_app.ai import OfflineRules
 from everything_app.chat import ToolBoxes
 from everything_app.core.features import Feature, Registry
 from everything_app.owned import add_table
@@ -16,9 +16,7 @@ def register(registry: Registry) -> None:
     for table in PLANNER_TABLES:
         add_table(registry, table)
     registry[ToolBoxes].add("planner", planner_toolbox)
-    # The offline provider's rules are still one list per process (ai.providers.offline);
-    # adding the same rule again replaces it, so every app gets the same.
-    register_rule("planner", offline_planner)
+    registry[OfflineRules].add("planner", offline_planner)
 
 
 feature = Feature("planner", routers=routers, register=register)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
+from typing import TYPE_CHECKING
 
 from everything_app.ai.models import ModelSpec, ProviderName
 from everything_app.ai.providers.base import (
@@ -13,6 +14,9 @@ from everything_app.ai.providers.base import (
     stream_with_retry,
 )
 from everything_app.ai.types import ChatMessage, StreamEvent, ToolChoice, ToolSpec
+
+if TYPE_CHECKING:
+    from everything_app.ai.providers.offline import Rule
 
 
 class Providers:
@@ -31,7 +35,9 @@ class Providers:
         anthropic_base_url: str | None = None,
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
+        offline_rules: Sequence[Rule] = (),
     ) -> None:
+        self._offline_rules = tuple(offline_rules)
         self._openai_api_key = openai_api_key
         self._openai_base_url = openai_base_url
         self._anthropic_api_key = anthropic_api_key
@@ -111,9 +117,9 @@ class Providers:
                 timeout=self._timeout,
                 retry=self._retry,
             )
-        from everything_app.ai.providers.offline import OfflineProvider
+        from everything_app.ai.providers.offline import DEFAULT_RULES, OfflineProvider
 
-        return OfflineProvider()
+        return OfflineProvider(rules=(*self._offline_rules, *DEFAULT_RULES))
 
 
 __all__ = ["NO_RETRY", "OpenAIChunk", "Provider", "Providers", "RetryPolicy", "stream_with_retry"]

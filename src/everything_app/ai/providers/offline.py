@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -52,13 +52,21 @@ def not_configured(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (not_configured,)
-# Rules features add (the planner's sentence parser); tried in order before the defaults.
-_extra_rules: dict[str, Rule] = {}
 
 
-def register_rule(name: str, rule: Rule) -> None:
-    """Teach the offline assistant something; registering a name again replaces it."""
-    _extra_rules[name] = rule
+class OfflineRules:
+    """What features teach the offline assistant (the planner's sentence parser), offered in
+    their register step (`registry[OfflineRules].add(...)`); tried in order before the
+    defaults. Adding a name again replaces its rule."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+
+    def add(self, name: str, rule: Rule) -> None:
+        self._rules[name] = rule
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules.values())
 
 
 class OfflineProvider:
@@ -83,7 +91,7 @@ class OfflineProvider:
         return None
 
     def respond(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Reply:
-        for rule in (*_extra_rules.values(), *self._rules):
+        for rule in self._rules:
             reply = rule(messages, tools)
             if reply is not None:
                 return reply
