@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.models import ApiKey, KeyStatus, User
-from everything_app.auth.service import act_as
-from everything_app.core import rls
+from everything_app.auth.service import act_as, credential_row
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.security import token_hash
@@ -30,19 +29,10 @@ async def authenticate_key(db: AsyncSession, secret: str) -> tuple[ApiKey, User]
     """The live key for a secret (not revoked, not expired) and its owner, in one query;
     marks when the key was last used (at most once per LAST_USED_RESOLUTION). From then on
     the unit of work acts for the key's owner (row-level security)."""
-    hashed = token_hash(secret)
-    # Nobody is known yet: row-level security lets us read only this key's row.
-    await rls.allow_credential_lookup(db, hashed)
-    row = (
-        await db.execute(
-            select(ApiKey, User)
-            .join(User, User.id == ApiKey.user_id)
-            .where(ApiKey.key_hash == hashed)
-        )
-    ).one_or_none()
-    if row is None:
+    found = await credential_row(db, ApiKey, ApiKey.key_hash, token_hash(secret))
+    if found is None:
         return None
-    key, user = row
+    key, user = found
     if key.status != KeyStatus.ACTIVE:
         return None
     await act_as(db, user)

@@ -7,15 +7,16 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from everything_app.auth import passwords
-from everything_app.auth.models import Role, Session, User
+from everything_app.auth.models import ApiKey, Role, Session, User
 from everything_app.core import rls
 from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
@@ -145,6 +146,26 @@ class Acting(Protocol):
     def is_admin(self) -> bool: ...
 
 
+CredentialT = TypeVar("CredentialT", Session, ApiKey)
+
+
+async def credential_row(
+    db: AsyncSession,
+    model: type[CredentialT],
+    hash_column: InstrumentedAttribute[str],
+    hashed: str,
+) -> tuple[CredentialT, User] | None:
+    """A session's or key's row by its secret's hash, with its owner, in one query."""
+    # Nobody is known yet: row-level security lets us read (and end) only this credential.
+    await rls.allow_credential_lookup(db, hashed)
+    row = (
+        await db.execute(
+            select(model, User).join(User, User.id == model.user_id).where(hash_column == hashed)
+        )
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 async def act_as(db: AsyncSession, user: Acting) -> None:
     """Row-level security: the unit of work's transactions act for `user` from now on."""
     await rls.set_current_user(db, user.id, admin=user.is_admin)
@@ -174,19 +195,10 @@ async def resolve_session(
 
     From then on the unit of work acts for the session's user (row-level security).
     """
-    hashed = token_hash(token)
-    # Nobody is known yet: row-level security lets us read (and end) only this token's row.
-    await rls.allow_credential_lookup(db, hashed)
-    row = (
-        await db.execute(
-            select(Session, User)
-            .join(User, User.id == Session.user_id)
-            .where(Session.token_hash == hashed)
-        )
-    ).one_or_none()
-    if row is None:
+    found = await credential_row(db, Session, Session.token_hash, token_hash(token))
+    if found is None:
         return None
-    session, user = row
+    session, user = found
     now = utcnow()
     if session.expires_at <= now:
         await db.execute(delete(Session).where(Session.id == session.id))
