@@ -54,6 +54,7 @@ def test_a_feature_declares_its_public_names_and_they_load(name: str) -> None:
 
 
 def test_features_register_in_create_app_only_and_afresh_for_each_app(tmp_path: Path) -> None:
+    from everything_app.ai import OfflineRules
     from everything_app.app import create_app, register_features
     from everything_app.auth import AccountDeletionHooks
     from everything_app.chat import ToolBoxes
@@ -76,6 +77,9 @@ def test_features_register_in_create_app_only_and_afresh_for_each_app(tmp_path: 
         "expenses",
     ]
     assert len(list(first[AccountDeletionHooks])) == 1
+    # The offline assistant's rules too: the planner's sentences, once per app.
+    assert first[OfflineRules] is not second[OfflineRules]
+    assert len(list(first[OfflineRules])) == len(list(second[OfflineRules])) == 1
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}")
     apps = [create_app(settings), create_app(settings)]
     offered = [app.state.registry for app in apps]
