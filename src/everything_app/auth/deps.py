@@ -124,7 +124,7 @@ async def optional_principal(request: Request) -> Principal | None:
         # The request's unit of work acts for the caller (row-level security on PostgreSQL);
         # it costs no round trip: the scope is sent with the transaction's first statement.
         account = principal.account
-        await act_for_request(request, account.id, admin=account.role == "admin")
+        await act_for_request(request, account.id, admin=account.is_admin)
         request.state.user_id = str(account.id)  # for the access log
     return principal
 
