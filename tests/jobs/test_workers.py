@@ -21,8 +21,13 @@ pytestmark = pytest.mark.slow
 StartWorker = Callable[..., Awaitable[WorkerProcess]]
 
 
-async def _file_has(path: Path, lines: int = 1) -> bool:
-    return path.exists() and len(path.read_text().splitlines()) >= lines
+def _file_has(path: Path, lines: int = 1) -> Callable[[], Awaitable[bool]]:
+    """A condition for `wait_for`: `path` holds at least `lines` lines."""
+
+    async def check() -> bool:
+        return path.exists() and len(path.read_text().splitlines()) >= lines  # noqa: ASYNC240
+
+    return check
 
 
 async def test_a_worker_killed_mid_job_leaves_it_to_another_exactly_once_in_effect(
@@ -34,7 +39,7 @@ async def test_a_worker_killed_mid_job_leaves_it_to_another_exactly_once_in_effe
     client = await jobs_apps.user(server)
     job = (await client.post("/api/actions/test.held", json={"gate": str(gate)})).json()
     started = gate / f"{job['id']}.started"
-    await wait_for(lambda: _file_has(started), what="the first worker started the job")
+    await wait_for(_file_has(started), what="the first worker started the job")
     assert started.read_text().split() == [str(first.pid), "1"]
     second = await workers(settings)
     await first.kill()
@@ -61,7 +66,7 @@ async def test_sigterm_lets_a_short_job_finish_and_hands_a_long_one_back(
     short = (await client.post("/api/actions/test.held", json={"gate": str(gate)})).json()
     long = (await client.post("/api/actions/test.held", json={"gate": str(gate)})).json()
     for job in (short, long):
-        await wait_for(lambda j=job: _file_has(gate / f"{j['id']}.started"))
+        await wait_for(_file_has(gate / f"{job['id']}.started"))
     assert worker.process is not None
     worker.process.send_signal(15)  # SIGTERM: the short one is released within the grace
     (gate / f"{short['id']}.go").touch()
@@ -85,7 +90,7 @@ async def test_a_cron_schedule_runs_once_per_period_with_two_workers(
     settings = jobs_apps.settings(**engine)
     ticks = gate / "ticks"
     pair = [await workers(settings, TEST_JOBS_CRON_GATE=str(gate)) for _ in range(2)]
-    await wait_for(lambda: _file_has(ticks, 4), what="four periods ran")
+    await wait_for(_file_has(ticks, 4), what="four periods ran")
     for worker in pair:
         assert await worker.terminate() == 0
     runs = [line.split() for line in ticks.read_text().splitlines()]
