@@ -74,11 +74,16 @@ async def test_the_admin_client_drives_every_endpoint(database_url: str, tmp_pat
         return error
 
     user = ok("createUser")["user"]
-    assert user["email"] == email and user["role"] == "user"
-    assert user["banned"] is False and user["banReason"] is None and user["banExpires"] is None
+    assert user["email"] == email
+    assert user["role"] == "user"
+    assert user["banned"] is False
+    assert user["banReason"] is None
+    assert user["banExpires"] is None
     listed = ok("listUsers")
     assert [u["email"] for u in listed["users"]] == [email]
-    assert listed["total"] == 1 and listed["limit"] == 10 and listed["offset"] == 0
+    assert listed["total"] == 1
+    assert listed["limit"] == 10
+    assert listed["offset"] == 0
     admins = ok("listUsersFiltered")
     assert [u["id"] for u in admins["users"]] == [signed["user"]["id"]]
     assert ok("getUser")["email"] == email
@@ -94,7 +99,8 @@ async def test_the_admin_client_drives_every_endpoint(database_url: str, tmp_pat
     assert ok("adminHasPermission") == {"error": None, "success": True}
 
     sessions = ok("listUserSessions")["sessions"]
-    assert len(sessions) == 1 and sessions[0]["userId"] == user["id"]
+    assert len(sessions) == 1
+    assert sessions[0]["userId"] == user["id"]
     assert ok("revokeUserSession") == {"success": True}
     assert ok("sessionAfterRevoke") is None  # the revoked session is signed out
     ok("signInAgain")
@@ -105,13 +111,16 @@ async def test_the_admin_client_drives_every_endpoint(database_url: str, tmp_pat
     ok("signInNewPassword")
 
     banned = ok("banUser")["user"]
-    assert banned["banned"] is True and banned["banReason"] == "Spamming"
+    assert banned["banned"] is True
+    assert banned["banReason"] == "Spamming"
     assert banned["banExpires"] is not None
     refusal = refused("signInBanned")
-    assert refusal["status"] == 403 and refusal["code"] == "BANNED_USER"
+    assert refusal["status"] == 403
+    assert refusal["code"] == "BANNED_USER"
     assert ok("unbanUser")["user"]["banned"] is False
     ok("signInUnbanned")
 
     assert ok("removeUser") == {"success": True}
     gone = refused("getRemovedUser")
-    assert gone["status"] == 404 and gone["code"] == "USER_NOT_FOUND"
+    assert gone["status"] == 404
+    assert gone["code"] == "USER_NOT_FOUND"
