@@ -271,6 +271,8 @@ async def test_the_last_admin_is_never_demoted_banned_or_removed(
     assert (via_update.status_code, via_update.json()["code"]) == (409, "LAST_ADMIN")
     remove_self = await alice.post(f"{ADMIN}/remove-user", json={"userId": alice_id})
     assert remove_self.json()["code"] == "YOU_CANNOT_REMOVE_YOURSELF"
+    own_account = await alice.post("/api/auth/delete-user", json={"password": PASSWORD})
+    assert (own_account.status_code, own_account.json()["code"]) == (409, "LAST_ADMIN")
     row = await stored(app, alice_id)
     assert row is not None
     assert row.role == Role.ADMIN

@@ -160,7 +160,7 @@ async def _lock_admins(db: AsyncSession) -> None:
         raise RuntimeError("changing administrators needs a writing unit of work")
 
 
-async def _keep_an_admin(db: AsyncSession, target: User) -> User:
+async def keep_an_admin(db: AsyncSession, target: User) -> User:
     """Before `target` stops counting as an administrator: lock, re-read, and refuse with
     409 when nobody else would be left. Returns the target as it is now."""
     await _lock_admins(db)
@@ -221,7 +221,7 @@ def passwords_unusable() -> str:
 async def set_role(db: AsyncSession, actor: Actor, user_id: uuid.UUID, role: Role) -> User:
     user = await _user(db, user_id)
     if role != Role.ADMIN:
-        user = await _keep_an_admin(db, user)
+        user = await keep_an_admin(db, user)
     previous = user.role
     user.role = role
     user.updated_at = utcnow()
@@ -240,7 +240,7 @@ async def update_fields(
     if "role" in fields:
         role = fields["role"]
         if role != Role.ADMIN:
-            user = await _keep_an_admin(db, user)
+            user = await keep_an_admin(db, user)
         user.role = role
     if "email" in fields:
         email = normalize_email(fields["email"])
@@ -271,7 +271,7 @@ async def ban(
     user = await _user(db, user_id)
     if user.id == actor.id:
         raise CannotBanYourself()
-    user = await _keep_an_admin(db, user)
+    user = await keep_an_admin(db, user)
     now = utcnow()
     user.banned = True
     user.ban_reason = reason or "No reason"
@@ -384,7 +384,7 @@ async def remove(
     if user_id == actor.id:
         raise CannotRemoveYourself()
     user = await _user(db, user_id)
-    user = await _keep_an_admin(db, user)
+    user = await keep_an_admin(db, user)
     await record(db, actor, "remove-user", user.id, email=user.email)
     # The deletion acts as the user being deleted, exactly as when they delete their own
     # account (row-level security: their rows, their sessions), then as the admin again.

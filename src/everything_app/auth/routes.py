@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from everything_app.auth import service
+from everything_app.auth import admin, service
 from everything_app.auth.cookies import clear_session_cookie, set_session_cookie
 from everything_app.auth.credentials import UserSnapshot
 from everything_app.auth.deps import (
@@ -256,6 +256,8 @@ async def delete_user(
 ) -> JSONResponse:
     """Delete your account and all its data (GDPR erasure). Needs your password."""
     hooks = request.app.state.registry[service.AccountDeletionHooks]
+    if user.is_admin:  # the last administrator can not go (409 LAST_ADMIN)
+        await admin.keep_an_admin(db, user)
     await service.delete_account(db, user, body.password, hooks)
     response = JSONResponse({"success": True, "message": "User deleted"})
     clear_session_cookie(response, settings)
