@@ -4,6 +4,7 @@ administrator, and the log of who did what."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -377,7 +378,9 @@ async def test_the_last_admin_check_waits_for_a_concurrent_demotion(
         assert list(admins) == [a]
 
 
-async def test_sessions_passwords_and_removal(new_client: ClientFactory, app: FastAPI) -> None:
+async def test_sessions_passwords_and_removal(
+    new_client: ClientFactory, app: FastAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
     client, admin_id = await new_admin(new_client, app)
     target_client, target = await new_user(new_client)
     other = new_client()
@@ -423,6 +426,13 @@ async def test_sessions_passwords_and_removal(new_client: ClientFactory, app: Fa
         ("set-user-password", admin_id, target["id"]),
         ("revoke-user-session", admin_id, target["id"]),
     ]
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+    logged = [
+        (x["action"], x["actor_id"], x["target_id"])
+        for x in lines
+        if x.get("event") == "admin_action"
+    ]
+    assert logged == actions[::-1]
     paged = (await client.get(f"{ADMIN}/list-actions", params={"limit": 2})).json()
     assert len(paged["data"]) == 2
     assert paged["next_cursor"] is not None

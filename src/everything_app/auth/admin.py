@@ -385,7 +385,7 @@ async def remove(
         raise CannotRemoveYourself()
     user = await _user(db, user_id)
     user = await keep_an_admin(db, user)
-    await record(db, actor, "remove-user", user.id, email=user.email)
+    await record(db, actor, "remove-user", user.id)  # no email: the account is erased
     # The deletion acts as the user being deleted, exactly as when they delete their own
     # account (row-level security: their rows, their sessions), then as the admin again.
     await act_as(db, user)
