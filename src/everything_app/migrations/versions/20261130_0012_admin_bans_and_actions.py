@@ -1,4 +1,4 @@
-"""admin: bans on users (better-auth's admin plugin) and the admin actions log
+"""admin: bans on users (better-auth's admin plugin), the admin list's order, the admin log
 
 Revision ID: 0012
 Revises: 0007
@@ -30,6 +30,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("ban_reason", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("ban_expires", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_users_created", ["created_at", "id"], unique=False)
 
     op.create_table(
         TABLE,
@@ -65,6 +66,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_admin_actions_created")
     op.drop_table(TABLE)
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index("ix_users_created")
         batch_op.drop_column("ban_expires")
         batch_op.drop_column("ban_reason")
         batch_op.drop_column("banned")
