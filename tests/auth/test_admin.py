@@ -4,7 +4,6 @@ administrator, and the log of who did what."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -379,8 +378,15 @@ async def test_the_last_admin_check_waits_for_a_concurrent_demotion(
 
 
 async def test_sessions_passwords_and_removal(
-    new_client: ClientFactory, app: FastAPI, capsys: pytest.CaptureFixture[str]
+    new_client: ClientFactory, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    log_lines: list[tuple[str, dict[str, Any]]] = []
+
+    class Recorder:
+        def info(self, event: str, **fields: Any) -> None:
+            log_lines.append((event, fields))
+
+    monkeypatch.setattr(admin, "log", Recorder())
     client, admin_id = await new_admin(new_client, app)
     target_client, target = await new_user(new_client)
     other = new_client()
@@ -426,11 +432,10 @@ async def test_sessions_passwords_and_removal(
         ("set-user-password", admin_id, target["id"]),
         ("revoke-user-session", admin_id, target["id"]),
     ]
-    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
     logged = [
-        (x["action"], x["actor_id"], x["target_id"])
-        for x in lines
-        if x.get("event") == "admin_action"
+        (line["action"], line["actor_id"], line["target_id"])
+        for event, line in log_lines
+        if event == "admin_action"
     ]
     assert logged == actions[::-1]
     paged = (await client.get(f"{ADMIN}/list-actions", params={"limit": 2})).json()

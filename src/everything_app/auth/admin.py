@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-import structlog
 from sqlalchemy import ColumnElement, false, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -41,10 +40,11 @@ from everything_app.core import rls
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import AppError, BadRequest, Conflict, NotFound
+from everything_app.core.logging import get_logger
 from everything_app.core.security import token_hash
 from everything_app.core.timestamps import parse_instant
 
-log = structlog.get_logger(__name__)
+log = get_logger(__name__)
 
 # First key of the advisory lock that serialises changes to who is an administrator.
 ADMINS_LOCK = 0x41_44_4D_4E  # "ADMN"
