@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -365,11 +365,3 @@ async def ensure_admin(db: AsyncSession, email: str, password: str, name: str | 
         return f"{existing.email} is now an administrator (password unchanged)"
     user = await create_user(db, email=email, password=password, name=name, role=Role.ADMIN)
     return f"created administrator {user.email}"
-
-
-async def list_users(db: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:
-    total = (await db.execute(select(func.count()).select_from(User))).scalar_one()
-    rows = await db.execute(
-        select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
-    )
-    return list(rows.scalars()), total
