@@ -17,7 +17,10 @@ from tests.conftest import (
     unique_email,
 )
 
-USER_KEYS = {"id", "email", "name", "image", "emailVerified", "role", "createdAt", "updatedAt"}
+USER_KEYS = {
+    *("id", "email", "name", "image", "emailVerified", "role", "createdAt", "updatedAt"),
+    *("banned", "banReason", "banExpires"),  # the admin plugin's fields
+}
 
 
 async def test_the_user_object_is_the_same_on_every_path(

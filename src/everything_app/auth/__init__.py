@@ -26,13 +26,14 @@ if TYPE_CHECKING:
         require_user,
         session_policy,
     )
-    from everything_app.auth.models import ApiKey, Role, Session, User
+    from everything_app.auth.models import AdminAction, ApiKey, Role, Session, User
     from everything_app.auth.registration import feature
     from everything_app.auth.service import AccountDeletionHooks, ensure_admin
 
 __all__ = [
     "QUERY_CREDENTIAL_NAMES",
     "AccountDeletionHooks",
+    "AdminAction",
     "AdminUser",
     "ApiKey",
     "CredentialCache",
@@ -75,6 +76,7 @@ if not TYPE_CHECKING:
             "require_account": "deps",
             "require_user": "deps",
             "session_policy": "deps",
+            "AdminAction": "models",
             "ApiKey": "models",
             "Role": "models",
             "Session": "models",

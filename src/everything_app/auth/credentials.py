@@ -28,6 +28,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.apikeys import LAST_USED_RESOLUTION, authenticate_key, looks_like_key
+from everything_app.auth.bans import ban_holds
 from everything_app.auth.models import ApiKey, Role, Session, User
 from everything_app.auth.service import SessionPolicy, act_as, resolve_session
 from everything_app.core.changes import Change, record_change
@@ -49,6 +50,9 @@ class UserSnapshot:
     image: str | None
     created_at: datetime
     updated_at: datetime
+    banned: bool = False
+    ban_reason: str | None = None
+    ban_expires: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -65,6 +69,9 @@ class UserSnapshot:
             user.image,
             user.created_at,
             user.updated_at,
+            bool(user.banned),
+            user.ban_reason,
+            user.ban_expires,
         )
 
     def to_user(self) -> User:
@@ -78,6 +85,9 @@ class UserSnapshot:
             image=self.image,
             created_at=self.created_at,
             updated_at=self.updated_at,
+            banned=self.banned,
+            ban_reason=self.ban_reason,
+            ban_expires=self.ban_expires,
         )
 
 
@@ -318,6 +328,8 @@ async def _verify(
             token=token,
             refreshed=resolved.refreshed,
         )
+    if ban_holds(entry.user):  # a banned user's API keys (their sessions end with the ban)
+        return None
     if cache is not None:
         cache.put(hashed, entry, epoch=epoch)
     return principal

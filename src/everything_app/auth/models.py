@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everything_app.core.db import Base, IdMixin, TimestampMixin, utcnow
@@ -23,7 +24,11 @@ class KeyStatus(StrEnum):
 
 class User(IdMixin, TimestampMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('user', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'admin')", name="role"),
+        # The admin list's default order (auth.admin): its first page reads 50 index entries.
+        Index("ix_users_created", "created_at", "id"),
+    )
 
     # Stored lower-cased, so the unique constraint is case-insensitive.
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -32,6 +37,10 @@ class User(IdMixin, TimestampMixin, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.USER)
     email_verified: Mapped[bool] = mapped_column(default=False)
     image: Mapped[str | None] = mapped_column(String(2048))
+    # better-auth's admin plugin: a ban (auth.admin), lapsing by itself at `ban_expires`.
+    banned: Mapped[bool] = mapped_column(default=False, server_default=false())
+    ban_reason: Mapped[str | None] = mapped_column(String(500))
+    ban_expires: Mapped[datetime | None]
 
     @property
     def is_admin(self) -> bool:
@@ -76,3 +85,17 @@ class ApiKey(IdMixin, Base):
         if self.expires_at is not None and self.expires_at <= utcnow():
             return KeyStatus.EXPIRED
         return KeyStatus.ACTIVE
+
+
+class AdminAction(IdMixin, Base):
+    """Who did what to whom through the admin endpoints (auth.admin); read by admins only."""
+
+    __tablename__ = "admin_actions"
+    __table_args__ = (Index("ix_admin_actions_created", "created_at", "id"),)
+
+    # Kept when either account is deleted: the record outlives them.
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    target_id: Mapped[uuid.UUID | None]
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,16 +3,15 @@ other email/password clients use (`/sign-up`, `/register`, `/sign-in`, `/login`)
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from everything_app.auth import service
+from everything_app.auth import admin, service
 from everything_app.auth.cookies import clear_session_cookie, set_session_cookie
 from everything_app.auth.credentials import UserSnapshot
 from everything_app.auth.deps import (
-    AdminUser,
     CurrentPrincipal,
     CurrentUser,
     OptionalPrincipal,
@@ -41,16 +40,11 @@ from everything_app.core.db import SessionDep
 from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep, app_settings
 from everything_app.core.errors import AppError, Forbidden
 from everything_app.core.origins import UntrustedURL, trusted_redirect
-from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from everything_app.core.routers import PUBLIC
 from everything_app.core.timestamps import format_instant
 from everything_app.settings import Settings
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
-
-# The admin list's largest `offset`: a 32-bit integer, which every database takes as an OFFSET
-# (an unbounded one reached the driver as an out-of-range integer: a 500).
-MAX_OFFSET = 2**31 - 1
 
 
 def _callback(url: str | None, settings: Settings) -> str | None:
@@ -262,25 +256,9 @@ async def delete_user(
 ) -> JSONResponse:
     """Delete your account and all its data (GDPR erasure). Needs your password."""
     hooks = request.app.state.registry[service.AccountDeletionHooks]
+    if user.is_admin:  # the last administrator can not go (409 LAST_ADMIN)
+        await admin.keep_an_admin(db, user)
     await service.delete_account(db, user, body.password, hooks)
     response = JSONResponse({"success": True, "message": "User deleted"})
     clear_session_cookie(response, settings)
     return response
-
-
-@router.get("/admin/list-users")
-async def admin_list_users(
-    _admin: AdminUser,
-    db: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> dict[str, Any]:
-    """Administrators only: the users, oldest first (better-auth admin plugin's shape).
-    `offset` is at most 2**31 - 1; beyond that is a 422."""
-    users, total = await service.list_users(db, limit=limit, offset=offset)
-    return {
-        "users": [user_json(u) for u in users],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }

@@ -83,6 +83,10 @@ class UserOut(CamelModel):
     role: str
     created_at: Instant
     updated_at: Instant
+    # better-auth's admin plugin fields (auth.admin).
+    banned: bool
+    ban_reason: str | None
+    ban_expires: Instant | None
 
 
 class SessionOut(CamelModel):

@@ -10,12 +10,12 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from everything_app.auth import passwords
+from everything_app.auth import bans, passwords
 from everything_app.auth.models import ApiKey, Role, Session, User
 from everything_app.core import rls
 from everything_app.core.changes import Change, Op, record_change
@@ -121,6 +121,7 @@ async def create_user(
 async def create_session(
     db: AsyncSession, user: User, client: ClientInfo, policy: SessionPolicy
 ) -> tuple[Session, str]:
+    await bans.refuse_banned(db, user)  # 403 BANNED_USER, on every way of signing in
     # Signing in makes the rest of this unit of work act for the user (row-level security).
     await act_as(db, user)
     token = new_token()
@@ -335,6 +336,11 @@ async def delete_account(
     user = await _stored(db, user)
     if not await passwords.verify_password(user.password_hash, password):
         raise BadRequest("Invalid password", code="invalid_password")
+    await erase_account(db, user, hooks)
+
+
+async def erase_account(db: AsyncSession, user: User, hooks: Iterable[AccountDeletionHook]) -> None:
+    """The account's deletion itself, once allowed (its owner, or auth.admin's remove-user)."""
     await revoke_other_sessions(db, user, None)  # announced, unlike the cascade
     for hook in hooks:
         await hook(db, user.id)
@@ -359,11 +365,3 @@ async def ensure_admin(db: AsyncSession, email: str, password: str, name: str | 
         return f"{existing.email} is now an administrator (password unchanged)"
     user = await create_user(db, email=email, password=password, name=name, role=Role.ADMIN)
     return f"created administrator {user.email}"
-
-
-async def list_users(db: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:
-    total = (await db.execute(select(func.count()).select_from(User))).scalar_one()
-    rows = await db.execute(
-        select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
-    )
-    return list(rows.scalars()), total

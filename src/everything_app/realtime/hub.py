@@ -280,6 +280,8 @@ class Hub:
             conns, reason = self._by_key.get(change.row_id, set()), "api_key_revoked"
         elif change.table == "users" and change.op == "delete":
             conns, reason = self._by_user.get(change.row_id, set()), "account_deleted"
+        elif change.table == "users" and change.data.get("banned"):  # auth.admin's ban
+            conns, reason = self._by_user.get(change.row_id, set()), "account_banned"
         else:
             return
         for conn in list(conns):
