@@ -26,19 +26,27 @@ if TYPE_CHECKING:
         require_user,
         session_policy,
     )
-    from everything_app.auth.models import ApiKey, Role, Session, User
+    from everything_app.auth.export_sections import (
+        AccountExportSections,
+        ExportSection,
+        table_section,
+    )
+    from everything_app.auth.models import AccountExport, ApiKey, Role, Session, User
     from everything_app.auth.registration import feature
     from everything_app.auth.service import AccountDeletionHooks, ensure_admin
 
 __all__ = [
     "QUERY_CREDENTIAL_NAMES",
     "AccountDeletionHooks",
+    "AccountExport",
+    "AccountExportSections",
     "AdminUser",
     "ApiKey",
     "CredentialCache",
     "CurrentAccount",
     "CurrentPrincipal",
     "CurrentUser",
+    "ExportSection",
     "OptionalPrincipal",
     "Principal",
     "Role",
@@ -53,6 +61,7 @@ __all__ = [
     "require_user",
     "resolve_credential",
     "session_policy",
+    "table_section",
 ]
 
 # At run time only: for mypy, the names are the ones imported above, and no others.
@@ -75,6 +84,10 @@ if not TYPE_CHECKING:
             "require_account": "deps",
             "require_user": "deps",
             "session_policy": "deps",
+            "AccountExportSections": "export_sections",
+            "ExportSection": "export_sections",
+            "table_section": "export_sections",
+            "AccountExport": "models",
             "ApiKey": "models",
             "Role": "models",
             "Session": "models",
