@@ -209,8 +209,8 @@ async def run_export(
     settings = ctx.settings
     async with ctx.unit_of_work() as db:
         existing = await _by_job(db, ctx.job_id)
-    if existing is not None:
-        return _result(settings, existing)
+        if existing is not None:
+            return _result(settings, existing)
     created_at = utcnow()
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES) as spool:
         counts = await build_archive(ctx, sections, user_id, spool, created_at)
@@ -239,9 +239,9 @@ async def run_export(
     except IntegrityError:  # the same job, delivered twice at once: the other one stored it
         async with ctx.unit_of_work() as db:
             existing = await _by_job(db, ctx.job_id)
-        if existing is None:
-            raise
-        return _result(settings, existing)
+            if existing is None:
+                raise
+            return _result(settings, existing)
     await ctx.progress(100, "ready")
     return _result(settings, export)
 
