@@ -7,7 +7,6 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -122,7 +121,7 @@ async def _seed(db: AsyncSession, user_id: uuid.UUID, service: Service, n: int) 
 
 
 @pytest.fixture
-async def people(app: FastAPI, new_client: ClientFactory) -> AsyncIterator[list[Person]]:
+async def people(app: FastAPI, new_client: ClientFactory) -> list[Person]:
     """Two users, A (with 2,500 messages: three pages) and B, with rows in every section."""
     found: list[Person] = []
     for _ in range(2):
