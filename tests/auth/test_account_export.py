@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -26,6 +28,7 @@ from everything_app.auth.account_export import (
     PRUNE_KIND,
     ExportArgs,
     PruneArgs,
+    link_is_genuine,
     link_signature,
 )
 from everything_app.auth.export_sections import ExportSection, Row, table_section
@@ -355,3 +358,36 @@ def test_a_section_that_would_export_a_secret_is_refused() -> None:
         sections.add(table_section("tasks", Task))
     with pytest.raises(ValueError, match="lower_snake_case"):
         ExportSection("Bad Name", table_section("tasks", Task).pages)
+
+
+@given(
+    expires=st.integers(min_value=0, max_value=2**40),
+    signature=st.text(max_size=128),
+    other=st.integers(min_value=0, max_value=2**40),
+)
+def test_only_the_genuine_signature_opens_a_link(expires: int, signature: str, other: int) -> None:
+    secret = "s" * 40
+    export_id = uuid.UUID(int=expires)
+    genuine = link_signature(secret, export_id, expires)
+    assert link_is_genuine(secret, export_id, expires, genuine)
+    assert link_is_genuine(secret, export_id, expires, signature) == (signature == genuine)
+    if other != expires:
+        assert not link_is_genuine(secret, export_id, other, genuine)
+        assert not link_is_genuine(secret, uuid.UUID(int=other), expires, genuine)
+
+
+async def test_a_link_with_any_text_is_a_clear_answer(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    export_id = uuid.uuid4()
+    for signature in ("é", "\U0001f600", "%00", "a" * 128, ""):
+        response = await client.get(
+            f"/api/account/exports/{export_id}", params={"expires": 5, "signature": signature}
+        )
+        assert response.status_code == 404, signature
+    too_long = await client.get(
+        f"/api/account/exports/{export_id}", params={"expires": 5, "signature": "a" * 129}
+    )
+    assert too_long.status_code == 422
+    huge = await client.get(f"/api/account/exports/{export_id}", params={"expires": 2**41})
+    assert huge.status_code == 422

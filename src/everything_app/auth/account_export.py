@@ -87,7 +87,9 @@ def link_signature(secret: str, export_id: uuid.UUID, expires: int) -> str:
 
 
 def link_is_genuine(secret: str, export_id: uuid.UUID, expires: int, signature: str) -> bool:
-    return hmac.compare_digest(link_signature(secret, export_id, expires), signature)
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500).
+    expected = link_signature(secret, export_id, expires).encode()
+    return hmac.compare_digest(expected, signature.encode("utf-8", "surrogatepass"))
 
 
 def download_url(settings: Settings, export_id: uuid.UUID, expires_at: datetime) -> str:
