@@ -76,7 +76,7 @@ async def _seed(settings: Settings, messages: int) -> uuid.UUID:
                 await db.execute(
                     insert(User).values(
                         id=user_id, email=f"bench{n}-{user_id.hex[:6]}@example.com",
-                        name="Bench", password_hash="x", role="user", email_verified=False,
+                        name="Bench", password_hash="x",  # noqa: S106 - no one signs in role="user", email_verified=False,
                         created_at=start, updated_at=start,
                     )
                 )  # fmt: skip
@@ -90,16 +90,7 @@ async def _seed(settings: Settings, messages: int) -> uuid.UUID:
                 batch = 5000
                 for offset in range(0, messages, batch):
                     rows: list[dict[str, Any]] = [
-                        {
-                            "id": uuid.uuid4(),
-                            "session_id": chat,
-                            "user_id": user_id,
-                            "role": "user" if i % 2 == 0 else "assistant",
-                            "content": f"message number {i}, " + "lorem ipsum " * 8,
-                            "status": "complete",
-                            "created_at": start + timedelta(seconds=i),
-                            "updated_at": start + timedelta(seconds=i),
-                        }  # fmt: skip
+                        _message(chat, user_id, i, start + timedelta(seconds=i))
                         for i in range(offset, min(offset + batch, messages))
                     ]
                     await db.execute(insert(Message), rows)
@@ -107,6 +98,19 @@ async def _seed(settings: Settings, messages: int) -> uuid.UUID:
     finally:
         await engine.dispose()
     return users[0]
+
+
+def _message(chat: uuid.UUID, user_id: uuid.UUID, i: int, at: datetime) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "session_id": chat,
+        "user_id": user_id,
+        "role": "user" if i % 2 == 0 else "assistant",
+        "content": f"message number {i}, " + "lorem ipsum " * 8,
+        "status": "complete",
+        "created_at": at,
+        "updated_at": at,
+    }
 
 
 def _max_rss_mib() -> float:
