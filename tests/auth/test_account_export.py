@@ -18,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
@@ -391,3 +391,24 @@ async def test_a_link_with_any_text_is_a_clear_answer(
     assert too_long.status_code == 422
     huge = await client.get(f"/api/account/exports/{export_id}", params={"expires": 2**41})
     assert huge.status_code == 422
+
+
+async def test_an_account_deleted_while_exporting_fails_the_job(
+    app: FastAPI, people: list[Person]
+) -> None:
+    """The archive cannot be stored for an account that is gone: the job fails at once,
+    saying so, instead of retrying."""
+    a, _ = people
+    ctx = _context(app, a.id)
+    real_progress = ctx.progress
+
+    async def progress(percent: int, message: str = "") -> None:
+        await real_progress(percent, message)
+        if percent == 95:  # built, not yet stored: the account is deleted now
+            async with privileged_db(app) as db:
+                await db.execute(delete(User).where(User.id == a.id))
+                await db.commit()
+
+    ctx.progress = progress  # type: ignore[method-assign]
+    with pytest.raises(JobFailed, match="no longer exists"):
+        await _export(ctx)

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import undefer
 
 from everything_app.auth.export_sections import AccountExportSections, ExportSection, Row
-from everything_app.auth.models import AccountExport
+from everything_app.auth.models import AccountExport, User
 from everything_app.core import rls
 from everything_app.core.db import utcnow
 from everything_app.core.errors import AppError
@@ -166,7 +166,7 @@ async def build_archive(
             for done, section in enumerate(todo, start=1):
                 counts[section.name] = await _write_section(archive, section, db, user_id)
                 await ctx.progress(
-                    done * 90 // len(todo), f"{section.name}: {counts[section.name]} rows"
+                    done * 90 // max(len(todo), 1), f"{section.name}: {counts[section.name]} rows"
                 )
         manifest = {
             "format": FORMAT,
@@ -241,9 +241,11 @@ async def run_export(
     except IntegrityError:  # the same job, delivered twice at once: the other one stored it
         async with ctx.unit_of_work() as db:
             existing = await _by_job(db, ctx.job_id)
-            if existing is None:
-                raise
-            return _result(settings, existing)
+            if existing is not None:
+                return _result(settings, existing)
+            if await db.get(User, user_id) is None:  # deleted while its export was built
+                raise JobFailed("The account no longer exists.") from None
+        raise
     await ctx.progress(100, "ready")
     return _result(settings, export)
 
