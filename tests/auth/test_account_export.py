@@ -41,6 +41,7 @@ from everything_app.planner import CalendarEvent, Expense, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 from tests.conftest import BASE_URL, ClientFactory, privileged_db, sign_up
 from tests.job_context import RecordingJobContext
+from tests.jobs.conftest import FAST, job_in
 
 # Every section the app exports, and the table it comes from: a section added without a
 # line here fails `test_every_section_holds_exactly_the_users_rows`.
@@ -412,3 +413,39 @@ async def test_an_account_deleted_while_exporting_fails_the_job(
     ctx.progress = progress  # type: ignore[method-assign]
     with pytest.raises(JobFailed, match="no longer exists"):
         await _export(ctx)
+
+
+async def test_end_to_end_through_the_server_action(app_with: Any) -> None:
+    """POST /api/actions/account.export → 202 with the job → the job succeeds, with the
+    link in its result → the link downloads the user's archive; another user's job is a
+    404, and their session opens nothing of it."""
+    running = await app_with(**FAST)
+    owner, other = running.client(), running.client()
+    owner_id = (await sign_up(owner))["user"]["id"]
+    await sign_up(other)
+    created = await owner.post("/api/tasks", json={"title": "Export me"})
+    assert created.status_code == 201, created.text
+
+    actions = await owner.get("/api/actions")
+    assert "account.export" in {a["name"] for a in actions.json()["data"]}
+    refused = await owner.post("/api/actions/account.export", json={"everything": False})
+    assert refused.status_code == 422
+    started = await owner.post("/api/actions/account.export", json={})
+    assert started.status_code == 202, started.text
+    job_id = started.json()["id"]
+    job = await job_in(owner, job_id, "succeeded", "failed")
+    assert job["status"] == "succeeded", job
+    assert job["progress"] == 100
+    result = job["result"]
+    assert set(result) == {"export_id", "url", "expires_at", "size", "counts"}
+    assert result["counts"]["tasks"] == 1
+    assert (await other.get(f"/api/jobs/{job_id}")).status_code == 404
+
+    response = await running.client(origin=None).get(_path(result["url"]))
+    assert response.status_code == 200
+    files = _read(response.content)
+    assert files["manifest.json"]["user_id"] == owner_id
+    assert [t["title"] for t in files["tasks.json"]] == ["Export me"]
+    mine = f"/api/account/exports/{result['export_id']}"
+    assert (await owner.get(mine)).status_code == 200
+    assert (await other.get(mine)).status_code == 404
