@@ -106,11 +106,14 @@ def table_section(
                 .limit(size)
             )
             if last is not None:
+                # The `>=` alone is a range on the (owner, order, id) index for any planner;
+                # the OR then drops the rows of the last page that share its order value.
                 query = query.where(
+                    order_column >= last[0],
                     or_(
                         order_column > last[0],
                         and_(order_column == last[0], id_column > last[1]),
-                    )
+                    ),
                 )
             rows = [dict(row) for row in (await db.execute(query)).mappings()]
             if rows:
