@@ -7,9 +7,12 @@ import io
 import json
 import uuid
 import zipfile
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,7 +44,13 @@ from everything_app.planner import CalendarEvent, Expense, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 from tests.conftest import BASE_URL, ClientFactory, privileged_db, sign_up
 from tests.job_context import RecordingJobContext
-from tests.jobs.conftest import FAST, job_in
+from tests.jobs.conftest import (
+    FAST,
+    JobsApps,
+    _drop_engine_state,
+    engine_settings,
+    job_in,
+)
 
 # Every section the app exports, and the table it comes from: a section added without a
 # line here fails `test_every_section_holds_exactly_the_users_rows`.
@@ -449,3 +458,28 @@ async def test_end_to_end_through_the_server_action(app_with: Any) -> None:
     mine = f"/api/account/exports/{result['export_id']}"
     assert (await owner.get(mine)).status_code == 200
     assert (await other.get(mine)).status_code == 404
+
+
+@pytest.fixture
+async def jobs_apps(database_url: str, tmp_path: Path) -> AsyncIterator[JobsApps]:
+    async with AsyncExitStack() as stack:
+        yield JobsApps(stack, database_url, tmp_path)
+
+
+async def test_a_worker_builds_it_and_another_instance_serves_it(jobs_apps: JobsApps) -> None:
+    """Server and worker apart, on a Redis stream: the server enqueues, the worker builds
+    and stores the archive, and the server (which runs no jobs) serves the link."""
+    engine = await engine_settings("redis")
+    try:
+        server = await jobs_apps.start(run_jobs=False, **engine)
+        await jobs_apps.start(run_jobs=True, **engine)
+        client = await jobs_apps.user(server)
+        started = await client.post("/api/actions/account.export", json={})
+        assert started.status_code == 202, started.text
+        job = await job_in(client, started.json()["id"], "succeeded", "failed")
+        assert job["status"] == "succeeded", job
+        download = await jobs_apps.client(server).get(_path(job["result"]["url"]))
+        assert download.status_code == 200
+        assert "manifest.json" in _read(download.content)
+    finally:
+        await _drop_engine_state(engine)
