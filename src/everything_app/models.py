@@ -1,6 +1,6 @@
 """Every feature's tables, imported so that `Base.metadata` is complete (Alembic, tests)."""
 
-from everything_app.auth import AdminAction, ApiKey, Session, User
+from everything_app.auth import AccountExport, AdminAction, ApiKey, Session, User
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.core.jobs import Job
@@ -11,6 +11,7 @@ from everything_app.reservations import QueueEntry, Reservation, Service
 metadata = Base.metadata
 
 __all__ = [
+    "AccountExport",
     "AdminAction",
     "AiUsage",
     "ApiKey",

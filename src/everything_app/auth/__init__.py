@@ -26,13 +26,20 @@ if TYPE_CHECKING:
         require_user,
         session_policy,
     )
-    from everything_app.auth.models import AdminAction, ApiKey, Role, Session, User
+    from everything_app.auth.export_sections import (
+        AccountExportSections,
+        ExportSection,
+        table_section,
+    )
+    from everything_app.auth.models import AccountExport, AdminAction, ApiKey, Role, Session, User
     from everything_app.auth.registration import feature
     from everything_app.auth.service import AccountDeletionHooks, ensure_admin
 
 __all__ = [
     "QUERY_CREDENTIAL_NAMES",
     "AccountDeletionHooks",
+    "AccountExport",
+    "AccountExportSections",
     "AdminAction",
     "AdminUser",
     "ApiKey",
@@ -40,6 +47,7 @@ __all__ = [
     "CurrentAccount",
     "CurrentPrincipal",
     "CurrentUser",
+    "ExportSection",
     "OptionalPrincipal",
     "Principal",
     "Role",
@@ -54,6 +62,7 @@ __all__ = [
     "require_user",
     "resolve_credential",
     "session_policy",
+    "table_section",
 ]
 
 # At run time only: for mypy, the names are the ones imported above, and no others.
@@ -77,6 +86,10 @@ if not TYPE_CHECKING:
             "require_user": "deps",
             "session_policy": "deps",
             "AdminAction": "models",
+            "AccountExportSections": "export_sections",
+            "ExportSection": "export_sections",
+            "table_section": "export_sections",
+            "AccountExport": "models",
             "ApiKey": "models",
             "Role": "models",
             "Session": "models",

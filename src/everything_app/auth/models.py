@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from everything_app.core.db import Base, IdMixin, TimestampMixin, utcnow
@@ -99,3 +99,24 @@ class AdminAction(IdMixin, Base):
     target_id: Mapped[uuid.UUID | None]
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccountExport(IdMixin, Base):
+    """A user's data as one zip archive (GDPR portability), kept in the database so that
+    every instance can serve it, until `expires_at` (then pruned). One per export job."""
+
+    __tablename__ = "account_exports"
+    __table_args__ = (
+        Index("ix_account_exports_user_created", "user_id", "created_at", "id"),
+        Index("ix_account_exports_expires", "expires_at"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The job that built it: a job run again (at-least-once delivery) finds its archive.
+    job_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    size: Mapped[int]
+    # Rows per section, as in the archive's manifest.
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app.auth import AccountExportSections, table_section
 from everything_app.core.features import Registry
 from everything_app.owned import service
 from everything_app.owned.registry import OwnedTable, OwnedTables
@@ -30,8 +31,15 @@ def owned_list(table: OwnedTable) -> Runner[ListQuery]:
 
 
 def add_table(registry: Registry, table: OwnedTable) -> None:
-    """Offer `table` in this app: among its owned tables, and as a live list."""
+    """Offer `table` in this app: among its owned tables, as a live list, and in the
+    account's export (`<path>.json`, in the order of its default sort)."""
     registry[OwnedTables].add(table)
+    default_sort = table.sorts[table.query.model_fields["sort"].default]
+    registry[AccountExportSections].add(
+        table_section(
+            table.path, table.model, order=default_sort.column, description=table.description
+        )
+    )
     registry[QueryRegistry].register(
         f"{table.path}.list", owned_list(table), args=table.query, tables={table.table_name}
     )

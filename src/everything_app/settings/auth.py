@@ -17,3 +17,7 @@ class AuthSettings(BaseSettings):
     rate_limit_sign_in_ip: str = "20/minute"
     rate_limit_sign_in_email_failures: str = "5/minute"
     rate_limit_sign_up_ip: str = "10/minute"
+    # Account exports (`account.export`): how long an archive and its signed download link
+    # stay valid, and the largest archive built (a larger one fails the job, saying so).
+    export_link_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
+    export_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
