@@ -1,6 +1,6 @@
 """Every feature's tables, imported so that `Base.metadata` is complete (Alembic, tests)."""
 
-from everything_app.auth import ApiKey, Session, User
+from everything_app.auth import Account, ApiKey, OAuthState, OidcIdentity, Session, User
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.gateway import AiUsage
@@ -10,12 +10,15 @@ from everything_app.reservations import QueueEntry, Reservation, Service
 metadata = Base.metadata
 
 __all__ = [
+    "Account",
     "AiUsage",
     "ApiKey",
     "CalendarEvent",
     "ChatSession",
     "Expense",
     "Message",
+    "OAuthState",
+    "OidcIdentity",
     "QueueEntry",
     "Reservation",
     "Service",

@@ -26,12 +26,15 @@ if TYPE_CHECKING:
         require_user,
         session_policy,
     )
+    from everything_app.auth.links import Account, OAuthState, OidcIdentity
     from everything_app.auth.models import ApiKey, Role, Session, User
+    from everything_app.auth.oidc import oidc_verifier
     from everything_app.auth.registration import feature
     from everything_app.auth.service import AccountDeletionHooks, ensure_admin
 
 __all__ = [
     "QUERY_CREDENTIAL_NAMES",
+    "Account",
     "AccountDeletionHooks",
     "AdminUser",
     "ApiKey",
@@ -39,6 +42,8 @@ __all__ = [
     "CurrentAccount",
     "CurrentPrincipal",
     "CurrentUser",
+    "OAuthState",
+    "OidcIdentity",
     "OptionalPrincipal",
     "Principal",
     "Role",
@@ -48,6 +53,7 @@ __all__ = [
     "ensure_admin",
     "feature",
     "looks_like_key",
+    "oidc_verifier",
     "read_session_cookie",
     "require_account",
     "require_user",
@@ -75,6 +81,10 @@ if not TYPE_CHECKING:
             "require_account": "deps",
             "require_user": "deps",
             "session_policy": "deps",
+            "Account": "links",
+            "OAuthState": "links",
+            "OidcIdentity": "links",
+            "oidc_verifier": "oidc",
             "ApiKey": "models",
             "Role": "models",
             "Session": "models",

@@ -18,6 +18,7 @@ from everything_app.settings.auth import AuthSettings
 from everything_app.settings.chat import ChatSettings
 from everything_app.settings.keys import KeysSettings
 from everything_app.settings.observability import ObservabilitySettings
+from everything_app.settings.oidc import OidcSettings
 from everything_app.settings.realtime import RealtimeSettings
 from everything_app.settings.reservations import ReservationSettings
 from everything_app.settings.server import (
@@ -37,6 +38,7 @@ __all__ = [
     "GatewaySettings",
     "KeysSettings",
     "ObservabilitySettings",
+    "OidcSettings",
     "RealtimeSettings",
     "ReservationSettings",
     "ServerSettings",
@@ -50,6 +52,7 @@ class Settings(
     ServerSettings,
     ObservabilitySettings,
     AuthSettings,
+    OidcSettings,
     KeysSettings,
     AISettings,
     GatewaySettings,
