@@ -16,16 +16,19 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
 from everything_app.auth.links import OidcIdentity
 from everything_app.auth.models import Role, User
 from everything_app.auth.service import act_as, get_user_by_email, normalize_email
 from everything_app.core import rls
 from everything_app.core.errors import BadRequest
+from everything_app.core.timestamps import format_instant
 
 # Users who sign in only elsewhere have no password: an empty hash matches none
 # (auth.service.authenticate treats it as no account, timing included).
@@ -159,3 +162,16 @@ async def user_for_subject(
             found = (link, user)
     await act_as(db, found[1])
     return found
+
+
+def external_session_view(token: ExternalToken, request: Request) -> dict[str, Any]:
+    """`get-session`'s `session` for a bearer JWT: the identity link, alive until `exp`."""
+    return {
+        "id": str(token.id),
+        "userId": str(token.user_id),
+        "expiresAt": format_instant(token.expires_at),
+        "createdAt": format_instant(token.expires_at),
+        "updatedAt": format_instant(token.expires_at),
+        "ipAddress": request.state.client_ip,
+        "userAgent": request.headers.get("user-agent"),
+    }

@@ -4,6 +4,7 @@ receives from the others: account-deletion hooks (`AccountDeletionHooks`)."""
 from __future__ import annotations
 
 from everything_app.auth.routes import router
+from everything_app.auth.social_routes import router as social_router
 from everything_app.core.features import Feature
 
-feature = Feature("auth", routers=[router])
+feature = Feature("auth", routers=[router, social_router])
