@@ -18,13 +18,14 @@ import asyncio
 import base64
 import json
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from starlette.requests import HTTPConnection
@@ -258,7 +259,9 @@ class OidcVerifier:
         if key is None:
             return None
         try:
-            decoded = jwt.decode(token, key, algorithms=[alg])
+            with warnings.catch_warnings():  # "EdDSA is deprecated" (RFC 9864): still sound
+                warnings.simplefilter("ignore", SecurityWarning)
+                decoded = jwt.decode(token, key, algorithms=[alg])
             JWTClaimsRegistry(
                 leeway=self.leeway,
                 iss={"essential": True, "value": issuer.issuer.issuer},
