@@ -119,6 +119,7 @@ class IssuerKeys:
         self._jwks_url = issuer.jwks_url
         self._cached: _Keys | None = None
         self._last_attempt = float("-inf")
+        self._last_miss = float("-inf")  # the last refetch made for an unknown key id
         self._lock = asyncio.Lock()
 
     async def key_for(self, kid: str | None, alg: str) -> Any | None:
@@ -128,10 +129,11 @@ class IssuerKeys:
         if cached is None or now - cached.fetched_at >= self._verifier.cache_seconds:
             cached = await self._refresh(force=cached is None)
         found = _pick(cached.keys, kid, alg) if cached is not None else None
-        # Perhaps rotated: fetch again, unless that was done a moment ago.
-        since = time.monotonic() - self._last_attempt
+        # Perhaps rotated: fetch again, unless a miss did so a moment ago.
+        since = time.monotonic() - self._last_miss
         if found is None and cached is not None and since >= self._verifier.refetch_seconds:
-            cached = await self._refresh(force=False)
+            self._last_miss = time.monotonic()
+            cached = await self._refresh(force=True)
             found = _pick(cached.keys, kid, alg) if cached is not None else None
         return found
 
@@ -140,10 +142,8 @@ class IssuerKeys:
         async with self._lock:
             if self._cached is not before:  # another request refreshed meanwhile
                 return self._cached
-            if not force and time.monotonic() - self._last_attempt < min(
-                self._verifier.refetch_seconds, 1.0
-            ):
-                return self._cached
+            if not force and time.monotonic() - self._last_attempt < 1.0:
+                return self._cached  # failed a moment ago: keep the stale keys a while
             self._last_attempt = time.monotonic()
             try:
                 keys = await self._fetch()
