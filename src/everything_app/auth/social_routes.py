@@ -9,7 +9,7 @@ from html import escape
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlencode
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import cookie_parser
@@ -99,7 +99,16 @@ def _trusted(url: str | None, settings: Settings) -> str | None:
         raise Forbidden("Invalid callbackURL", code="invalid_callback_url") from None
 
 
-@router.post("/sign-in/social", dependencies=[PUBLIC], response_model=SocialSignInOut)
+async def _no_foreign_sign_in(request: Request, settings: SettingsDep) -> None:
+    """Login CSRF, decided before the body is read (as for every cookie write)."""
+    refuse_foreign_sign_in(request, settings)
+
+
+@router.post(
+    "/sign-in/social",
+    dependencies=[PUBLIC, Depends(_no_foreign_sign_in)],
+    response_model=SocialSignInOut,
+)
 async def sign_in_social(
     body: SocialSignInBody,
     request: Request,
@@ -110,7 +119,6 @@ async def sign_in_social(
 ) -> JSONResponse:
     """Begin signing in with a provider: answers the provider's authorization URL to send
     the browser to (`{url, redirect}`), and a signed cookie tying the sign-in to it."""
-    refuse_foreign_sign_in(request, settings)
     await limiter.hit(settings.rate_limit_sign_in_ip, "sign-in-ip", ip)
     if body.idToken is not None:
         raise BadRequest("ID token sign-in is not supported", code="id_token_not_supported")
@@ -169,7 +177,11 @@ async def oauth_callback(
     """Where the provider sends the browser back: checks the state (against the browser's
     cookie, once), exchanges the code, signs the user in with a session cookie, and
     redirects to the `callbackURL` given at the start. A failure redirects to the error URL
-    (`errorCallbackURL`, else /api/auth/error) with `?error=<code>`."""
+    (`errorCallbackURL`, else /api/auth/error) with `?error=<code>`. A provider that is not
+    configured is a 404."""
+    registry = social.providers(request)
+    if provider not in registry.by_id:
+        raise NotFound("Provider not found", code="provider_not_found")
     fallback = settings.base_url.rstrip("/") + ERROR_PATH
     if not state:
         return _redirect(_with_error(fallback, "state_not_found"), settings)
@@ -186,7 +198,6 @@ async def oauth_callback(
         return _redirect(_with_error(error_url, code_name), settings)
     if not code:
         return _redirect(_with_error(error_url, "no_code"), settings)
-    registry = social.providers(request)
     found = await registry.get(provider)
     if found is None:
         return _redirect(_with_error(error_url, "provider_not_found"), settings)
