@@ -292,3 +292,24 @@ async def test_realtime_handshake_with_a_jwt(app_with: AppWith, issuer: OidcIssu
         expired = issuer.issue(sub="live-user", aud=AUDIENCE, expires_in=-120)
         async with live(instance, headers=_bearer(expired)) as client:
             assert await client.closed() == (4401, "unauthenticated")
+
+
+@pytest.mark.slow  # waits (on the socket's close, not a sleep) for a token to expire
+async def test_an_expiring_jwt_ends_its_socket_and_its_cached_credential(
+    app_with: AppWith, issuer: OidcIssuerStandin
+) -> None:
+    from contextlib import AsyncExitStack
+
+    running = await _app(app_with, issuer, oidc_leeway_seconds=0, **FAST)
+    client = running.client(origin=None)
+    async with AsyncExitStack() as stack:
+        instance = await serve_instance(stack, running.app)
+        token = issuer.issue(sub="short-lived", aud=AUDIENCE, expires_in=2)
+        assert (await _me(client, token)).status_code == 200  # verified, and now cached
+        async with live(instance, headers=_bearer(token)) as socket:
+            assert (await socket.subscribe("k", "keys.list"))["type"] == "result"
+            # Re-checked every 0.2 s: closed once the token's `exp` has passed.
+            assert await socket.closed() == (4401, "credentials_expired")
+    # The cached credential ended with it: 401 at once, not after AUTH_CACHE_SECONDS.
+    assert time.time() >= json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["exp"]
+    assert (await _me(client, token)).status_code == 401
