@@ -304,7 +304,7 @@ async def test_an_expiring_jwt_ends_its_socket_and_its_cached_credential(
     client = running.client(origin=None)
     async with AsyncExitStack() as stack:
         instance = await serve_instance(stack, running.app)
-        token = issuer.issue(sub="short-lived", aud=AUDIENCE, expires_in=2)
+        token = issuer.issue(sub="short-lived", aud=AUDIENCE, expires_in=5)
         assert (await _me(client, token)).status_code == 200  # verified, and now cached
         async with live(instance, headers=_bearer(token)) as socket:
             assert (await socket.subscribe("k", "keys.list"))["type"] == "result"

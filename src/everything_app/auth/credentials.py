@@ -150,7 +150,9 @@ class _Entry:
 
     @property
     def credential_id(self) -> uuid.UUID:
-        found = self.session or self.key or self.external
+        if self.external is not None:
+            return self.external.token_id
+        found = self.session or self.key
         assert found is not None
         return found.id
 
@@ -315,7 +317,12 @@ async def _verify(
             picture=verified.picture,
         )
         external = ExternalToken(
-            link.id, user.id, verified.issuer, verified.subject, verified.expires_at
+            link.id,
+            user.id,
+            verified.issuer,
+            verified.subject,
+            verified.expires_at,
+            token_id=uuid.UUID(hex=hashed[:32]),
         )
         entry = _Entry(UserSnapshot.of(user), None, None, time.monotonic(), external)
         principal = Principal(account=entry.user, via=via, external=external)

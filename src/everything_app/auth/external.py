@@ -45,6 +45,8 @@ class ExternalToken:
     issuer: str
     subject: str
     expires_at: datetime
+    # This token's own id in the credential cache (a subject has many tokens).
+    token_id: uuid.UUID
 
 
 def placeholder_email(namespace: str, subject: str) -> str:
