@@ -89,6 +89,11 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None
     return header, claims
 
 
+def _issuer_of(claims: dict[str, Any]) -> str:
+    iss = claims.get("iss")
+    return iss if isinstance(iss, str) else ""
+
+
 def looks_like_jwt(token: str) -> bool:
     return unverified_parts(token) is not None
 
@@ -239,7 +244,7 @@ class OidcVerifier:
     def claims_issuer(self, token: str) -> bool:
         """Whether `token` looks like a JWT from one of our issuers (unverified)."""
         parts = unverified_parts(token)
-        return parts is not None and parts[1].get("iss") in self._issuers
+        return parts is not None and _issuer_of(parts[1]) in self._issuers
 
     async def verify(self, token: str) -> VerifiedToken | None:
         """The token's bearer, or None when it is not a valid token of one of our issuers
@@ -248,7 +253,7 @@ class OidcVerifier:
         if parts is None:
             return None
         header, unverified = parts
-        issuer = self._issuers.get(unverified.get("iss"))  # type: ignore[arg-type]
+        issuer = self._issuers.get(_issuer_of(unverified))
         alg = header.get("alg")
         if issuer is None or not isinstance(alg, str) or alg not in ASYMMETRIC:
             return None
@@ -275,7 +280,11 @@ class OidcVerifier:
         subject, exp = claims.get("sub"), claims.get("exp")
         if not isinstance(subject, str) or not 0 < len(subject) <= 255:
             return None
-        if claims.get("iss") != issuer.issuer.issuer or isinstance(exp, bool):
+        if claims.get("iss") != issuer.issuer.issuer or not isinstance(exp, int | float):
+            return None
+        try:
+            expires_at = datetime.fromtimestamp(float(exp), UTC)
+        except (OverflowError, ValueError, OSError):  # beyond what a datetime holds
             return None
         email, email_verified = verified_email(claims)
         name = claims.get("name") or claims.get("preferred_username")
@@ -283,7 +292,7 @@ class OidcVerifier:
         return VerifiedToken(
             issuer=issuer.issuer.issuer,
             subject=subject,
-            expires_at=datetime.fromtimestamp(float(exp), UTC),  # type: ignore[arg-type]
+            expires_at=expires_at,
             email=email,
             email_verified=email_verified,
             name=name if isinstance(name, str) else None,
