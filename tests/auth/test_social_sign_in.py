@@ -77,9 +77,8 @@ async def _authorize(url: str) -> str:
 
 
 async def _start(client: httpx.AsyncClient, **body: Any) -> str:
-    response = await client.post(
-        "/api/auth/sign-in/social", json={"provider": "acme", "callbackURL": "/dashboard", **body}
-    )
+    body = {"provider": "acme", "callbackURL": "/dashboard", **body}
+    response = await client.post("/api/auth/sign-in/social", json=body)
     assert response.status_code == 200, response.text
     data = response.json()
     assert data["redirect"] is True
@@ -396,3 +395,35 @@ async def test_the_better_auth_client_starts_the_flow(
     finished = Finished(await browser.get(back, headers={"Cookie": pair}))
     assert finished.location == "/dashboard"
     assert (await _me(browser))["user"]["email"] == email
+
+
+async def test_github_flow_with_its_api_shapes(
+    app_with: AppWith, provider: OAuthServerStandin
+) -> None:
+    """GitHub (no OIDC): the user from `GET /user`, the verified primary email from
+    `GET /user/emails`, `accountId` the numeric user id; GITHUB_URL / GITHUB_API_URL point
+    at the stand-in as they would at a GitHub Enterprise Server."""
+    provider.register("gh-client", "gh-secret", f"{BASE_URL}/api/auth/callback/github")
+    running = await app_with(
+        github_client_id="gh-client",
+        github_client_secret="gh-secret",
+        github_url=provider.issuer,
+        github_api_url=provider.issuer,
+    )
+    email = unique_email("octo")
+    octocat = ProviderUser(sub="octocat", email=email, email_verified=True, name="Octo Cat")
+    provider.login(octocat)
+    browser = running.client()
+    finished = await _sign_in(browser, provider="github")
+    assert finished.location == "/dashboard", finished.location
+    me = await _me(browser)
+    assert me["user"]["email"] == email
+    assert me["user"]["name"] == "Octo Cat"
+    accounts = (await browser.get("/api/auth/list-accounts")).json()
+    assert [(a["providerId"], a["accountId"]) for a in accounts] == [
+        ("github", str(OAuthServerStandin.github_id(octocat)))
+    ]
+    # The client secret went in the body (GitHub's way), with the PKCE verifier.
+    sent = provider.token_requests[-1]
+    assert sent["client_secret"] == "gh-secret"
+    assert sent["code_verifier"]

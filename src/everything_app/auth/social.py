@@ -92,10 +92,10 @@ def _github(settings: Settings) -> Provider | None:
         client_id=settings.github_client_id,
         client_secret=settings.github_client_secret or "",
         scopes=("read:user", "user:email"),
-        authorization_endpoint="https://github.com/login/oauth/authorize",
-        token_endpoint="https://github.com/login/oauth/access_token",  # noqa: S106 - a URL
-        userinfo_endpoint="https://api.github.com/user",
-        emails_endpoint="https://api.github.com/user/emails",
+        authorization_endpoint=f"{settings.github_url}/login/oauth/authorize",
+        token_endpoint=f"{settings.github_url}/login/oauth/access_token",
+        userinfo_endpoint=f"{settings.github_api_url}/user",
+        emails_endpoint=f"{settings.github_api_url}/user/emails",
         auth_method="client_secret_post",
     )
 

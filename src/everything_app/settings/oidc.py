@@ -90,12 +90,20 @@ class OidcSettings(BaseSettings):
     # Social sign-in (better-auth's /sign-in/social). A provider is on when its id is set.
     github_client_id: str | None = None
     github_client_secret: str | None = None
+    # GitHub Enterprise Server (or a stand-in): its web and API base URLs.
+    github_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
     google_client_id: str | None = None
     google_client_secret: str | None = None
     # JSON: [{"id", "client_id", "client_secret", "discovery_url", "scopes"?}, …]
     oauth_providers: list[OAuthProvider] = Field(default_factory=list)
     # How long a sign-in may take between the redirect to the provider and the callback.
     oauth_state_seconds: int = Field(default=600, ge=30, le=3600)
+
+    @field_validator("github_url", "github_api_url")
+    @classmethod
+    def _github(cls, value: str) -> str:
+        return checked_url(value, "GitHub URL").rstrip("/")
 
     @field_validator("oidc_issuers")
     @classmethod

@@ -195,6 +195,11 @@ class OAuthServerStandin(OidcIssuerStandin):
             Route("/authorize", self._authorize),
             Route("/token", self._token, methods=["POST"]),
             Route("/userinfo", self._userinfo),
+            # GitHub's shapes (GITHUB_URL and GITHUB_API_URL both pointed here).
+            Route("/login/oauth/authorize", self._authorize),
+            Route("/login/oauth/access_token", self._token, methods=["POST"]),
+            Route("/user", self._github_user),
+            Route("/user/emails", self._github_emails),
         ]
 
     def register(self, client_id: str, client_secret: str, redirect_uri: str) -> Client:
@@ -316,10 +321,49 @@ class OAuthServerStandin(OidcIssuerStandin):
             claims["picture"] = user.picture
         return claims
 
-    async def _userinfo(self, request: Request) -> Response:
+    def _bearer_user(self, request: Request) -> User | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        found = self._access.get(token) if scheme.lower() == "bearer" else None
-        if found is None:
+        found = self._access.get(token) if scheme.lower() in ("bearer", "token") else None
+        return found[0] if found is not None else None
+
+    async def _userinfo(self, request: Request) -> Response:
+        user = self._bearer_user(request)
+        if user is None:
             return JSONResponse({"error": "invalid_token"}, status_code=401)
-        user, _ = found
         return JSONResponse({"sub": user.sub, **self._claims(user)})
+
+    @staticmethod
+    def github_id(user: User) -> int:
+        """The numeric id GitHub would give this user."""
+        return int(hashlib.sha256(user.sub.encode()).hexdigest()[:12], 16)
+
+    async def _github_user(self, request: Request) -> Response:
+        user = self._bearer_user(request)
+        if user is None:
+            return JSONResponse({"message": "Bad credentials"}, status_code=401)
+        public = user.email if user.email_verified else None
+        return JSONResponse(
+            {
+                "id": self.github_id(user),
+                "login": user.sub,
+                "name": user.name,
+                "email": public,
+                "avatar_url": user.picture,
+            }
+        )
+
+    async def _github_emails(self, request: Request) -> Response:
+        user = self._bearer_user(request)
+        if user is None:
+            return JSONResponse({"message": "Bad credentials"}, status_code=401)
+        emails = []
+        if user.email is not None:
+            emails.append(
+                {
+                    "email": user.email,
+                    "primary": True,
+                    "verified": user.email_verified,
+                    "visibility": "public",
+                }
+            )
+        return JSONResponse(emails)
