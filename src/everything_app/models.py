@@ -1,6 +1,15 @@
 """Every feature's tables, imported so that `Base.metadata` is complete (Alembic, tests)."""
 
-from everything_app.auth import AccountExport, AdminAction, ApiKey, Session, User
+from everything_app.auth import (
+    Account,
+    AccountExport,
+    AdminAction,
+    ApiKey,
+    OAuthState,
+    OidcIdentity,
+    Session,
+    User,
+)
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.core.jobs import Job
@@ -11,6 +20,7 @@ from everything_app.reservations import QueueEntry, Reservation, Service
 metadata = Base.metadata
 
 __all__ = [
+    "Account",
     "AccountExport",
     "AdminAction",
     "AiUsage",
@@ -20,6 +30,8 @@ __all__ = [
     "Expense",
     "Job",
     "Message",
+    "OAuthState",
+    "OidcIdentity",
     "QueueEntry",
     "Reservation",
     "Service",

@@ -31,12 +31,15 @@ if TYPE_CHECKING:
         ExportSection,
         table_section,
     )
+    from everything_app.auth.links import Account, OAuthState, OidcIdentity
     from everything_app.auth.models import AccountExport, AdminAction, ApiKey, Role, Session, User
+    from everything_app.auth.oidc import oidc_verifier
     from everything_app.auth.registration import feature
     from everything_app.auth.service import AccountDeletionHooks, ensure_admin
 
 __all__ = [
     "QUERY_CREDENTIAL_NAMES",
+    "Account",
     "AccountDeletionHooks",
     "AccountExport",
     "AccountExportSections",
@@ -48,6 +51,8 @@ __all__ = [
     "CurrentPrincipal",
     "CurrentUser",
     "ExportSection",
+    "OAuthState",
+    "OidcIdentity",
     "OptionalPrincipal",
     "Principal",
     "Role",
@@ -57,6 +62,7 @@ __all__ = [
     "ensure_admin",
     "feature",
     "looks_like_key",
+    "oidc_verifier",
     "read_session_cookie",
     "require_account",
     "require_user",
@@ -90,6 +96,10 @@ if not TYPE_CHECKING:
             "ExportSection": "export_sections",
             "table_section": "export_sections",
             "AccountExport": "models",
+            "Account": "links",
+            "OAuthState": "links",
+            "OidcIdentity": "links",
+            "oidc_verifier": "oidc",
             "ApiKey": "models",
             "Role": "models",
             "Session": "models",

@@ -29,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth.apikeys import LAST_USED_RESOLUTION, authenticate_key, looks_like_key
 from everything_app.auth.bans import ban_holds
+from everything_app.auth.external import ExternalToken, user_for_subject
 from everything_app.auth.models import ApiKey, Role, Session, User
+from everything_app.auth.oidc import OidcVerifier
 from everything_app.auth.service import SessionPolicy, act_as, resolve_session
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
@@ -135,6 +137,7 @@ class Principal:
     api_key: KeyInfo | None = None
     token: str | None = None  # the caller's own session token
     refreshed: bool = False
+    external: ExternalToken | None = None  # a bearer JWT from an external issuer (auth.oidc)
 
     @cached_property
     def user(self) -> User:
@@ -153,9 +156,12 @@ class _Entry:
     session: SessionInfo | None
     key: KeyInfo | None
     verified_at: float  # time.monotonic()
+    external: ExternalToken | None = None
 
     @property
     def credential_id(self) -> uuid.UUID:
+        if self.external is not None:
+            return self.external.token_id
         found = self.session or self.key
         assert found is not None
         return found.id
@@ -251,12 +257,14 @@ async def resolve_credential(
     key_prefix: str,
     policy: SessionPolicy,
     cache: CredentialCache | None,
+    oidc: OidcVerifier | None = None,
 ) -> Principal | None:
-    """Who `token` (a bearer session token or API key, or a cookie's session token) is, or
-    None when it is unknown, expired or revoked. From then on `db` acts for that user
-    (row-level security). Sliding a session's expiry and stamping a key's last use are
-    writes on `db`, made rarely (once per `update_age`, once a minute)."""
+    """Who `token` (a bearer session token, API key or external issuer's JWT, or a cookie's
+    session token) is, or None when it is unknown, expired or revoked. From then on `db`
+    acts for that user (row-level security). Sliding a session's expiry and stamping a
+    key's last use are writes on `db`, made rarely (once per `update_age`, once a minute)."""
     is_key = via_bearer and looks_like_key(token, key_prefix)
+    jwt = oidc if via_bearer and not is_key and oidc and oidc.claims_issuer(token) else None
     via: Via = "api_key" if is_key else "bearer" if via_bearer else "cookie"
     hashed = token_hash(token)
     entry = cache.get(hashed) if cache is not None else None
@@ -267,19 +275,19 @@ async def resolve_credential(
         if cache is not None:
             cache.forget_credential(entry.credential_id)
     if cache is None:
-        return await _verify(db, token, hashed, via, is_key, policy, None)
+        return await _verify(db, token, hashed, via, is_key, policy, None, jwt)
     # One lookup per credential at a time: when an entry expires under load, every request
     # holding that credential would otherwise read it at once (on SQLite, also all write).
     pending = cache.inflight.get(hashed)
     if pending is not None:
         outcome = await asyncio.shield(pending)
         if not isinstance(outcome, _Entry):  # refused, cut off, or raced an invalidation
-            return await _verify(db, token, hashed, via, is_key, policy, cache)
+            return await _verify(db, token, hashed, via, is_key, policy, cache, jwt)
         return await _from_cache(db, outcome, token, via, policy)
     future: asyncio.Future[_Entry | object | None] = asyncio.get_running_loop().create_future()
     cache.inflight[hashed] = future
     try:
-        principal = await _verify(db, token, hashed, via, is_key, policy, cache)
+        principal = await _verify(db, token, hashed, via, is_key, policy, cache, jwt)
     except Exception as exc:
         future.set_exception(exc)  # the same answer (a 503, say) for those waiting
         future.exception()  # retrieved: nobody waiting is no error
@@ -301,10 +309,34 @@ async def _verify(
     is_key: bool,
     policy: SessionPolicy,
     cache: CredentialCache | None,
+    jwt: OidcVerifier | None = None,
 ) -> Principal | None:
     """Read the credential in the database, and keep what was verified in `cache`."""
     epoch = cache.epoch if cache is not None else 0
-    if is_key:
+    if jwt is not None:
+        verified = await jwt.verify(token)
+        if verified is None:
+            return None
+        link, user = await user_for_subject(
+            db,
+            issuer=verified.issuer,
+            subject=verified.subject,
+            email=verified.email,
+            email_verified=verified.email_verified,
+            name=verified.name,
+            picture=verified.picture,
+        )
+        external = ExternalToken(
+            link.id,
+            user.id,
+            verified.issuer,
+            verified.subject,
+            verified.expires_at,
+            token_id=uuid.UUID(hex=hashed[:32]),
+        )
+        entry = _Entry(UserSnapshot.of(user), None, None, time.monotonic(), external)
+        principal = Principal(account=entry.user, via=via, external=external)
+    elif is_key:
         found = await authenticate_key(db, token)
         if found is None:
             return None
@@ -342,6 +374,10 @@ async def _from_cache(
     database path then decides, and cleans up)."""
     now = utcnow()
     account = entry.user
+    if entry.external is not None:  # kept no longer than the token is good
+        if via != "bearer" or entry.external.expires_at <= now:
+            return None
+        return Principal(account=account, via=via, external=entry.external)
     if entry.key is not None:
         key = entry.key
         if via != "api_key" or (key.expires_at is not None and key.expires_at <= now):

@@ -14,6 +14,7 @@ from everything_app.auth.cookies import read_session_cookie
 from everything_app.auth.credentials import CredentialCache, UserSnapshot, resolve_credential
 from everything_app.auth.credentials import Principal as Principal  # re-exported
 from everything_app.auth.models import User
+from everything_app.auth.oidc import oidc_verifier
 from everything_app.auth.service import ClientInfo, SessionPolicy
 from everything_app.core.db import SAFE_METHODS, act_for_request, unit_of_work
 from everything_app.core.deps import app_settings
@@ -95,12 +96,15 @@ async def _resolve(request: Request, db: AsyncSession, settings: Settings) -> Pr
         key_prefix=settings.api_key_prefix,
         policy=session_policy(settings),
         cache=credential_cache(request),
+        oidc=(verifier := oidc_verifier(request)),
     )
     if principal is None:
         if bearer is not None and looks_like_key(bearer, settings.api_key_prefix):
             raise Unauthorized(
                 "The API key is invalid, revoked or expired.", code="invalid_api_key"
             )
+        if bearer is not None and verifier is not None and verifier.claims_issuer(bearer):
+            raise Unauthorized("The token is invalid or expired.", code="invalid_token")
         return None
     if bearer is None:
         check_cookie_origin(request, settings)

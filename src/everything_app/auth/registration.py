@@ -9,8 +9,10 @@ from everything_app.auth.account_export import register_jobs
 from everything_app.auth.account_routes import account_router
 from everything_app.auth.admin_routes import router as admin_router
 from everything_app.auth.export_sections import AccountExportSections, table_section
+from everything_app.auth.links import Account, OidcIdentity
 from everything_app.auth.models import Session, User
 from everything_app.auth.routes import router
+from everything_app.auth.social_routes import router as social_router
 from everything_app.core.features import Feature, Registry
 from everything_app.core.jobs import JobKinds
 
@@ -35,7 +37,23 @@ def register(registry: Registry) -> None:
             description="Your signed-in devices (without their tokens).",
         )
     )
+    sections.add(
+        table_section(
+            "linked_accounts",
+            Account,
+            description="The other providers you sign in with (no provider tokens are kept).",
+        )
+    )
+    sections.add(
+        table_section(
+            "identity_provider_subjects",
+            OidcIdentity,
+            description="The external identity providers' subjects mapped to your account.",
+        )
+    )
     register_jobs(registry[JobKinds], sections)
 
 
-feature = Feature("auth", routers=[router, admin_router, account_router], register=register)
+feature = Feature(
+    "auth", routers=[router, social_router, admin_router, account_router], register=register
+)

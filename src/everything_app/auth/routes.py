@@ -20,6 +20,7 @@ from everything_app.auth.deps import (
     refuse_foreign_sign_in,
     session_policy,
 )
+from everything_app.auth.external import external_session_view
 from everything_app.auth.models import User
 from everything_app.auth.schemas import (
     ChangePasswordBody,
@@ -169,6 +170,8 @@ def _session_view(principal: Principal, request: Request) -> dict[str, Any]:
         view = CurrentSessionOut.model_validate(principal.session, from_attributes=True)
         view.token = principal.token
         return view.model_dump(mode="json", by_alias=True)
+    if principal.external is not None:  # a bearer JWT: the session is the token's life
+        return external_session_view(principal.external, request)
     key = principal.api_key
     assert key is not None
     return {

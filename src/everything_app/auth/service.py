@@ -176,7 +176,8 @@ async def authenticate(db: AsyncSession, email: str | None, password: str) -> Us
     """`email` as `normalize_email` gives it, or None for an invalid address. The same 401,
     after the same work, whether the email is invalid or unknown or the password wrong."""
     user = await get_user_by_email(db, email) if email is not None else None
-    ok = await passwords.verify_password(user.password_hash if user else None, password)
+    # An account without a password (signed up elsewhere) answers as an unknown one does.
+    ok = await passwords.verify_password((user.password_hash or None) if user else None, password)
     if user is None or not ok:
         raise InvalidCredentials()
     return user

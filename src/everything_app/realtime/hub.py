@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.core import rls
 from everything_app.core.changes import Change
-from everything_app.core.db import database_unavailable, open_unit_of_work
+from everything_app.core.db import database_unavailable, open_unit_of_work, utcnow
 from everything_app.core.errors import AppError
 from everything_app.core.logging import get_logger
 from everything_app.realtime.connection import Connection, Subscription
@@ -438,17 +438,24 @@ class Hub:
             return
         session_ids = {c.identity.session_id for c in conns if c.identity.session_id}
         key_ids = {c.identity.api_key_id for c in conns if c.identity.api_key_id}
+        external_ids = {c.identity.external_id for c in conns if c.identity.external_id}
         db = await open_unit_of_work(self.sessionmaker, write=False)
         try:
             await rls.act_as_system(
-                db, tables=("sessions", "api_keys", "users"), reason="realtime revalidation"
+                db,
+                tables=("sessions", "api_keys", "users", "oidc_identities"),
+                reason="realtime revalidation",
             )
-            valid = await live_credentials(db, session_ids, key_ids)
+            valid = await live_credentials(db, session_ids, key_ids, external_ids)
         finally:
             await db.close()
+        now = utcnow()
         for conn in conns:
-            credential = conn.identity.session_id or conn.identity.api_key_id
+            identity = conn.identity
+            credential = identity.session_id or identity.api_key_id or identity.external_id
             role = valid.get(credential) if credential else None
+            if identity.expires_at is not None and identity.expires_at <= now:
+                role = None  # a bearer JWT that has expired
             if role is None:
                 conn.close(CLOSE_UNAUTHORIZED, "credentials_expired")
             elif role != conn.identity.role:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import or_, select
@@ -20,12 +21,14 @@ from starlette.requests import HTTPConnection
 from everything_app.auth import (
     QUERY_CREDENTIAL_NAMES,
     ApiKey,
+    OidcIdentity,
     Principal,
     Role,
     Session,
     User,
     credential_cache,
     looks_like_key,
+    oidc_verifier,
     read_session_cookie,
     resolve_credential,
     session_policy,
@@ -52,6 +55,9 @@ class Identity:
     via: Via
     session_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
+    # A bearer JWT from an external issuer: its identity link, and when the token expires.
+    external_id: uuid.UUID | None = None
+    expires_at: datetime | None = None
 
     @property
     def viewer(self) -> Viewer:
@@ -65,6 +71,8 @@ class Identity:
             via=principal.via,
             session_id=principal.session_id,
             api_key_id=principal.api_key.id if principal.api_key is not None else None,
+            external_id=principal.external.id if principal.external is not None else None,
+            expires_at=principal.external.expires_at if principal.external is not None else None,
         )
 
 
@@ -125,6 +133,7 @@ async def authenticate(
             key_prefix=settings.api_key_prefix,
             policy=session_policy(settings),
             cache=credential_cache(conn),
+            oidc=oidc_verifier(conn),
         )
     if principal is None:
         is_key = bearer is not None and looks_like_key(token, settings.api_key_prefix)
@@ -144,9 +153,13 @@ def _chunks(ids: Iterable[uuid.UUID]) -> Iterable[list[uuid.UUID]]:
 
 
 async def live_credentials(
-    db: AsyncSession, session_ids: Iterable[uuid.UUID], key_ids: Iterable[uuid.UUID]
+    db: AsyncSession,
+    session_ids: Iterable[uuid.UUID],
+    key_ids: Iterable[uuid.UUID],
+    external_ids: Iterable[uuid.UUID] = (),
 ) -> dict[uuid.UUID, str]:
-    """Of the given session and key ids, those still valid, each with its user's role."""
+    """Of the given session, key and external-identity ids, those still valid, each with
+    its user's role (a bearer JWT's own expiry is the caller's to check)."""
     now = utcnow()
     valid: dict[uuid.UUID, str] = {}
     for batch in _chunks(session_ids):
@@ -165,6 +178,13 @@ async def live_credentials(
                 ApiKey.revoked.is_(False),
                 or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
             )
+        )
+        valid.update(dict(rows.all()))
+    for batch in _chunks(external_ids):
+        rows = await db.execute(
+            select(OidcIdentity.id, User.role)
+            .join(User, User.id == OidcIdentity.user_id)
+            .where(OidcIdentity.id.in_(batch))
         )
         valid.update(dict(rows.all()))
     return valid

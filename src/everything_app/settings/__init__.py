@@ -19,6 +19,7 @@ from everything_app.settings.chat import ChatSettings
 from everything_app.settings.jobs import JobsSettings
 from everything_app.settings.keys import KeysSettings
 from everything_app.settings.observability import ObservabilitySettings
+from everything_app.settings.oidc import OidcSettings
 from everything_app.settings.realtime import RealtimeSettings
 from everything_app.settings.reservations import ReservationSettings
 from everything_app.settings.server import (
@@ -39,6 +40,7 @@ __all__ = [
     "JobsSettings",
     "KeysSettings",
     "ObservabilitySettings",
+    "OidcSettings",
     "RealtimeSettings",
     "ReservationSettings",
     "ServerSettings",
@@ -52,6 +54,7 @@ class Settings(
     ServerSettings,
     ObservabilitySettings,
     AuthSettings,
+    OidcSettings,
     KeysSettings,
     AISettings,
     GatewaySettings,
