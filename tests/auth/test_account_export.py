@@ -25,7 +25,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 
-from everything_app.auth import AccountExport, AccountExportSections, ApiKey, Session, User
+from everything_app.auth import (
+    Account,
+    AccountExport,
+    AccountExportSections,
+    ApiKey,
+    OidcIdentity,
+    Session,
+    User,
+)
 from everything_app.auth.account_export import (
     EXPORT_KIND,
     PRUNE_KIND,
@@ -67,6 +75,8 @@ SECTION_TABLES: dict[str, type[DeclarativeBase]] = {
     "reservations": Reservation,
     "queue_entries": QueueEntry,
     "ai_usage": AiUsage,
+    "linked_accounts": Account,
+    "identity_provider_subjects": OidcIdentity,
 }
 
 
@@ -117,6 +127,10 @@ async def _seed(db: AsyncSession, user_id: uuid.UUID, service: Service, n: int) 
             Expense(user_id=user_id, amount=Decimal("12.50"), category="food", incurred_at=now),
             reservation,
             AiUsage(user_id=user_id, api_key_id=key.id, model="offline", input_tokens=3),
+            Account(user_id=user_id, provider_id="github", account_id=f"gh-{user_id}"),
+            OidcIdentity(
+                user_id=user_id, issuer="https://issuer.example", subject=f"sub-{user_id}"
+            ),
         ]
     )
     await db.flush()

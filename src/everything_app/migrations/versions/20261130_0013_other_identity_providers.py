@@ -1,7 +1,7 @@
 """other identity providers: external issuers' subjects, social accounts, sign-ins under way
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0012
 Create Date: 2026-11-30 15:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from everything_app.core import rls
 
 revision: str = "0013"
-down_revision: str | None = "0007"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
