@@ -4,6 +4,7 @@ from everything_app.auth import ApiKey, Session, User
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.gateway import AiUsage
+from everything_app.housekeeping import BackupStatus
 from everything_app.planner import CalendarEvent, Expense, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 
@@ -12,6 +13,7 @@ metadata = Base.metadata
 __all__ = [
     "AiUsage",
     "ApiKey",
+    "BackupStatus",
     "CalendarEvent",
     "ChatSession",
     "Expense",

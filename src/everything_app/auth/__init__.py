@@ -28,7 +28,11 @@ if TYPE_CHECKING:
     )
     from everything_app.auth.models import ApiKey, Role, Session, User
     from everything_app.auth.registration import feature
-    from everything_app.auth.service import AccountDeletionHooks, ensure_admin
+    from everything_app.auth.service import (
+        AccountDeletionHooks,
+        delete_expired_sessions,
+        ensure_admin,
+    )
 
 __all__ = [
     "QUERY_CREDENTIAL_NAMES",
@@ -45,6 +49,7 @@ __all__ = [
     "Session",
     "User",
     "credential_cache",
+    "delete_expired_sessions",
     "ensure_admin",
     "feature",
     "looks_like_key",
@@ -82,5 +87,6 @@ if not TYPE_CHECKING:
             "feature": "registration",
             "AccountDeletionHooks": "service",
             "ensure_admin": "service",
+            "delete_expired_sessions": "service",
         },
     )

@@ -6,19 +6,31 @@ request middleware, the rate limiter, chat and the gateway). They are created wi
 live state (database pool, streams, sockets) from `app.state` only at scrape time, so nothing
 has to keep those gauges up to date and several apps in one process (the tests) do not clash.
 
+State every instance shares (the last backup's outcome) is read from the database when
+Prometheus scrapes: features add readers to `DatabaseMetrics` (a registry kind), `/metrics`
+refreshes them before it answers, so every instance reports the same figures (aggregate them
+with max(), not sum()).
+
 Labels are bounded on purpose: routes are templates (`/api/keys/{id}`), never raw paths, so
 no id ever becomes a time series.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from everything_app.core.db import unit_of_work
+from everything_app.core.logging import get_logger
+
+log = get_logger(__name__)
 
 UNMATCHED = "unmatched"
 
@@ -47,7 +59,13 @@ RATE_LIMITED = Counter(
     ["rule"],
     registry=None,
 )
-_SHARED = (HTTP_REQUESTS, HTTP_LATENCY, AI_TOKENS, RATE_LIMITED)
+BACKUPS = Counter(
+    "everything_app_backups",
+    "Scheduled backups this process ran, by outcome (ok or failed).",
+    ["outcome"],
+    registry=None,
+)
+_SHARED = (HTTP_REQUESTS, HTTP_LATENCY, AI_TOKENS, RATE_LIMITED, BACKUPS)
 
 
 def observe_request(method: str, route: str | None, status: int, seconds: float | None) -> None:
@@ -70,6 +88,44 @@ def count_tokens(
 
 def count_rate_limited(rule: str) -> None:
     RATE_LIMITED.labels(rule).inc()
+
+
+def count_backup(outcome: str) -> None:
+    """`outcome`: ok or failed."""
+    BACKUPS.labels(outcome).inc()
+
+
+# Reads metric families from the database, on a read-only unit of work acting for nobody.
+MetricsReader = Callable[[AsyncSession], Awaitable[Iterable[Metric]]]
+READ_TIMEOUT = 2.0  # seconds: a scrape answers without these rather than hang on the database
+
+
+class DatabaseMetrics:
+    """Metrics read from the database at scrape time (a registry kind, see core.features):
+    `refresh` (awaited by `/metrics`) reads them, `collect` yields what was read last."""
+
+    def __init__(self) -> None:
+        self._readers: list[MetricsReader] = []
+        self._latest: list[Metric] = []
+
+    def add(self, reader: MetricsReader) -> None:
+        self._readers.append(reader)
+
+    async def refresh(self, sessionmaker: async_sessionmaker[AsyncSession] | None) -> None:
+        found: list[Metric] = []
+        if sessionmaker is not None and self._readers:
+            try:
+                async with asyncio.timeout(READ_TIMEOUT):
+                    async with unit_of_work(sessionmaker) as db:
+                        for reader in self._readers:
+                            found.extend(await reader(db))
+            except Exception as exc:  # the database is down: its figures are absent
+                log.warning("database_metrics_unread", error=type(exc).__name__)
+                found = []
+        self._latest = found
+
+    def collect(self) -> Iterable[Metric]:
+        return list(self._latest)
 
 
 class AppStateCollector(Collector):
@@ -115,6 +171,10 @@ class AppStateCollector(Collector):
             for transport, count in sorted(counts.items()):
                 connections.add_metric([transport], count)
         yield connections
+
+        registry = getattr(self._state, "registry", None)
+        if registry is not None:
+            yield from registry[DatabaseMetrics].collect()
 
 
 def build_registry(state: Any) -> CollectorRegistry:
