@@ -181,3 +181,18 @@ async def test_schedules_come_from_the_settings_and_empty_turns_them_off(
 def test_a_malformed_schedule_is_refused_at_start(value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="backup_schedule"):
         Settings(data_dir=tmp_path, backup_schedule=value)
+
+
+async def test_on_postgresql_without_the_owner_url_the_failure_says_what_to_set(
+    app_with: AppWith,
+) -> None:
+    first = await app_with()  # empties the database, as its owner
+    if first.settings.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite's backup reads the file")
+    running = await app_with(migration_database_url=None, backup_dir=first.settings.data_dir / "b")
+    with pytest.raises(backups.BackupError, match="permission denied|row-level security"):
+        await run_kind(running.app, BACKUP)
+    detail = (await running.client().get("/readyz")).json()["backup"]
+    assert detail["status"] == "failed"
+    assert detail["error"].startswith("set MIGRATION_DATABASE_URL")
+    assert not list((running.settings.resolved_backup_dir).iterdir())  # no half backup left

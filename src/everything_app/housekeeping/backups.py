@@ -35,8 +35,19 @@ MAX_ERROR = 1000  # characters of a failure's message kept (and shown at /readyz
 STALE_PARTIAL = timedelta(hours=6)
 
 
+# pg_dump logged in as the runtime role is refused tables (or stopped by row-level security,
+# which would let it dump only some rows): scheduled backups read as the owner, like `migrate`.
+OWNER_HINT = "set MIGRATION_DATABASE_URL (the tables' owner) where jobs run: "
+
+
 class BackupArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _needs_owner(error: str) -> bool:
+    return error.startswith("pg_dump failed") and (
+        "permission denied" in error or "row-level security" in error
+    )
 
 
 def describe(exc: BaseException) -> str:
@@ -57,6 +68,8 @@ async def run_backup(ctx: JobContext, _args: BackupArgs) -> dict[str, Any]:
         size = path.stat().st_size
     except Exception as exc:
         error = describe(exc)
+        if _needs_owner(error) and not settings.migration_database_url:
+            error = (OWNER_HINT + error)[:MAX_ERROR]
         log.error("backup_failed", error=error, job_id=str(ctx.job_id))
         count_backup(BackupOutcome.FAILED)
         async with ctx.unit_of_work(write=True) as db:
