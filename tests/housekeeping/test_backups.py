@@ -190,7 +190,7 @@ async def test_on_postgresql_without_the_owner_url_the_failure_says_what_to_set(
     if first.settings.is_sqlite:
         pytest.skip("PostgreSQL only: SQLite's backup reads the file")
     running = await app_with(migration_database_url=None, backup_dir=first.settings.data_dir / "b")
-    with pytest.raises(backups.BackupError, match="permission denied|row-level security"):
+    with pytest.raises(backups.BackupError, match=r"permission denied|row-level security"):
         await run_kind(running.app, BACKUP)
     detail = (await running.client().get("/readyz")).json()["backup"]
     assert detail["status"] == "failed"
