@@ -71,7 +71,10 @@ async def fill(settings: Settings, megabytes: int) -> None:
             user = uuid.uuid4()
             await conn.execute(
                 insert(User).values(
-                    id=user, email=f"{user}@b.example", name="b", password_hash="-"  # noqa: S106
+                    id=user,
+                    email=f"{user}@b.example",
+                    name="b",
+                    password_hash="-",  # noqa: S106
                 )
             )
             chat = uuid.uuid4()
@@ -151,9 +154,8 @@ async def run(database: str, megabytes: int) -> None:
         finally:
             if database == "postgresql":
                 await drop_database(url)
-    print(
-        f"{database}: ~{megabytes} MB of rows, backup {took:.2f} s, {result['size_bytes'] / 1e6:.1f} MB"
-    )
+    size = result["size_bytes"] / 1e6
+    print(f"{database}: ~{megabytes} MB of rows, backup {took:.2f} s, {size:.1f} MB")
     for name, (lags, latencies) in (("idle", idle), ("during backup", during)):
         print(
             f"  {name:14} loop lag p50 {pct(lags, 0.5):6.2f} ms  p99 {pct(lags, 0.99):6.2f} ms"
