@@ -18,6 +18,7 @@ from everything_app.settings.ai import AISettings, GatewaySettings
 from everything_app.settings.auth import AuthSettings
 from everything_app.settings.chat import ChatSettings
 from everything_app.settings.housekeeping import HousekeepingSettings
+from everything_app.settings.jobs import JobsSettings
 from everything_app.settings.keys import KeysSettings
 from everything_app.settings.observability import ObservabilitySettings
 from everything_app.settings.realtime import RealtimeSettings
@@ -38,6 +39,7 @@ __all__ = [
     "ChatSettings",
     "GatewaySettings",
     "HousekeepingSettings",
+    "JobsSettings",
     "KeysSettings",
     "ObservabilitySettings",
     "RealtimeSettings",
@@ -60,6 +62,7 @@ class Settings(
     RealtimeSettings,
     ReservationSettings,
     HousekeepingSettings,
+    JobsSettings,
 ):
     """Every setting of the app (see each feature's class for what it means)."""
 
@@ -88,3 +91,10 @@ class Settings(
         if self.redis_url:
             return "redis"
         return "memory" if self.is_sqlite else "postgres"
+
+    @property
+    def resolved_jobs_broker_url(self) -> str:
+        """Where job messages go: `memory` (the embedded queue), or a Redis or AMQP URL."""
+        if self.jobs_broker_url:
+            return self.jobs_broker_url
+        return self.redis_url or "memory"
