@@ -177,7 +177,9 @@ async def test_schedules_come_from_the_settings_and_empty_turns_them_off(
             assert schedules[name].cron(running.settings) == sweep
 
 
-@pytest.mark.parametrize("value", ["daily", "0 3 * *", "0 3 * * * * *", "0 3 * * $"])
+@pytest.mark.parametrize(
+    "value", ["daily", "@daily", "0 3 * *", "0 3 * * * * *", "0 3 * * $", "61 * * * *"]
+)
 def test_a_malformed_schedule_is_refused_at_start(value: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="backup_schedule"):
         Settings(data_dir=tmp_path, backup_schedule=value)

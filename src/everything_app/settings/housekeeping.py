@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import re
+from datetime import UTC, datetime
 from pathlib import Path
 
+from cronsim import CronSim, CronSimError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings
 
-# Five cron fields (minute hour day month weekday), or a nickname such as @daily. The queue
-# engine parses the expression; this only turns a typo away at start, with the variable's name.
-_CRON_FIELD = r"[0-9A-Za-z*?,/#LW-]+"
-_CRON = re.compile(rf"^(@[a-z]+|{_CRON_FIELD}(\s+{_CRON_FIELD}){{4}})$")
-
 
 def _schedule(value: str) -> str:
+    """A cron expression as the job scheduler reads it (cronsim: five fields, UTC), checked
+    at start so a typo stops the process with the variable's name; empty turns it off."""
     value = " ".join(value.split())
-    if value and not _CRON.match(value):
-        raise ValueError(
-            f"{value!r} is not a cron expression like '0 3 * * *' (empty turns it off)"
-        )
+    if value:
+        try:
+            CronSim(value, datetime.now(UTC))
+        except CronSimError as exc:
+            raise ValueError(
+                f"{value!r} is not a cron expression like '0 3 * * *' ({exc}); empty turns it off"
+            ) from None
     return value
 
 
