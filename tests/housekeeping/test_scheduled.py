@@ -147,13 +147,13 @@ async def test_a_scheduled_sweep_deletes_the_expired_sessions(apps: JobsApps) ->
         await db.commit()
         old_id, live_id = old.id, live.id
 
-    async def swept() -> bool:
-        async with privileged_db(app) as db:
-            ids = set((await db.execute(select(Session.id))).scalars())
-        return old_id not in ids
+    async def swept() -> list[Job] | None:
+        jobs = await _jobs(apps, "housekeeping.sessions")
+        done = [j for j in jobs if j.status == "succeeded" and j.result == {"sessions_deleted": 1}]
+        return done or None
 
     await wait_for(swept, what="the expired session swept")
     async with privileged_db(app) as db:
+        assert (await db.get(Session, old_id)) is None
+    async with privileged_db(app) as db:
         assert (await db.get(Session, live_id)) is not None
-    jobs = await _jobs(apps, "housekeeping.sessions")
-    assert any(j.status == "succeeded" and j.result == {"sessions_deleted": 1} for j in jobs)
