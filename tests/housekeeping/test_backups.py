@@ -10,6 +10,7 @@ import stat
 import time
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -196,5 +197,52 @@ async def test_on_postgresql_without_the_owner_url_the_failure_says_what_to_set(
         await run_kind(running.app, BACKUP)
     detail = (await running.client().get("/readyz")).json()["backup"]
     assert detail["status"] == "failed"
-    assert detail["error"].startswith("set MIGRATION_DATABASE_URL")
+    assert detail["error"].startswith("set BACKUP_DATABASE_URL")
     assert not list((running.settings.resolved_backup_dir).iterdir())  # no half backup left
+
+
+BACKUP_LOGIN = "ea_test_backup"
+
+
+async def _ensure_backup_login(url: str) -> None:
+    """The role deploy/postgres/roles.sql makes for backups, under a test name (once per
+    cluster): it reads everything past row-level security and writes nothing."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            f"""
+            DO $$ BEGIN
+              CREATE ROLE {BACKUP_LOGIN} LOGIN NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE
+                IN ROLE pg_read_all_data;
+            EXCEPTION WHEN duplicate_object THEN NULL;
+            END $$
+            """
+        )
+    finally:
+        await conn.close()
+
+
+async def test_on_postgresql_the_read_only_backup_login_backs_up_everything(
+    app_with: AppWith, database_url: str, tmp_path: Path
+) -> None:
+    first = await app_with()  # empties the database, as its owner
+    if first.settings.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    client = first.client()
+    for _ in range(2):  # rows of two users: row-level security must not hide either
+        await sign_up(client)
+    await _ensure_backup_login(database_url)
+    scheme, _, rest = database_url.partition("://")
+    login = f"{scheme}://{BACKUP_LOGIN}@{rest.partition('@')[2]}"
+    worker = await app_with(
+        migration_database_url=None, backup_database_url=login, backup_dir=tmp_path / "b"
+    )
+    result, _ = await run_kind(worker.app, BACKUP)
+    url = await create_pg_database()
+    try:
+        target = Settings(database_url=url, data_dir=tmp_path)
+        await asyncio.to_thread(backups.restore, target, tmp_path / "b" / result["file"], print)
+        assert await _count(target, "SELECT count(*) FROM users") == 2
+        assert await _count(target, "SELECT count(*) FROM sessions") == 2
+    finally:
+        await drop_pg_database(url)

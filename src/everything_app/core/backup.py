@@ -66,6 +66,15 @@ def _libpq_url(settings: Settings) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _dump_url(settings: Settings) -> str:
+    """Whom pg_dump logs in as: BACKUP_DATABASE_URL (a read-only login past row-level
+    security), else the owner's URL."""
+    if not settings.backup_database_url:
+        return _libpq_url(settings)
+    url = make_url(settings.backup_database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
 def _sqlite_copy(
     source: sqlite3.Connection, target: sqlite3.Connection, progress: Progress
 ) -> None:
@@ -150,7 +159,7 @@ def backup(
             return
         _run_pg(
             ["pg_dump", "--format=custom", "--verbose", "--file", str(temporary),
-             _libpq_url(settings)],
+             _dump_url(settings)],
             progress,
         )  # fmt: skip
 

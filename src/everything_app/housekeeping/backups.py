@@ -36,8 +36,11 @@ STALE_PARTIAL = timedelta(hours=6)
 
 
 # pg_dump logged in as the runtime role is refused tables (or stopped by row-level security,
-# which would let it dump only some rows): scheduled backups read as the owner, like `migrate`.
-OWNER_HINT = "set MIGRATION_DATABASE_URL (the tables' owner) where jobs run: "
+# which would let it dump only some rows): backups read as a login past row-level security.
+OWNER_HINT = (
+    "set BACKUP_DATABASE_URL (a login that reads past row-level security) or "
+    "MIGRATION_DATABASE_URL (the tables' owner) where jobs run: "
+)
 
 
 class BackupArgs(BaseModel):
@@ -68,7 +71,9 @@ async def run_backup(ctx: JobContext, _args: BackupArgs) -> dict[str, Any]:
         size = path.stat().st_size
     except Exception as exc:
         error = describe(exc)
-        if _needs_owner(error) and not settings.migration_database_url:
+        if _needs_owner(error) and not (
+            settings.backup_database_url or settings.migration_database_url
+        ):
             error = (OWNER_HINT + error)[:MAX_ERROR]
         log.error("backup_failed", error=error, job_id=str(ctx.job_id))
         count_backup(BackupOutcome.FAILED)

@@ -28,6 +28,10 @@ class HousekeepingSettings(BaseSettings):
     # When to back the database up (cron, UTC; once per period across every instance);
     # empty turns scheduled backups off.
     backup_schedule: str = "0 3 * * *"
+    # PostgreSQL: whom pg_dump logs in as (scheduled backups and `backup`): a read-only login
+    # past row-level security (BYPASSRLS, in pg_read_all_data; see deploy/postgres/roles.sql).
+    # Default: MIGRATION_DATABASE_URL, else DATABASE_URL.
+    backup_database_url: str | None = None
     # Where scheduled backups go (default `<DATA_DIR>/backups`, created private).
     backup_dir: Path | None = None
     # How many of the app's backups BACKUP_DIR keeps; older ones are deleted after a backup.
