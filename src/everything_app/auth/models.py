@@ -42,7 +42,7 @@ class Session(IdMixin, TimestampMixin, Base):
     """A signed-in device. Only a hash of its token is kept."""
 
     __tablename__ = "sessions"
-    # The housekeeping sweep finds expired sessions by it (core of a bounded delete).
+    # The housekeeping sweep finds expired sessions by it (each batch an index range).
     __table_args__ = (Index("ix_sessions_expires_at", "expires_at"),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
