@@ -224,6 +224,10 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settin
         "base_url": BASE_URL,
         "auto_migrate": False,
         "redis_url": None,
+        # No backups or sweeps by the clock in the middle of a test: a test that wants them
+        # runs their job kinds, or names a schedule.
+        "backup_schedule": "",
+        "housekeeping_schedule": "",
     }
     values.update(overrides)
     return Settings(**values)

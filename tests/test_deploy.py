@@ -119,3 +119,26 @@ def test_jobs_run_on_worker_services_not_in_the_apps(compose: dict[str, Any]) ->
         )
     for name in APPS:
         assert services[name]["environment"]["JOBS_IN_SERVE"] == "false"
+
+
+def test_workers_back_up_as_the_read_only_backup_login(compose: dict[str, Any]) -> None:
+    services = _services(compose)
+    workers = [name for name in services if name.startswith("worker")]
+    for name in workers:
+        environment = services[name]["environment"]
+        url = environment["BACKUP_DATABASE_URL"]
+        assert url.startswith("postgresql://everything_app_backup:${BACKUP_DB_PASSWORD:?")
+        assert "MIGRATION_DATABASE_URL" not in environment  # never the owner
+        assert environment["DATABASE_URL"].startswith("postgresql://everything_app_login:")
+        assert environment["BACKUP_DIR"] == "/backups"
+        assert "./backups:/backups" in services[name]["volumes"]
+    roles = (ROOT / "deploy/postgres/roles.sql").read_text()
+    assert re.search(
+        r"CREATE ROLE everything_app_backup LOGIN NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE"
+        r"\s+PASSWORD :'backup_password' IN ROLE pg_read_all_data;",
+        roles,
+    )
+    assert (
+        'backup_password="$BACKUP_DB_PASSWORD"'
+        in (ROOT / "deploy/postgres/init-roles.sh").read_text()
+    )

@@ -8,3 +8,9 @@ CREATE ROLE everything_app_login LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREA
     PASSWORD :'app_password' IN ROLE everything_app;
 -- The login needs to reach the database; table grants come from the migrations.
 GRANT CONNECT ON DATABASE :"db_name" TO everything_app_login;
+-- Scheduled backups (pg_dump, run by the workers) log in as everything_app_backup: it reads
+-- every table (pg_read_all_data) past row-level security (BYPASSRLS, else pg_dump would stop
+-- rather than dump some rows only), and can write nothing.
+CREATE ROLE everything_app_backup LOGIN NOSUPERUSER BYPASSRLS NOCREATEDB NOCREATEROLE
+    PASSWORD :'backup_password' IN ROLE pg_read_all_data;
+GRANT CONNECT ON DATABASE :"db_name" TO everything_app_backup;

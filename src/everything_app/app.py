@@ -11,7 +11,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from everything_app import ai, auth, chat, gateway, jobs, keys, planner, realtime, reservations
+from everything_app import (
+    ai,
+    auth,
+    chat,
+    gateway,
+    housekeeping,
+    jobs,
+    keys,
+    planner,
+    realtime,
+    reservations,
+)
 from everything_app.ai import OfflineRules, build_providers, model_registry
 from everything_app.auth import CredentialCache
 from everything_app.chat import ChatLimits, Generations, mark_orphaned_answers
@@ -51,6 +62,7 @@ FEATURES: tuple[Feature, ...] = (
     reservations.feature,
     jobs.feature,
     realtime.feature,
+    housekeeping.feature,
 )
 
 

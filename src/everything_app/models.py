@@ -14,6 +14,7 @@ from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.core.jobs import Job
 from everything_app.gateway import AiUsage
+from everything_app.housekeeping import BackupStatus
 from everything_app.planner import CalendarEvent, Expense, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 
@@ -25,6 +26,7 @@ __all__ = [
     "AdminAction",
     "AiUsage",
     "ApiKey",
+    "BackupStatus",
     "CalendarEvent",
     "ChatSession",
     "Expense",

@@ -35,7 +35,11 @@ if TYPE_CHECKING:
     from everything_app.auth.models import AccountExport, AdminAction, ApiKey, Role, Session, User
     from everything_app.auth.oidc import oidc_verifier
     from everything_app.auth.registration import feature
-    from everything_app.auth.service import AccountDeletionHooks, ensure_admin
+    from everything_app.auth.service import (
+        AccountDeletionHooks,
+        delete_expired_sessions,
+        ensure_admin,
+    )
 
 __all__ = [
     "QUERY_CREDENTIAL_NAMES",
@@ -59,6 +63,7 @@ __all__ = [
     "Session",
     "User",
     "credential_cache",
+    "delete_expired_sessions",
     "ensure_admin",
     "feature",
     "looks_like_key",
@@ -107,5 +112,6 @@ if not TYPE_CHECKING:
             "feature": "registration",
             "AccountDeletionHooks": "service",
             "ensure_admin": "service",
+            "delete_expired_sessions": "service",
         },
     )

@@ -51,6 +51,8 @@ class Session(IdMixin, TimestampMixin, Base):
     """A signed-in device. Only a hash of its token is kept."""
 
     __tablename__ = "sessions"
+    # The housekeeping sweep finds expired sessions by it (each batch an index range).
+    __table_args__ = (Index("ix_sessions_expires_at", "expires_at"),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
@@ -77,6 +79,8 @@ class ApiKey(IdMixin, Base):
     last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(default=False)
+    # When it was revoked: the housekeeping sweep deletes it a grace period later.
+    revoked_at: Mapped[datetime | None]
 
     @property
     def status(self) -> KeyStatus:

@@ -6,7 +6,7 @@ import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -227,6 +227,24 @@ _ENDED = (Session.id, Session.user_id)
 async def delete_session(db: AsyncSession, session_id: uuid.UUID) -> None:
     result = await db.execute(delete(Session).where(Session.id == session_id).returning(*_ENDED))
     _sessions_ended(db, result.all())
+
+
+async def delete_expired_sessions(db: AsyncSession, *, expired_before: datetime, limit: int) -> int:
+    """One batch of the housekeeping sweep, across users: delete at most `limit` sessions that
+    expired before `expired_before`, announcing each end (as a sign-out does); returns how
+    many. The caller commits each batch, so no statement holds the table for long."""
+    await rls.act_as_system(db, tables=["sessions"], reason="sweep expired sessions")
+    batch = select(Session.id).where(Session.expires_at < expired_before).limit(limit)
+    ended = (
+        await db.execute(
+            delete(Session)
+            .where(Session.id.in_(batch.scalar_subquery()), Session.expires_at < expired_before)
+            .returning(*_ENDED)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    _sessions_ended(db, ended)
+    return len(ended)
 
 
 async def list_sessions(db: AsyncSession, user: User) -> list[Session]:

@@ -14,7 +14,11 @@ if TYPE_CHECKING:
     from everything_app.chat.generation import ChatLimits, Generations, mark_orphaned_answers
     from everything_app.chat.models import ChatSession, Message, ToolCallRecord
     from everything_app.chat.registration import feature
-    from everything_app.chat.service import record_tool_output, recorded_tool_output
+    from everything_app.chat.service import (
+        end_abandoned_answers,
+        record_tool_output,
+        recorded_tool_output,
+    )
     from everything_app.chat.tools import CallKey, ToolBox, ToolBoxes, ToolFailed
 
 __all__ = [
@@ -27,6 +31,7 @@ __all__ = [
     "ToolBoxes",
     "ToolCallRecord",
     "ToolFailed",
+    "end_abandoned_answers",
     "feature",
     "mark_orphaned_answers",
     "record_tool_output",
@@ -45,6 +50,7 @@ if not TYPE_CHECKING:
             "Message": "models",
             "ToolCallRecord": "models",
             "feature": "registration",
+            "end_abandoned_answers": "service",
             "record_tool_output": "service",
             "recorded_tool_output": "service",
             "CallKey": "tools",

@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 from everything_app.chat.models import ChatSession, Message, MessageStatus, ToolCallRecord
 from everything_app.chat.tools import CallKey
+from everything_app.core import rls
 from everything_app.core.changes import Change, Op, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import BadRequest, NotFound
@@ -24,6 +25,7 @@ from everything_app.core.timestamps import parse_instant
 # a UUID derived from the user and the id, so one user's "abc" never meets another's.
 CHAT_ID_NAMESPACE = uuid.UUID("6f1c1f0e-9a35-4a53-9f43-2f5e0f1d7a11")
 ORPHAN_AFTER = timedelta(minutes=2)
+ABANDONED_ERROR = "The answer was interrupted (the server restarted)."
 TITLE_WORDS = 8
 TITLE_CHARS = 80  # a list entry, not the column's 200
 
@@ -315,11 +317,31 @@ async def mark_orphans(db: AsyncSession, now: datetime | None = None) -> int:
     result = await db.execute(
         update(Message)
         .where(Message.status == MessageStatus.STREAMING, Message.updated_at < cutoff)
-        .values(
-            status=MessageStatus.ERROR, error="The answer was interrupted (the server restarted)."
-        )
+        .values(status=MessageStatus.ERROR, error=ABANDONED_ERROR)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def end_abandoned_answers(db: AsyncSession, *, stale_before: datetime, limit: int) -> int:
+    """One batch of the housekeeping sweep, across users: answers still `streaming` that
+    nobody has written since `stale_before` (their server went away) become `error`, at most
+    `limit`, each announced to live views of `chat.messages`; returns how many. A live answer
+    that was only silent is put right by its own final write, which sets its real status."""
+    await rls.act_as_system(db, tables=["messages"], reason="sweep abandoned answers")
+    stale = (Message.status == MessageStatus.STREAMING) & (Message.updated_at < stale_before)
+    batch = select(Message.id).where(stale).limit(limit)
+    rows = (
+        await db.execute(
+            update(Message)
+            .where(Message.id.in_(batch.scalar_subquery()), stale)
+            .values(status=MessageStatus.ERROR, error=ABANDONED_ERROR, updated_at=utcnow())
+            .returning(Message.id, Message.user_id, Message.session_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    for message_id, user_id, session_id in rows:
+        record_message_change(db, message_id, user_id, session_id)
+    return len(rows)
 
 
 async def count_streaming(db: AsyncSession, user_id: uuid.UUID) -> int:

@@ -14,6 +14,10 @@ holds a shared `flock` on `<database>.serve-lock` for its lifetime (`hold_servin
 the app's lifespan) and a restore takes it exclusively, without waiting; on PostgreSQL the
 server's connections carry an `application_name` (core.db) that a restore looks for in
 `pg_stat_activity`.
+
+Scheduled backups (the housekeeping feature's job) are named `everything-app-<UTC time>.<kind>`
+in BACKUP_DIR (`scheduled_backup`), and only files of that name are ever rotated away
+(`rotate`), with the temp files a killed backup left behind (`remove_stale_partials`).
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -60,6 +66,15 @@ def _libpq_url(settings: Settings) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _dump_url(settings: Settings) -> str:
+    """Whom pg_dump logs in as: BACKUP_DATABASE_URL (a read-only login past row-level
+    security), else the owner's URL."""
+    if not settings.backup_database_url:
+        return _libpq_url(settings)
+    url = make_url(settings.backup_database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
 def _sqlite_copy(
     source: sqlite3.Connection, target: sqlite3.Connection, progress: Progress
 ) -> None:
@@ -68,6 +83,62 @@ def _sqlite_copy(
             progress(f"{total - remaining}/{total} pages ({100 * (total - remaining) // total}%)")
 
     source.backup(target, pages=PAGES_PER_STEP, progress=report)
+
+
+BACKUP_PREFIX = "everything-app-"
+# e.g. everything-app-20261130T030000123456Z.sqlite3: the UTC time to the microsecond, so the
+# names sort as the backups were taken and two never collide.
+_BACKUP_NAME = re.compile(r"^everything-app-\d{8}T\d{12}Z\.(sqlite3|dump)$")
+# What `_private_file_for` calls its temp file beside a scheduled backup.
+_PARTIAL_NAME = re.compile(r"^\.everything-app-\d{8}T\d{12}Z\.(sqlite3|dump)\..+$")
+
+
+def backup_name(settings: Settings, at: datetime) -> str:
+    """The file name of a scheduled backup taken at `at`."""
+    kind = "sqlite3" if settings.is_sqlite else "dump"
+    return f"{BACKUP_PREFIX}{at.astimezone(UTC):%Y%m%dT%H%M%S%f}Z.{kind}"
+
+
+def scheduled_backup(settings: Settings, at: datetime, progress: Progress) -> Path:
+    """Back up into BACKUP_DIR (made private, 0700, if missing) under `backup_name`; returns
+    the file. Blocking (SQLite's copy, or waiting for pg_dump): run it in a thread."""
+    directory = settings.resolved_backup_dir
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    destination = directory / backup_name(settings, at)
+    backup(settings, destination, progress)
+    return destination
+
+
+def app_backups(directory: Path) -> list[Path]:
+    """The scheduled backups in `directory`, newest first (no other file)."""
+    if not directory.is_dir():
+        return []
+    found = [p for p in directory.iterdir() if _BACKUP_NAME.match(p.name) and p.is_file()]
+    return sorted(found, key=lambda p: p.name, reverse=True)
+
+
+def rotate(directory: Path, keep: int) -> list[Path]:
+    """Delete all but the `keep` newest scheduled backups in `directory`; returns the deleted.
+    Files of any other name are never touched."""
+    deleted = []
+    for old in app_backups(directory)[keep:]:
+        old.unlink(missing_ok=True)  # another instance may have rotated it already
+        deleted.append(old)
+    return deleted
+
+
+def remove_stale_partials(directory: Path, older_than: timedelta, now: datetime) -> list[Path]:
+    """Delete the temp files of scheduled backups that were killed mid-way (not modified for
+    `older_than`: a running backup keeps writing its own)."""
+    if not directory.is_dir():
+        return []
+    cutoff = (now - older_than).timestamp()
+    deleted = []
+    for path in directory.iterdir():
+        if _PARTIAL_NAME.match(path.name) and path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            deleted.append(path)
+    return deleted
 
 
 def backup(
@@ -88,7 +159,7 @@ def backup(
             return
         _run_pg(
             ["pg_dump", "--format=custom", "--verbose", "--file", str(temporary),
-             _libpq_url(settings)],
+             _dump_url(settings)],
             progress,
         )  # fmt: skip
 

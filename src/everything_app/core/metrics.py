@@ -6,19 +6,31 @@ request middleware, the rate limiter, chat and the gateway). They are created wi
 live state (database pool, streams, sockets) from `app.state` only at scrape time, so nothing
 has to keep those gauges up to date and several apps in one process (the tests) do not clash.
 
+State every instance shares (the last backup's outcome) is read from the database when
+Prometheus scrapes: features add readers to `DatabaseMetrics` (a registry kind), `/metrics`
+refreshes them before it answers, so every instance reports the same figures (aggregate them
+with max(), not sum()).
+
 Labels are bounded on purpose: routes are templates (`/api/keys/{id}`), never raw paths, so
 no id ever becomes a time series.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from everything_app.core.db import unit_of_work
+from everything_app.core.logging import get_logger
+
+log = get_logger(__name__)
 
 UNMATCHED = "unmatched"
 
@@ -61,7 +73,21 @@ JOBS_QUEUE_LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
     registry=None,
 )
-_SHARED = (HTTP_REQUESTS, HTTP_LATENCY, AI_TOKENS, RATE_LIMITED, JOBS_FINISHED, JOBS_QUEUE_LATENCY)
+BACKUPS = Counter(
+    "everything_app_backups",
+    "Scheduled backups this process ran, by outcome (ok or failed).",
+    ["outcome"],
+    registry=None,
+)
+_SHARED = (
+    HTTP_REQUESTS,
+    HTTP_LATENCY,
+    AI_TOKENS,
+    RATE_LIMITED,
+    JOBS_FINISHED,
+    JOBS_QUEUE_LATENCY,
+    BACKUPS,
+)
 
 
 def observe_request(method: str, route: str | None, status: int, seconds: float | None) -> None:
@@ -93,6 +119,44 @@ def observe_job_started(kind: str, waited_seconds: float) -> None:
 
 def count_job_finished(kind: str, status: str) -> None:
     JOBS_FINISHED.labels(kind, status).inc()
+
+
+def count_backup(outcome: str) -> None:
+    """`outcome`: ok or failed."""
+    BACKUPS.labels(outcome).inc()
+
+
+# Reads metric families from the database, on a read-only unit of work acting for nobody.
+MetricsReader = Callable[[AsyncSession], Awaitable[Iterable[Metric]]]
+READ_TIMEOUT = 2.0  # seconds: a scrape answers without these rather than hang on the database
+
+
+class DatabaseMetrics:
+    """Metrics read from the database at scrape time (a registry kind, see core.features):
+    `refresh` (awaited by `/metrics`) reads them, `collect` yields what was read last."""
+
+    def __init__(self) -> None:
+        self._readers: list[MetricsReader] = []
+        self._latest: list[Metric] = []
+
+    def add(self, reader: MetricsReader) -> None:
+        self._readers.append(reader)
+
+    async def refresh(self, sessionmaker: async_sessionmaker[AsyncSession] | None) -> None:
+        found: list[Metric] = []
+        if sessionmaker is not None and self._readers:
+            try:
+                async with asyncio.timeout(READ_TIMEOUT):
+                    async with unit_of_work(sessionmaker) as db:
+                        for reader in self._readers:
+                            found.extend(await reader(db))
+            except Exception as exc:  # the database is down: its figures are absent
+                log.warning("database_metrics_unread", error=type(exc).__name__)
+                found = []
+        self._latest = found
+
+    def collect(self) -> Iterable[Metric]:
+        return list(self._latest)
 
 
 class AppStateCollector(Collector):
@@ -150,6 +214,10 @@ class AppStateCollector(Collector):
             for (kind, status), count in sorted(jobs.backlog.items()):
                 backlog.add_metric([kind, status], count)
         yield backlog
+
+        registry = getattr(self._state, "registry", None)
+        if registry is not None:
+            yield from registry[DatabaseMetrics].collect()
 
 
 def build_registry(state: Any) -> CollectorRegistry:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from everything_app.core.errors import Unauthorized
+from everything_app.core.metrics import DatabaseMetrics
 from everything_app.core.routers import PUBLIC
 from everything_app.settings import Settings
 
@@ -46,6 +47,9 @@ async def metrics(request: Request) -> Response:
                 headers={"WWW-Authenticate": "Bearer"},
             )
     registry: CollectorRegistry = request.app.state.metrics
+    features = getattr(request.app.state, "registry", None)
+    if features is not None:  # what every instance shares, read from the database now
+        await features[DatabaseMetrics].refresh(getattr(request.app.state, "sessionmaker", None))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 

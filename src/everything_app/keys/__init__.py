@@ -12,9 +12,12 @@ from everything_app.core.exports import lazy_exports
 
 if TYPE_CHECKING:
     from everything_app.keys.registration import feature
+    from everything_app.keys.service import delete_ended_keys
 
-__all__ = ["feature"]
+__all__ = ["delete_ended_keys", "feature"]
 
 # At run time only: for mypy, the names are the ones imported above, and no others.
 if not TYPE_CHECKING:
-    __getattr__ = lazy_exports(__name__, {"feature": "registration"})
+    __getattr__ = lazy_exports(
+        __name__, {"feature": "registration", "delete_ended_keys": "service"}
+    )

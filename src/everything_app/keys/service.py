@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import ApiKey
+from everything_app.core import rls
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import NotFound
@@ -71,11 +72,32 @@ async def get_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) -> Ap
 
 async def revoke_key(db: AsyncSession, user_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey:
     key = await get_key(db, user_id, key_id)
-    key.revoked = True
+    if not key.revoked:
+        key.revoked, key.revoked_at = True, utcnow()
     await db.flush()
     # Live sockets opened with this key close on this event (realtime).
     record_change(db, Change("api_keys", "update", key.id, user_id, {"revoked": True}))
     return key
+
+
+async def delete_ended_keys(db: AsyncSession, *, ended_before: datetime, limit: int) -> int:
+    """One batch of the housekeeping sweep, across users: delete at most `limit` keys revoked
+    or expired before `ended_before` (until then they stay listed as such), announcing each
+    (`keys.list` drops them live); returns how many. The caller commits each batch."""
+    await rls.act_as_system(db, tables=["api_keys"], reason="sweep ended api keys")
+    ended = or_(ApiKey.revoked_at < ended_before, ApiKey.expires_at < ended_before)
+    batch = select(ApiKey.id).where(ended).limit(limit)
+    rows = (
+        await db.execute(
+            delete(ApiKey)
+            .where(ApiKey.id.in_(batch.scalar_subquery()), ended)
+            .returning(ApiKey.id, ApiKey.user_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    for key_id, user_id in rows:
+        record_change(db, Change("api_keys", "delete", key_id, user_id))
+    return len(rows)
 
 
 async def announce_keys_ended(db: AsyncSession, user_id: uuid.UUID) -> None:

@@ -8,6 +8,7 @@ the others live.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import model_validator
@@ -16,6 +17,7 @@ from pydantic_settings import SettingsConfigDict
 from everything_app.settings.ai import AISettings, GatewaySettings
 from everything_app.settings.auth import AuthSettings
 from everything_app.settings.chat import ChatSettings
+from everything_app.settings.housekeeping import HousekeepingSettings
 from everything_app.settings.jobs import JobsSettings
 from everything_app.settings.keys import KeysSettings
 from everything_app.settings.observability import ObservabilitySettings
@@ -37,6 +39,7 @@ __all__ = [
     "AuthSettings",
     "ChatSettings",
     "GatewaySettings",
+    "HousekeepingSettings",
     "JobsSettings",
     "KeysSettings",
     "ObservabilitySettings",
@@ -61,6 +64,7 @@ class Settings(
     ChatSettings,
     RealtimeSettings,
     ReservationSettings,
+    HousekeepingSettings,
     JobsSettings,
 ):
     """Every setting of the app (see each feature's class for what it means)."""
@@ -76,6 +80,11 @@ class Settings(
         if self.realtime_broker == "postgres" and self.is_sqlite:
             raise ValueError("REALTIME_BROKER=postgres needs a PostgreSQL DATABASE_URL")
         return self
+
+    @property
+    def resolved_backup_dir(self) -> Path:
+        """BACKUP_DIR, else `backups` inside DATA_DIR."""
+        return self.backup_dir if self.backup_dir is not None else self.data_dir / "backups"
 
     @property
     def realtime_broker_kind(self) -> Literal["memory", "postgres", "redis"]:
