@@ -4,7 +4,7 @@ from everything_app.auth import ApiKey, Session, User
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.gateway import AiUsage
-from everything_app.planner import CalendarEvent, Expense, Task
+from everything_app.planner import CalendarEvent, Expense, PlannerImport, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 
 metadata = Base.metadata
@@ -16,6 +16,7 @@ __all__ = [
     "ChatSession",
     "Expense",
     "Message",
+    "PlannerImport",
     "QueueEntry",
     "Reservation",
     "Service",
