@@ -136,7 +136,7 @@ def check(candidate: Candidate) -> BaseModel | list[Refusal]:
                 candidate.row,
                 candidate.line,
                 ".".join(str(part) for part in err["loc"]) or None,
-                err["msg"],
+                err["msg"].removeprefix("Value error, "),
             )
             for err in exc.errors(include_url=False, include_input=False)
         ]
