@@ -89,7 +89,8 @@ async def test_csv_events_valid_rows_land_and_refused_ones_are_reported(
     assert sorted(str(c.row_id) for c in inserted) == sorted(e["id"] for e in events)
     # Progress: from 0, never backwards, to 100 with the outcome.
     percents = [p for p, _ in ctx.progress_seen]
-    assert percents[0] == 0 and percents == sorted(percents)
+    assert percents[0] == 0
+    assert percents == sorted(percents)
     assert ctx.progress_seen[-1] == (100, "Imported 3 rows, refused 4")
     assert await _list(stranger, "events") == []
 
@@ -99,7 +100,9 @@ async def test_csv_tasks_and_expenses_follow_the_rest_rules(
 ) -> None:
     client = await signed_in()
     ctx = await context_for(app, client)
-    tasks = "Title,Is_Complete,Due_Date\nPay rent,,2026-11-27T23:59:59+01:00\nDone,true,\nEh,maybe,\n"
+    tasks = (
+        "Title,Is_Complete,Due_Date\nPay rent,,2026-11-27T23:59:59+01:00\nDone,true,\nEh,maybe,\n"
+    )
     result = await run_import(ctx, ImportArgs(format="csv", table="tasks", content=tasks))
     assert result["imported"] == {"tasks": 2}
     assert [(r["row"], r["field"]) for r in result["refused"]] == [(3, "is_complete")]

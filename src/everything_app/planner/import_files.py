@@ -133,7 +133,7 @@ def parse_csv(text: str, columns: Columns) -> Iterator[Parsed]:
             yield Candidate(table, row, line, values)
     except csv.Error as exc:
         raise UnreadableFile(
-            f"The file is not valid CSV (line {reader.line_num}): {exc}."
+            f"The file is not valid CSV (line {reader.line_num}): {_short(exc)}."
         ) from None
     if header is None:
         raise UnreadableFile("The file is empty: the first row must name the columns.")
@@ -231,7 +231,7 @@ def parse_ics(text: str, zone: ZoneInfo) -> Iterator[Parsed]:
     try:
         calendar = icalendar.Calendar.from_ical(text)
     except Exception as exc:  # a third-party parser fed arbitrary text: any failure is "unreadable"
-        raise UnreadableFile(f"The file is not valid iCalendar: {_short(exc)}") from None
+        raise UnreadableFile(f"The file is not valid iCalendar: {_short(exc)}.") from None
     if getattr(calendar, "name", None) != "VCALENDAR":
         raise UnreadableFile(
             "The file is not an iCalendar file: it must start with BEGIN:VCALENDAR."
@@ -241,7 +241,7 @@ def parse_ics(text: str, zone: ZoneInfo) -> Iterator[Parsed]:
     try:
         components = [c for c in calendar.walk() if c.name in _KINDS]
     except Exception as exc:
-        raise UnreadableFile(f"The file is not valid iCalendar: {_short(exc)}") from None
+        raise UnreadableFile(f"The file is not valid iCalendar: {_short(exc)}.") from None
     if len(components) > MAX_ROWS:
         raise UnreadableFile(f"The file has more than {MAX_ROWS} events and to-dos; split it.")
     for component in components:
@@ -252,7 +252,7 @@ def parse_ics(text: str, zone: ZoneInfo) -> Iterator[Parsed]:
             values = read(component, zone)
         except Exception as exc:  # a property the library could not make sense of
             yield Refusal(
-                table, row, line, None, f"The {component.name} cannot be read: {_short(exc)}"
+                table, row, line, None, f"The {component.name} cannot be read: {_short(exc)}."
             )
             continue
         yield Candidate(table, row, line, values)
@@ -260,4 +260,4 @@ def parse_ics(text: str, zone: ZoneInfo) -> Iterator[Parsed]:
 
 def _short(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:200]
+    return text.splitlines()[0][:200].rstrip(".")
