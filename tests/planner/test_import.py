@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from everything_app.core.changes import Change
 from everything_app.core.jobs import JobFailed
+from everything_app.owned import create_row as real_create
 from everything_app.planner import import_action
 from everything_app.planner.import_action import ImportArgs, run_import
 from tests.conftest import SignedIn
@@ -180,7 +181,6 @@ async def test_a_job_that_fails_midway_keeps_nothing_and_its_retry_imports_once(
     client = await signed_in()
     ctx = await context_for(app, client)
     args = ImportArgs(format="csv", table="events", content=EVENTS_CSV)
-    real_create = import_action.create_row
     calls = 0
 
     async def crash_on_the_second_row(*a: Any, **kw: Any) -> Any:

@@ -38,12 +38,12 @@ ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/L
 file_text = st.text(
     alphabet=st.one_of(
         st.sampled_from(',;"\r\n:=\\ \t\ufeff'),
-        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        st.characters(codec="utf-8", blacklist_characters="\x00"),
     ),
     max_size=400,
 )
 cell = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(codec="utf-8", blacklist_characters="\x00"),
     max_size=30,
 )
 
@@ -54,7 +54,7 @@ def test_any_csv_text_gives_rows_refusals_or_one_clear_failure(text: str) -> Non
     try:
         parsed = list(parse_csv("title,start_time,end_time\n" + text, EVENTS))
     except UnreadableFile as exc:
-        failure = str(exc)
+        failure: str | None = str(exc)
     else:
         failure = None
     if failure is not None:
@@ -80,7 +80,7 @@ def test_any_file_fails_the_job_clearly_or_parses(text: str, file_format: str) -
     try:
         parsed = parse(args)
     except JobFailed as exc:
-        failure = str(exc)
+        failure: str | None = str(exc)
     else:
         failure = None
     if failure is not None:
@@ -96,14 +96,16 @@ def test_any_file_fails_the_job_clearly_or_parses(text: str, file_format: str) -
 @given(
     st.lists(st.tuples(cell, cell, cell), max_size=20),
     # A writer ending lines with \n alone quotes a cell holding a lone \r only when told to.
-    st.sampled_from([("\r\n", csv.QUOTE_MINIMAL), ("\n", csv.QUOTE_ALL)]),
+    st.booleans(),
 )
 def test_what_a_csv_writer_writes_is_read_back_cell_for_cell(
-    rows: list[tuple[str, str, str]], dialect: tuple[str, int]
+    rows: list[tuple[str, str, str]], crlf: bool
 ) -> None:
-    terminator, quoting = dialect
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator=terminator, quoting=quoting)
+    if crlf:
+        writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    else:
+        writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["title", "start_time", "end_time"])
     writer.writerows(rows)
     text = out.getvalue()
@@ -173,7 +175,7 @@ def test_any_text_inside_a_calendar_gives_rows_refusals_or_one_clear_failure(
     try:
         parsed = list(parse_ics(wrapped, PARIS))
     except UnreadableFile as exc:
-        failure = str(exc)
+        failure: str | None = str(exc)
     else:
         failure = None
     if failure is not None:
