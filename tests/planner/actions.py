@@ -7,7 +7,7 @@ import uuid
 import httpx
 from fastapi import FastAPI
 
-from everything_app.ai import ModelRegistry, Providers
+from everything_app.ai import Providers
 from tests.job_context import RecordingJobContext
 
 
@@ -18,8 +18,7 @@ async def user_id_of(client: httpx.AsyncClient) -> uuid.UUID:
 
 async def context_for(app: FastAPI, client: httpx.AsyncClient) -> RecordingJobContext:
     """A job context acting for the client's user, with the services the planner's actions
-    take from the app (the AI providers and the model registry)."""
+    take from the app (the AI providers)."""
     ctx = RecordingJobContext(app, await user_id_of(client))
     ctx.services.provide(Providers, app.state.providers)
-    ctx.services.provide(ModelRegistry, app.state.models)
     return ctx

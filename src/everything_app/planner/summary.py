@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.ai import (
     ChatMessage,
-    ModelRegistry,
     ModelSpec,
     ProviderError,
     Providers,
     TextDelta,
+    model_registry,
 )
 from everything_app.core.clock import TimezoneName, day_bounds, zone_named
 from everything_app.core.jobs import JobContext, JobFailed
@@ -195,7 +195,8 @@ async def run_summary(ctx: JobContext, args: SummaryArgs) -> dict[str, Any]:
     async with ctx.unit_of_work() as db:
         data = await gather(db, user_id, week)
     facts = offline_text(data)
-    model = ctx.service(ModelRegistry).default
+    # The app's registry is built from the settings by this same function at start.
+    model = model_registry(ctx.settings).default
     if model.provider == "offline":
         text = facts
     else:
