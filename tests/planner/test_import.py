@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from everything_app.core.changes import Change
 from everything_app.core.jobs import JobFailed
-from everything_app.owned import create_row as real_create
+from everything_app.owned import create_rows as real_create
 from everything_app.planner import import_action
 from everything_app.planner.import_action import ImportArgs, run_import
 from tests.conftest import SignedIn
@@ -183,18 +183,19 @@ async def test_a_job_that_fails_midway_keeps_nothing_and_its_retry_imports_once(
     args = ImportArgs(format="csv", table="events", content=EVENTS_CSV)
     calls = 0
 
-    async def crash_on_the_second_row(*a: Any, **kw: Any) -> Any:
+    async def crash_on_the_second_batch(*a: Any, **kw: Any) -> Any:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise ConnectionResetError("the database went away")
         return await real_create(*a, **kw)
 
-    monkeypatch.setattr(import_action, "create_row", crash_on_the_second_row)
+    monkeypatch.setattr(import_action, "WRITE_BATCH", 1)
+    monkeypatch.setattr(import_action, "create_rows", crash_on_the_second_batch)
     with pytest.raises(ConnectionResetError):
         await run_import(ctx, args)
     assert await _list(client, "events") == []  # the first row was rolled back with the rest
-    monkeypatch.setattr(import_action, "create_row", real_create)
+    monkeypatch.setattr(import_action, "create_rows", real_create)
 
     ctx.attempt = 2
     first = await run_import(ctx, args)

@@ -1,7 +1,7 @@
 """`planner.import`: events, tasks or expenses from an uploaded CSV or iCalendar file.
 
 Each row is validated with its table's create schema (the owned-table registry's, so the
-rules are the REST ones) and the valid rows are written through `owned.create_row`, which
+rules are the REST ones) and the valid rows are written through `owned.create_rows`, which
 records a change for each (live queries update). Refused rows are reported with their row,
 line, field and reason.
 
@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from everything_app.core.clock import TimezoneName, zone_named
 from everything_app.core.jobs import JobContext, JobFailed
 from everything_app.core.validation import Input
-from everything_app.owned import OwnedTable, create_row
+from everything_app.owned import OwnedTable, create_rows
 from everything_app.planner.import_files import (
     Candidate,
     Columns,
@@ -51,6 +51,8 @@ from everything_app.planner.tables import PLANNER_TABLES
 MAX_CONTENT = 1_000_000
 # Progress is reported about this many times while the rows are read.
 PROGRESS_STEPS = 20
+# Rows written per flush (one multi-row INSERT each).
+WRITE_BATCH = 500
 TABLES: dict[str, OwnedTable] = {table.path: table for table in PLANNER_TABLES}
 
 
@@ -150,8 +152,17 @@ async def _stored(db: AsyncSession, job_id: uuid.UUID) -> dict[str, Any] | None:
 async def _write(
     db: AsyncSession, user_id: uuid.UUID, bodies: Sequence[tuple[str, BaseModel]]
 ) -> None:
+    """The rows in file order, a batch of one table's consecutive rows per flush."""
+    batch: list[Any] = []
+    batch_table = ""
     for table_name, body in bodies:
-        await create_row(db, TABLES[table_name], user_id, body)  # type: ignore[arg-type]
+        if batch and (table_name != batch_table or len(batch) >= WRITE_BATCH):
+            await create_rows(db, TABLES[batch_table], user_id, batch)
+            batch = []
+        batch_table = table_name
+        batch.append(body)
+    if batch:
+        await create_rows(db, TABLES[batch_table], user_id, batch)
 
 
 async def run_import(ctx: JobContext, args: ImportArgs) -> dict[str, Any]:

@@ -146,7 +146,12 @@ _BEGIN = re.compile(r"^BEGIN:(VEVENT|VTODO)[ \t]*\r?$", re.IGNORECASE | re.MULTI
 
 def _lines_of_components(text: str) -> list[int]:
     """The line each VEVENT and VTODO begins on, in file order (as `walk` yields them)."""
-    return [text.count("\n", 0, match.start()) + 1 for match in _BEGIN.finditer(text)]
+    lines, line, counted = [], 1, 0
+    for match in _BEGIN.finditer(text):
+        line += text.count("\n", counted, match.start())  # from the previous match on
+        counted = match.start()
+        lines.append(line)
+    return lines
 
 
 def _instant(value: date | datetime, zone: ZoneInfo, *, end_of_day: bool = False) -> datetime:
