@@ -18,6 +18,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from everything_app.app import create_app
 from everything_app.core.features import Feature
@@ -214,6 +215,8 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
     }
     for name in _ENV_FIELDS:
         value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
         if value is not None:
             env[name.upper()] = str(value)
     env.update(AUTO_MIGRATE="false", LOG_JSON="true", LOG_LEVEL="INFO")

@@ -262,15 +262,19 @@ class JobsRuntime:
         running = [r.task for r in self._running.values() if r.task is not None]
         if running and self._listener is None:
             await asyncio.wait(running, timeout=grace)
+        # Past the grace: stop the handlers still running; each hands its job back.
         for entry in list(self._running.values()):
             if entry.task is not None and not entry.task.done() and entry.in_handler:
                 entry.stop_reason = "shutdown"
                 entry.task.cancel()
-        for delivery in list(self._deliveries):
-            if not delivery.done() and delivery not in running:
-                delivery.cancel()
+        left = [r.task for r in self._running.values() if r.task is not None]
+        if left:
+            await asyncio.wait(left, timeout=10)
+        # Deliveries still waiting for a free slot see `_stopping` and return unacked.
         if self._deliveries:
-            await asyncio.wait(list(self._deliveries), timeout=grace + 5)
+            await asyncio.wait(list(self._deliveries), timeout=5)
+        for delivery in list(self._deliveries):
+            delivery.cancel()
         with contextlib.suppress(Exception):
             await self.broker.shutdown()
         self.started = False
