@@ -150,3 +150,25 @@ async def test_a_model_written_summary_runs_as_a_job(jobs_apps: JobsApps) -> Non
         assert done["result"]["model"] == "gpt-test"
         (request,) = openai.script.requests
         assert request.body["messages"][-1]["content"].endswith(WEEK_TEXT)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"format": "csv", "table": "events", "content": "title\\n\xff\xfe\\n"}',  # not UTF-8
+        b'{"format": "csv", "table": "events", "content": "title\\n\\ud800\\n"}',  # a surrogate
+    ],
+)
+async def test_text_that_is_not_unicode_is_refused_with_no_job(
+    jobs_apps: JobsApps, raw: bytes
+) -> None:
+    app = await jobs_apps.start(features=())
+    client = await jobs_apps.user(app)
+    response = await client.post(
+        "/api/actions/planner.import",
+        content=raw,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422), response.text
+    assert "error" in response.json()
+    assert (await client.get("/api/jobs")).json()["data"] == []
