@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from everything_app.core.changes import Change
 from everything_app.testing import OpenAIStandin, Reply, serve
 from tests.jobs.conftest import JobsApps, job_in
 from tests.planner.test_import import EVENTS_CSV, EVENTS_REFUSED
@@ -37,6 +38,8 @@ async def _start(client: httpx.AsyncClient, name: str, body: dict[str, Any]) -> 
 async def test_an_import_runs_as_a_job_and_only_its_owner_sees_it(jobs_apps: JobsApps) -> None:
     app = await jobs_apps.start(features=())
     client, stranger = await jobs_apps.user(app), await jobs_apps.user(app)
+    announced: list[Change] = []
+    app.state.changes.listen(announced.extend)
     body = {"format": "csv", "table": "events", "content": EVENTS_CSV}
     job_id = await _start(client, "planner.import", body)
     done = await job_in(client, job_id, "succeeded", "failed")
@@ -46,6 +49,9 @@ async def test_an_import_runs_as_a_job_and_only_its_owner_sees_it(jobs_apps: Job
     assert done["attempts"] == 1
     events = (await client.get("/api/events")).json()["data"]
     assert len(events) == 3
+    # Each row was announced to live queries (after the job's commit).
+    inserted = {str(c.row_id) for c in announced if c.table == "calendar_events"}
+    assert inserted == {e["id"] for e in events}
     # Another user: no job, no result, no rows.
     assert (await stranger.get(f"/api/jobs/{job_id}")).status_code == 404
     assert (await stranger.post(f"/api/jobs/{job_id}/cancel")).status_code == 404
