@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from everything_app.core.jobs import Job
+from everything_app.core.db import unit_of_work
+from everything_app.core.jobs import Job, enqueue
 from tests.conftest import privileged_db
 from tests.jobs.conftest import JobsApps, WorkerProcess, job_in, wait_for
 
@@ -107,3 +108,28 @@ async def test_a_cron_schedule_runs_once_per_period_with_two_workers(
     # Periods are whole seconds, one job each: no two jobs for the same second.
     periods = [by_id[job_id].run_at for job_id in ran]
     assert len(periods) == len(set(periods))
+
+
+async def test_the_worker_command_runs_the_apps_jobs(
+    jobs_apps: JobsApps, engine: dict[str, Any], workers: StartWorker
+) -> None:
+    """`everything-app worker` itself, on the app's own kinds (the retention job)."""
+    server = await jobs_apps.start(**engine, run_jobs=False)
+    worker = await workers(
+        jobs_apps.settings(**engine),
+        command=("-m", "everything_app", "worker", "--concurrency", "2"),
+    )
+    async with unit_of_work(server.state.sessionmaker, write=True) as db:
+        job_id = await enqueue(db, "jobs.prune", {}, user_id=None)
+
+    async def finished() -> Job | None:
+        async with privileged_db(server) as db:
+            row = (await db.execute(select(Job).where(Job.id == job_id))).scalar_one()
+        return row if row.status in ("succeeded", "failed") else None
+
+    row: Job = await wait_for(finished, what="the worker ran the job")
+    assert row.status == "succeeded"
+    assert row.result == {"deleted": 0}
+    assert row.lease_owner is None  # released when it finished
+    assert await worker.terminate() == 0
+    assert b'"jobs_stopped"' in worker.log.read_bytes()
