@@ -102,7 +102,15 @@ async def test_csv_tasks_and_expenses_follow_the_rest_rules(
     client = await signed_in()
     ctx = await context_for(app, client)
     tasks = (
-        "Title,Is_Complete,Due_Date\nPay rent,,2026-11-27T23:59:59+01:00\nDone,true,\nEh,maybe,\n"
+        "\n".join(
+            [
+                "Title,Is_Complete,Due_Date",
+                "Pay rent,,2026-11-27T23:59:59+01:00",
+                "Done,true,,,",  # empty cells past the last column are ignored
+                "Eh,maybe,",
+            ]
+        )
+        + "\n"
     )
     result = await run_import(ctx, ImportArgs(format="csv", table="tasks", content=tasks))
     assert result["imported"] == {"tasks": 2}

@@ -213,5 +213,6 @@ async def run_import(ctx: JobContext, args: ImportArgs) -> dict[str, Any]:
         if earlier is None:
             raise
         return earlier
-    await ctx.progress(100, f"Imported {len(bodies)} rows, refused {len(refused)}")
+    refused_rows = len({(r.table, r.row) for r in refused})
+    await ctx.progress(100, f"Imported {len(bodies)} rows, refused {refused_rows}")
     return result

@@ -104,7 +104,8 @@ def parse_csv(text: str, columns: Columns) -> Iterator[Parsed]:
     """The rows of a CSV file whose first (non-blank) row names the columns.
 
     An empty cell leaves its field out (its default applies, as when a JSON body omits it);
-    blank lines are skipped; a row with more or fewer cells than the header is refused.
+    blank lines are skipped; a row with more or fewer cells than the header is refused (empty
+    cells past the last column, as a trailing comma leaves, are ignored).
     Cells are text: one that looks like a spreadsheet formula (`=1+2`) is kept as written.
     """
     table = columns.table
@@ -125,6 +126,8 @@ def parse_csv(text: str, columns: Columns) -> Iterator[Parsed]:
             row += 1
             if row > MAX_ROWS:
                 raise UnreadableFile(f"The file has more than {MAX_ROWS} rows; split it.")
+            if len(cells) > len(header) and not any(c.strip() for c in cells[len(header) :]):
+                cells = cells[: len(header)]  # empty cells after the last column (a trailing comma)
             if len(cells) != len(header):
                 reason = f"The row has {len(cells)} cells; the header has {len(header)}."
                 yield Refusal(table, row, line, None, reason)
