@@ -97,8 +97,13 @@ async def enqueue_all(app: Any, jobs: int, work_ms: float) -> None:
     await asyncio.gather(*(enqueuer() for _ in range(ENQUEUERS)))
 
 
+ENQUEUE_RATES: list[float] = []
+
+
 async def measure(app: Any, jobs: int, work_ms: float) -> tuple[float, list[float]]:
+    started = time.perf_counter()
     await enqueue_all(app, jobs, work_ms)
+    ENQUEUE_RATES.append(jobs / (time.perf_counter() - started))
     async with AsyncExitStack() as stack:
         db = await stack.enter_async_context(unit_of_work(app.state.sessionmaker, admin=True))
         while True:
@@ -138,6 +143,8 @@ async def inline(jobs: int, work_ms: float, workers: int) -> float:
 
 def report(engine: str, workers: int, rate: float, waits: list[float] | None) -> None:
     line = f"{engine:9} workers={workers:<3} {rate:8.1f} jobs/s"
+    if waits and ENQUEUE_RATES:
+        line += f"  (enqueued at {ENQUEUE_RATES[-1]:6.1f}/s)"
     if waits:
         line += (
             f"   enqueue->start p50 {percentile(waits, 0.5):7.1f} ms"

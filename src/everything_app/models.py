@@ -15,7 +15,7 @@ from everything_app.core.db import Base
 from everything_app.core.jobs import Job
 from everything_app.gateway import AiUsage
 from everything_app.housekeeping import BackupStatus
-from everything_app.planner import CalendarEvent, Expense, Task
+from everything_app.planner import CalendarEvent, Expense, PlannerImport, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 
 metadata = Base.metadata
@@ -34,6 +34,7 @@ __all__ = [
     "Message",
     "OAuthState",
     "OidcIdentity",
+    "PlannerImport",
     "QueueEntry",
     "Reservation",
     "Service",

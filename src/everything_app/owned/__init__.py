@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from everything_app.owned.service import (
         create_row,
+        create_rows,
         list_rows,
         to_json,
         update_row,
@@ -43,6 +44,7 @@ __all__ = [
     "SortOption",
     "add_table",
     "create_row",
+    "create_rows",
     "list_rows",
     "owned_router",
     "to_json",
@@ -66,6 +68,7 @@ if not TYPE_CHECKING:
             "OwnedInput": "schemas",
             "OwnedOutput": "schemas",
             "create_row": "service",
+            "create_rows": "service",
             "list_rows": "service",
             "to_json": "service",
             "update_row": "service",

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from everything_app.core.exports import lazy_exports
 
 if TYPE_CHECKING:
-    from everything_app.planner.models import CalendarEvent, Expense, Task
+    from everything_app.planner.models import CalendarEvent, Expense, PlannerImport, Task
     from everything_app.planner.registration import feature
 
-__all__ = ["CalendarEvent", "Expense", "Task", "feature"]
+__all__ = ["CalendarEvent", "Expense", "PlannerImport", "Task", "feature"]
 
 # At run time only: for mypy, the names are the ones imported above, and no others.
 if not TYPE_CHECKING:
@@ -23,6 +23,7 @@ if not TYPE_CHECKING:
         {
             "CalendarEvent": "models",
             "Expense": "models",
+            "PlannerImport": "models",
             "Task": "models",
             "feature": "registration",
         },

@@ -34,7 +34,7 @@ SPENDING_DAYS = 30
 ZERO = Decimal("0.00")
 
 
-async def _events(
+async def events_between(
     db: AsyncSession, user_id: uuid.UUID, start: datetime, end: datetime
 ) -> list[CalendarEvent]:
     query = (
@@ -46,7 +46,9 @@ async def _events(
     return list((await db.execute(query)).scalars())
 
 
-async def _tasks(db: AsyncSession, user_id: uuid.UUID, now: datetime) -> tuple[TaskList, TaskList]:
+async def open_and_overdue_tasks(
+    db: AsyncSession, user_id: uuid.UUID, now: datetime
+) -> tuple[TaskList, TaskList]:
     is_open = (Task.user_id == user_id, Task.is_complete.is_(False))
     counts = select(func.count(), func.count().filter(Task.due_date < now)).where(*is_open)
     open_count, overdue_count = (await db.execute(counts)).one()
@@ -62,7 +64,7 @@ async def _tasks(db: AsyncSession, user_id: uuid.UUID, now: datetime) -> tuple[T
     return TaskList(count=open_count, items=items), TaskList(count=overdue_count, items=overdue)
 
 
-async def _by_category(
+async def spending_by_category(
     db: AsyncSession, user_id: uuid.UUID, start: datetime, end: datetime
 ) -> list[CategoryTotal]:
     category = func.lower(Expense.category).label("category")
@@ -103,10 +105,10 @@ async def build(db: AsyncSession, user_id: uuid.UUID, tz: ZoneInfo, now: datetim
     today = now.astimezone(tz).date()
     today_start, tomorrow_start = day_bounds(today, tz)
     week_end = local_midnight(today + timedelta(days=8), tz)
-    events = await _events(db, user_id, today_start, week_end)
-    open_tasks, overdue_tasks = await _tasks(db, user_id, now)
+    events = await events_between(db, user_id, today_start, week_end)
+    open_tasks, overdue_tasks = await open_and_overdue_tasks(db, user_id, now)
     month_start, month_end = month_bounds(today, tz)
-    categories = await _by_category(db, user_id, month_start, month_end)
+    categories = await spending_by_category(db, user_id, month_start, month_end)
     first_day = today - timedelta(days=SPENDING_DAYS - 1)
     day_starts = [local_midnight(first_day + timedelta(days=i), tz) for i in range(SPENDING_DAYS)]
     daily = await _by_day(db, user_id, day_starts, tomorrow_start)

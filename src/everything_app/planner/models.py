@@ -1,15 +1,28 @@
-"""The planner's tables: calendar events, tasks, expenses (plus `updated_at`)."""
+"""The planner's tables: calendar events, tasks, expenses (plus `updated_at`), and the record
+of finished imports."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Numeric, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.type_api import TypeEngine
 
+from everything_app.core.db import Base, IdMixin, utcnow
 from everything_app.owned import OwnedBase
 
 CENT = Decimal("0.01")
@@ -79,3 +92,17 @@ class Expense(OwnedBase):
     amount: Mapped[Decimal] = mapped_column(Money())
     category: Mapped[str] = mapped_column(String(50))
     incurred_at: Mapped[datetime]
+
+
+class PlannerImport(IdMixin, Base):
+    """A finished `planner.import` job, written in the import's own transaction.
+
+    Its id is the job's id: the rows and this record commit together or not at all, so a job
+    run again (a retry, a redelivery after a crash) finds it and answers the stored result
+    instead of importing twice; of two runs racing, the primary key lets one commit."""
+
+    __tablename__ = "planner_imports"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -348,9 +348,10 @@ async def unsend(db: AsyncSession, job_id: uuid.UUID) -> None:
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
-    """Seconds before retry `attempt` (1: the first retry): exponential, ±20 % jitter."""
+    """Seconds before retry `attempt` (1: the first retry): exponential, ±20 % jitter (so
+    that jobs failing together do not retry together), never more than `cap`."""
     delay = min(cap, base * 2 ** max(0, attempt - 1))
-    return float(delay * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not a secret
+    return float(min(cap, delay * random.uniform(0.8, 1.2)))  # noqa: S311 - jitter, no secret
 
 
 async def expire_leases(db: AsyncSession) -> list[uuid.UUID]:
