@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.app import register_features
+from everything_app.auth import Account, AccountExport, OidcIdentity
 from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.core import rls
 from everything_app.core.db import (
@@ -101,6 +102,20 @@ async def people(signed_in: SignedIn, app: FastAPI) -> People:
             db.add(AiUsage(user_id=user_id, model="offline"))
             db.add(PlannerImport(user_id=user_id, result={}))
             db.add(Job(user_id=user_id, kind="jobs.prune", args={}))
+            db.add(
+                AccountExport(
+                    user_id=user_id,
+                    job_id=uuid.uuid4(),
+                    expires_at=utcnow(),
+                    size=0,
+                    counts={},
+                    content=b"",
+                )
+            )
+            db.add(Account(user_id=user_id, provider_id="github", account_id=f"gh-{user_id}"))
+            db.add(
+                OidcIdentity(user_id=user_id, issuer="https://idp.example", subject=str(user_id))
+            )
             db.add(
                 QueueEntry(
                     service_id=service.id,

@@ -119,6 +119,9 @@ class OidcIssuerStandin:
             "aud": aud,
             "iat": now,
             "exp": now + expires_in,
+            # Unique per token, as real issuers do: two tokens issued in one second with the
+            # same claims are still two tokens (a verified one is cached by its text).
+            "jti": secrets.token_urlsafe(12),
         }
         if not_before is not None:
             body["nbf"] = not_before
