@@ -176,6 +176,8 @@ class JobsRuntime:
         self._listener: asyncio.Task[None] | None = None
         self._unlisten: Any = None
         self.started = False
+        self._broker_up = False
+        self._starting: asyncio.Task[None] | None = None
         # Counts by (kind, status) of the queued and running jobs, read at each scrape.
         self.backlog: dict[tuple[str, str], int] = {}
 
@@ -209,10 +211,46 @@ class JobsRuntime:
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Connect to the broker and start receiving and scheduling. A broker or database
+        that cannot be reached does not stop the app from starting (it answers `/readyz`
+        with the cause, requests that need neither keep working): the runtime keeps trying
+        in the background, and enqueued jobs wait in their rows until it is up."""
         # Sessions made by the app's sessionmaker know where to send what they enqueue.
         self.sessionmaker.configure(info={store.DISPATCHER_KEY: self})
-        await self.broker.startup()
         self.started = True
+        try:
+            await self._connect()
+        except Exception as exc:
+            log.warning("jobs_start_deferred", error=repr(exc))
+            self._starting = asyncio.create_task(self._connect_when_reachable())
+            return
+        self._begin_running()
+
+    async def _connect(self) -> None:
+        if not self._broker_up:
+            await self.broker.startup()
+            self._broker_up = True
+        if self.run and self.embedded:
+            # This process's queue died with its last run: send every queued job again.
+            await self._send_due(everything=True)
+
+    async def _connect_when_reachable(self) -> None:
+        delay = 0.5
+        while not self._stop_event.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_event.wait(), timeout=delay)
+            if self._stop_event.is_set():
+                return
+            try:
+                await self._connect()
+            except Exception as exc:
+                delay = min(delay * 2, 30.0)
+                log.warning("jobs_start_retrying", error=repr(exc), retry_in=delay)
+                continue
+            self._begin_running()
+            return
+
+    def _begin_running(self) -> None:
         if not self.run:
             return
         if self.bus is not None:
@@ -226,9 +264,6 @@ class JobsRuntime:
                 wait_tasks_timeout=self.settings.jobs_shutdown_grace,
             )
             self._listener = asyncio.create_task(receiver.listen(self._finish_listening))
-        else:
-            # This process's queue died with its last run: send every queued job again.
-            await self._send_due(everything=True)
         self._loops = [
             asyncio.create_task(self._scheduler_loop()),
             asyncio.create_task(self._lease_loop()),
@@ -248,6 +283,9 @@ class JobsRuntime:
         self._stopping = True
         self._stop_event.set()
         self._finish_listening.set()
+        if self._starting is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starting
         if self._unlisten is not None:
             self._unlisten()
         for loop in self._loops:
