@@ -47,7 +47,7 @@ from everything_app.auth.models import User
 from everything_app.auth.service import set_role
 from everything_app.core import migrations
 from everything_app.core.changes import commit_and_publish
-from everything_app.core.db import create_engine, create_sessionmaker
+from everything_app.core.db import create_engine, create_sessionmaker, open_unit_of_work
 from everything_app.models import metadata
 from everything_app.settings import Settings
 from tests.private_services import PrivatePostgres, postgres_available, private_postgres
@@ -261,8 +261,14 @@ async def privileged_db(app: FastAPI) -> AsyncIterator[AsyncSession]:
     PostgreSQL, where the app's own sessions see only the current user's rows."""
     settings: Settings = app.state.settings
     if settings.is_sqlite:
-        async with app.state.sessionmaker() as db:
+        # SQLite's write lock taken at BEGIN, as the app's writers do: a deferred transaction
+        # that reads, then writes after the app's job scheduler committed, would be refused
+        # at once ("database is locked": its snapshot is stale), not made to wait.
+        db = await open_unit_of_work(app.state.sessionmaker, write=True)
+        try:
             yield db
+        finally:
+            await db.close()
         return
     engine = create_engine(settings, owner=True)
     try:

@@ -205,8 +205,8 @@ class JobsRuntime:
                 # JOBS_REDISPATCH_SECONDS.
                 log.exception("job_dispatch_failed", job_id=str(job_id))
 
-    def engine_work(self) -> _EngineWork:
-        return _EngineWork(self)
+    def engine_work(self, *, write: bool = True) -> _EngineWork:
+        return _EngineWork(self, write=write)
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -495,9 +495,14 @@ class JobsRuntime:
         """One pass: schedules' periods that began in (last, now], expired leases, due jobs
         to send, the backlog's counts."""
         await self._enqueue_schedules(last, now)
-        async with self.engine_work() as db:
-            await store.expire_leases(db)
-        await self._send_due()
+        async with self.engine_work(write=False) as db:
+            waiting = await store.engine_work_waiting(
+                db, redispatch_after=self.settings.jobs_redispatch_seconds
+            )
+        if waiting:
+            async with self.engine_work() as db:
+                await store.expire_leases(db)
+            await self._send_due()
         await self._count_backlog()
 
     async def _enqueue_schedules(self, last: datetime, now: datetime) -> None:
@@ -547,8 +552,8 @@ class JobsRuntime:
 class _EngineWork:
     """A unit of work of the engine's own: system scope on `jobs`, changes published."""
 
-    def __init__(self, runtime: JobsRuntime) -> None:
-        self._work = unit_of_work(runtime.sessionmaker, write=True, bus=runtime.bus)
+    def __init__(self, runtime: JobsRuntime, *, write: bool) -> None:
+        self._work = unit_of_work(runtime.sessionmaker, write=write, bus=runtime.bus)
 
     async def __aenter__(self) -> AsyncSession:
         db = await self._work.__aenter__()

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pydantic import BaseModel
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -393,6 +393,26 @@ async def expire_leases(db: AsyncSession) -> list[uuid.UUID]:
         record_change(db, change(JobRef(r.id, r.user_id), status="queued"))
         ids.append(r.id)
     return ids
+
+
+async def engine_work_waiting(db: AsyncSession, *, redispatch_after: float) -> bool:
+    """Whether `expire_leases` or `take_due` would change anything: one read, so an idle
+    scheduler tick takes no write lock (SQLite) and writes nothing."""
+    now = utcnow()
+    expired = and_(Job.status == JobStatus.RUNNING, Job.lease_until < now)
+    due = and_(
+        Job.status == JobStatus.QUEUED,
+        Job.run_at <= now,
+        or_(
+            Job.dispatched_at.is_(None),
+            Job.dispatched_at < now - timedelta(seconds=redispatch_after),
+        ),
+    )
+    found = await db.execute(
+        select(exists().where(expired).label("expired"), exists().where(due).label("due"))
+    )
+    row = found.one()
+    return bool(row.expired or row.due)
 
 
 async def take_due(
