@@ -9,7 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from everything_app import ai, auth, chat, gateway, keys, planner, realtime, reservations
+from everything_app import (
+    ai,
+    auth,
+    chat,
+    gateway,
+    keys,
+    notifications,
+    planner,
+    realtime,
+    reservations,
+)
 from everything_app.ai import OfflineRules, build_providers, model_registry
 from everything_app.auth import CredentialCache
 from everything_app.chat import ChatLimits, Generations, mark_orphaned_answers
@@ -45,6 +55,7 @@ FEATURES: tuple[Feature, ...] = (
     chat.feature,
     gateway.feature,
     reservations.feature,
+    notifications.feature,
     realtime.feature,
 )
 

@@ -4,6 +4,7 @@ from everything_app.auth import ApiKey, Session, User
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.gateway import AiUsage
+from everything_app.notifications import Notification
 from everything_app.planner import CalendarEvent, Expense, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 
@@ -16,6 +17,7 @@ __all__ = [
     "ChatSession",
     "Expense",
     "Message",
+    "Notification",
     "QueueEntry",
     "Reservation",
     "Service",

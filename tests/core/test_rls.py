@@ -34,6 +34,7 @@ from everything_app.core.db import (
 from everything_app.core.security import token_hash
 from everything_app.gateway.models import AiUsage
 from everything_app.models import metadata
+from everything_app.notifications import Notification
 from everything_app.owned import OwnedTables
 from everything_app.reservations.models import QueueEntry, Reservation, Service
 from everything_app.settings import Settings
@@ -97,6 +98,7 @@ async def people(signed_in: SignedIn, app: FastAPI) -> People:
                 )
             )
             db.add(AiUsage(user_id=user_id, model="offline"))
+            db.add(Notification(user_id=user_id, kind="k", title="t", body="b", key="k"))
             db.add(
                 QueueEntry(
                     service_id=service.id,
