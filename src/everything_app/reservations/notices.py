@@ -179,6 +179,11 @@ def _local(instant: datetime, service: Service) -> str:
     return f"{local:%Y-%m-%d %H:%M} ({service.timezone})"
 
 
+def _holds(ctx: JobContext, owner: uuid.UUID) -> bool:
+    """Whether the job acts for `owner` (the app's own jobs act for everyone)."""
+    return ctx.user_id is None or ctx.user_id == owner
+
+
 def _skipped(reason: str) -> dict[str, Any]:
     return {"sent": False, "reason": reason}
 
@@ -188,7 +193,9 @@ async def send_reminder(ctx: JobContext, args: ReminderArgs) -> dict[str, Any]:
     start and the slot has not begun (a job that ran late, after an outage)."""
     async with ctx.unit_of_work(write=True) as db:
         reservation = await db.get(Reservation, args.reservation_id)
-        if reservation is None:
+        # Another user's is none of this job's business (row-level security hides it on
+        # PostgreSQL; this check holds on both databases).
+        if reservation is None or not _holds(ctx, reservation.user_id):
             return _skipped("reservation_gone")
         if reservation.status != ReservationStatus.CONFIRMED:
             return _skipped(f"reservation_{reservation.status}")
@@ -226,7 +233,12 @@ async def send_queue_notice(ctx: JobContext, args: QueueNoticeArgs) -> dict[str,
     still holds: their turn only while in service, a place only while still waiting."""
     async with ctx.unit_of_work(write=True) as db:
         entry = await db.get(QueueEntry, args.entry_id)
-        if entry is None or entry.user_id is None or entry.reservation_id is None:
+        if (
+            entry is None
+            or entry.user_id is None
+            or entry.reservation_id is None
+            or not _holds(ctx, entry.user_id)
+        ):
             return _skipped("entry_gone")
         service = await db.get(Service, entry.service_id)
         if service is None:
