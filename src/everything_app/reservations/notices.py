@@ -83,7 +83,17 @@ def reservation_jobs(reservation_id: uuid.UUID) -> str:
 
 
 def reminder_key(reservation_id: uuid.UUID, start: datetime) -> str:
+    """The reminder of one slot start: its notification's key (one reminder per start)."""
     return f"{reservation_jobs(reservation_id)}remind:{format_instant(start)}"
+
+
+def reminder_job_key(reservation: Reservation) -> str:
+    """The reminder job's key: `reminder_key` and when the reservation was confirmed or
+    moved. A job key is unique forever, and a canceled job keeps its key: without the
+    suffix, moving a reservation away and back to a start would find that canceled job
+    and get no reminder."""
+    start = reminder_key(reservation.id, reservation.time_slot)
+    return f"{start}@{format_instant(reservation.updated_at)}"
 
 
 def queue_notice_key(reservation_id: uuid.UUID, entry_id: uuid.UUID, place: int) -> str:
@@ -112,7 +122,7 @@ async def schedule_reminder(
 ) -> uuid.UUID | None:
     """Enqueue the reminder of a confirmed reservation, due `reminder_before` its slot
     starts; none when reminders are off or that time has passed. Its key names the slot
-    start, so a move gets a reminder of its own, and enqueueing twice makes one job."""
+    start (`reminder_job_key`), under the reservation's prefix that cancels it."""
     if notices.reminder_before is None or reservation.status != ReservationStatus.CONFIRMED:
         return None
     run_at = reservation.time_slot - notices.reminder_before
@@ -125,7 +135,7 @@ async def schedule_reminder(
         args,
         user_id=reservation.user_id,
         run_at=run_at,
-        key=reminder_key(reservation.id, reservation.time_slot),
+        key=reminder_job_key(reservation),
     )
 
 
