@@ -3,6 +3,7 @@
 from everything_app.auth import ApiKey, Session, User
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
+from everything_app.core.jobs import Job
 from everything_app.gateway import AiUsage
 from everything_app.notifications import Notification
 from everything_app.planner import CalendarEvent, Expense, Task
@@ -16,6 +17,7 @@ __all__ = [
     "CalendarEvent",
     "ChatSession",
     "Expense",
+    "Job",
     "Message",
     "Notification",
     "QueueEntry",
