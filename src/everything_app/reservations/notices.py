@@ -13,7 +13,6 @@ so a redelivered job never notifies twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.core.db import utcnow
-from everything_app.core.jobs import JobContext, JobKind, JobKinds
+from everything_app.core.jobs import JobContext, JobKind, JobKinds, cancel_queued, enqueue
 from everything_app.core.timestamps import format_instant
 from everything_app.notifications import notify
 from everything_app.reservations.access import span_users
@@ -36,25 +35,6 @@ from everything_app.reservations.models import (
     Service,
 )
 from everything_app.settings import Settings
-
-
-# --- INTERIM until branch jobs-ready is merged: core.jobs' enqueue and cancel_queued, as
-# HELPERS.md describes them; they do nothing yet. Replaced by the real import at the merge.
-async def enqueue(
-    db: AsyncSession,
-    kind: str,
-    args: BaseModel | Mapping[str, Any],
-    *,
-    user_id: uuid.UUID | None,
-    run_at: datetime | None = None,
-    key: str | None = None,
-) -> uuid.UUID:
-    return uuid.uuid4()
-
-
-async def cancel_queued(db: AsyncSession, *, key_prefix: str) -> int:
-    return 0
-
 
 REMIND = "reservations.remind"
 QUEUE_NOTICE = "reservations.queue_notice"
