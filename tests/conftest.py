@@ -47,7 +47,7 @@ from everything_app.auth.models import User
 from everything_app.auth.service import set_role
 from everything_app.core import migrations
 from everything_app.core.changes import commit_and_publish
-from everything_app.core.db import create_engine, create_sessionmaker
+from everything_app.core.db import create_engine, create_sessionmaker, open_unit_of_work
 from everything_app.models import metadata
 from everything_app.settings import Settings
 from tests.private_services import PrivatePostgres, postgres_available, private_postgres
@@ -252,13 +252,19 @@ async def truncate_all(app: FastAPI) -> None:
 
 
 @asynccontextmanager
-async def privileged_db(app: FastAPI) -> AsyncIterator[AsyncSession]:
+async def privileged_db(app: FastAPI, *, write: bool = False) -> AsyncIterator[AsyncSession]:
     """A session that sees every user's rows: the owner's (superuser) connection on
-    PostgreSQL, where the app's own sessions see only the current user's rows."""
+    PostgreSQL, where the app's own sessions see only the current user's rows. `write`: on
+    SQLite, take the write lock up front (as the app's writers do): a transaction that reads
+    and then writes fails at once with "database is locked" when another writer (the jobs
+    engine's scheduler, say) committed in between."""
     settings: Settings = app.state.settings
     if settings.is_sqlite:
-        async with app.state.sessionmaker() as db:
+        db = await open_unit_of_work(app.state.sessionmaker, write=write)
+        try:
             yield db
+        finally:
+            await db.close()
         return
     engine = create_engine(settings, owner=True)
     try:
@@ -272,7 +278,7 @@ async def make_admin(app: FastAPI, user_id: uuid.UUID | str) -> None:
     """Promote a user behind the API's back (as `create-admin` does), announcing it on the
     app's change bus as the app would: servers cache verified credentials, and the
     announcement is what tells them the user's role changed."""
-    async with privileged_db(app) as db:
+    async with privileged_db(app, write=True) as db:
         user = await db.get(User, uuid.UUID(str(user_id)))
         assert user is not None
         await set_role(db, user, "admin")

@@ -1,7 +1,9 @@
 """What holders are told: the reminder before a confirmed slot, and the queue's notices.
 
 The handlers run here directly (tests/job_context.py), the way a worker runs them; the jobs
-that booking, canceling, moving and the queue enqueue are checked in test_notice_jobs.py."""
+that booking, canceling, moving and the queue enqueue are checked in test_notice_jobs.py,
+end to end in test_notices_end_to_end.py. The app's own engine runs the queue's notices here
+too, at the same time: a notice sent by both is one notification (its key)."""
 
 from __future__ import annotations
 
@@ -198,4 +200,4 @@ async def test_queue_notices_hold_only_while_true(
         await _context(app, third), QueueNoticeArgs(entry_id=entries[1]["id"], place=YOUR_TURN)
     )
     assert forged == {"sent": False, "reason": "entry_gone"}
-    assert [n["kind"] for n in await _notes(second)] == []
+    assert [n["kind"] for n in await _notes(third)] == ["queue.place"]
