@@ -28,9 +28,12 @@ class EchoArgs(BaseModel):
 
     text: str = Field(min_length=1, max_length=100)
     steps: int = Field(default=0, ge=0, le=100)
+    gate: str | None = None  # waits for `<gate>/<id>.go` (or `go`) before its steps
 
 
 async def echo(context: JobContext, args: EchoArgs) -> dict[str, Any]:
+    if args.gate is not None:
+        await _wait_for_gate(Path(args.gate), context.job_id)
     for step in range(1, args.steps + 1):
         await context.progress(step * 100 // (args.steps + 1), f"step {step}")
     return {"echo": args.text, "attempt": context.attempt}
@@ -50,13 +53,17 @@ def _note(path: Path, line: str) -> None:
 
 async def held(context: JobContext, args: GateArgs) -> dict[str, Any]:
     gate = Path(args.gate)
-    _note(gate / f"{context.job_id}.started", f"{os.getpid()} {context.attempt}")
-    while not ((gate / "go").exists() or (gate / f"{context.job_id}.go").exists()):  # noqa: ASYNC110
-        await asyncio.sleep(0.02)  # the handler's own wait (a job doing work), not the test's
     if args.effect:
-        await write_effect(context)
+        await write_effect(context)  # before the wait: a worker killed there has written it
+    _note(gate / f"{context.job_id}.started", f"{os.getpid()} {context.attempt}")
+    await _wait_for_gate(gate, context.job_id)
     _note(gate / f"{context.job_id}.done", f"{os.getpid()} {context.attempt}")
     return {"pid": os.getpid()}
+
+
+async def _wait_for_gate(gate: Path, job_id: uuid.UUID) -> None:
+    while not ((gate / "go").exists() or (gate / f"{job_id}.go").exists()):  # noqa: ASYNC110
+        await asyncio.sleep(0.02)  # the handler's own wait (a job doing work), not the test's
 
 
 async def write_effect(context: JobContext) -> None:

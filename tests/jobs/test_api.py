@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+import pytest
 
 from tests.jobs.conftest import JobsApps, job_in, wait_for
 
@@ -89,7 +92,9 @@ async def test_another_users_job_is_404_everywhere(jobs_apps: JobsApps, gate: Pa
 async def test_cancel_a_running_job(jobs_apps: JobsApps, gate: Path) -> None:
     app = await jobs_apps.start()
     client = await jobs_apps.user(app)
-    job = (await client.post("/api/actions/test.held", json={"gate": str(gate)})).json()
+    job = (
+        await client.post("/api/actions/test.held", json={"gate": str(gate), "effect": False})
+    ).json()
     await job_in(client, job["id"], "running")
     canceled = await client.post(f"/api/jobs/{job['id']}/cancel")
     assert canceled.status_code == 200, canceled.text
@@ -99,8 +104,59 @@ async def test_cancel_a_running_job(jobs_apps: JobsApps, gate: Path) -> None:
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "job_finished"
     (gate / "go").touch()
-    # The handler was stopped at its next await: it never wrote its effect nor finished.
-    tasks = (await client.get("/api/tasks")).json()["data"]
-    assert not any(t["title"] == f"job:{job['id']}" for t in tasks)
+    # The handler was stopped at its next await: it never finished.
+    assert (gate / f"{job['id']}.started").exists()
     assert not (gate / f"{job['id']}.done").exists()
     assert (await client.get(f"/api/jobs/{job['id']}")).json()["status"] == "canceled"
+
+
+async def test_metrics_count_jobs_by_kind_and_status(jobs_apps: JobsApps, gate: Path) -> None:
+    app = await jobs_apps.start()
+    client = await jobs_apps.user(app)
+
+    def metric(text: str, series: str) -> float:
+        for line in text.splitlines():
+            name, _, value = line.rpartition(" ")
+            if name == series:
+                return float(value)
+        return 0.0
+
+    finished = 'everything_app_jobs_finished_total{kind="test.echo",status="succeeded"}'
+    latency = 'everything_app_jobs_queue_latency_seconds_count{kind="test.echo"}'
+    before = (await client.get("/metrics")).text
+    job = (await client.post("/api/actions/test.echo", json={"text": "m"})).json()
+    await job_in(client, job["id"], "succeeded")
+    held = (await client.post("/api/actions/test.held", json={"gate": str(gate)})).json()
+    await job_in(client, held["id"], "running")
+
+    async def counted() -> str | None:
+        text = (await client.get("/metrics")).text
+        return (
+            text if 'everything_app_jobs{kind="test.held",status="running"} 1.0' in text else None
+        )
+
+    after = await wait_for(counted, what="the backlog gauge counts the running job")
+    assert metric(after, finished) == metric(before, finished) + 1
+    assert metric(after, latency) == metric(before, latency) + 1
+    (gate / "go").touch()
+    await job_in(client, held["id"], "succeeded")
+
+
+async def test_each_job_logs_with_its_id(
+    jobs_apps: JobsApps, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = await jobs_apps.start()
+    client = await jobs_apps.user(app)
+    ok = (await client.post("/api/actions/test.echo", json={"text": "log"})).json()
+    bad = (await client.post("/api/actions/test.fail", json={"permanent": True})).json()
+    await job_in(client, ok["id"], "succeeded")
+    await job_in(client, bad["id"], "failed")
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+    events = {(line["event"], line.get("job_id"), line.get("status")) for line in lines}
+    for job, status in ((ok, "succeeded"), (bad, "failed")):
+        assert ("job_started", job["id"], None) in events
+        assert ("job_finished", job["id"], status) in events
+    failed = next(x for x in lines if x["event"] == "job_finished" and x["job_id"] == bad["id"])
+    assert failed["error"] == "this cannot work"
+    assert failed["kind"] == "test.fail"
+    assert failed["attempt"] == 1

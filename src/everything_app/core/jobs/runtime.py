@@ -262,15 +262,19 @@ class JobsRuntime:
         running = [r.task for r in self._running.values() if r.task is not None]
         if running and self._listener is None:
             await asyncio.wait(running, timeout=grace)
+        # Past the grace: stop the handlers still running; each hands its job back.
         for entry in list(self._running.values()):
             if entry.task is not None and not entry.task.done() and entry.in_handler:
                 entry.stop_reason = "shutdown"
                 entry.task.cancel()
-        for delivery in list(self._deliveries):
-            if not delivery.done() and delivery not in running:
-                delivery.cancel()
+        left = [r.task for r in self._running.values() if r.task is not None]
+        if left:
+            await asyncio.wait(left, timeout=10)
+        # Deliveries still waiting for a free slot see `_stopping` and return unacked.
         if self._deliveries:
-            await asyncio.wait(list(self._deliveries), timeout=grace + 5)
+            await asyncio.wait(list(self._deliveries), timeout=5)
+        for delivery in list(self._deliveries):
+            delivery.cancel()
         with contextlib.suppress(Exception):
             await self.broker.shutdown()
         self.started = False
@@ -304,9 +308,11 @@ class JobsRuntime:
             await ack()
             return
         if self._stopping:
+            await self._unsend(job_id)
             return  # not acked: another worker gets it
         async with self._slots:
             if self._stopping:
+                await self._unsend(job_id)
                 return
             try:
                 async with self.engine_work() as db:
@@ -331,6 +337,13 @@ class JobsRuntime:
                     self._running.pop(job.id, None)
             if not handed_back:
                 await ack()
+
+    async def _unsend(self, job_id: uuid.UUID) -> None:
+        """A message this stopping process will not run: marked unsent, so that a running
+        scheduler sends it again now rather than after JOBS_REDISPATCH_SECONDS."""
+        with contextlib.suppress(Exception):
+            async with self.engine_work() as db:
+                await store.unsend(db, job_id)
 
     async def _execute(self, job: Job, entry: _Running) -> bool:
         """Run the handler and store its outcome; True when handed back (not to ack)."""
@@ -377,8 +390,8 @@ class JobsRuntime:
         try:
             async with self.engine_work() as db:
                 if error is None:
-                    await store.succeed(db, entry.job, self.owner, result)
-                    status = "succeeded"
+                    mine = await store.succeed(db, entry.job, self.owner, result)
+                    status = "succeeded" if mine else "lost"  # canceled meanwhile
                 else:
                     status = (
                         await store.fail(db, entry.job, self.owner, error, retry_at=retry_at)
