@@ -256,15 +256,15 @@ async def truncate_all(app: FastAPI) -> None:
 
 
 @asynccontextmanager
-async def privileged_db(app: FastAPI) -> AsyncIterator[AsyncSession]:
+async def privileged_db(app: FastAPI, *, write: bool = True) -> AsyncIterator[AsyncSession]:
     """A session that sees every user's rows: the owner's (superuser) connection on
-    PostgreSQL, where the app's own sessions see only the current user's rows."""
+    PostgreSQL, where the app's own sessions see only the current user's rows. `write`: on
+    SQLite, take the write lock up front (as the app's writers do): a transaction that reads
+    and then writes fails at once with "database is locked" when another writer (the jobs
+    engine's scheduler, say) committed in between."""
     settings: Settings = app.state.settings
     if settings.is_sqlite:
-        # SQLite's write lock taken at BEGIN, as the app's writers do: a deferred transaction
-        # that reads, then writes after the app's job scheduler committed, would be refused
-        # at once ("database is locked": its snapshot is stale), not made to wait.
-        db = await open_unit_of_work(app.state.sessionmaker, write=True)
+        db = await open_unit_of_work(app.state.sessionmaker, write=write)
         try:
             yield db
         finally:
@@ -282,7 +282,7 @@ async def make_admin(app: FastAPI, user_id: uuid.UUID | str) -> None:
     """Promote a user behind the API's back (as `create-admin` does), announcing it on the
     app's change bus as the app would: servers cache verified credentials, and the
     announcement is what tells them the user's role changed."""
-    async with privileged_db(app) as db:
+    async with privileged_db(app, write=True) as db:
         user = await db.get(User, uuid.UUID(str(user_id)))
         assert user is not None
         await set_role(db, user, "admin")

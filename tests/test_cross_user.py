@@ -8,11 +8,14 @@ without touching this test.
 from __future__ import annotations
 
 import re
+import uuid
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from everything_app.core.db import unit_of_work
+from everything_app.notifications import notify
 from tests.conftest import SignedIn
 
 pytestmark = pytest.mark.slow  # every route, twice over
@@ -22,8 +25,11 @@ SECRET_TEXT = "only-for-alice-7f3a"
 HARMLESS = {204, 400, 401, 403, 404, 405, 409, 422}
 
 
-async def _alices_ids(alice: httpx.AsyncClient) -> dict[str, str]:
+async def _alices_ids(app: FastAPI, alice: httpx.AsyncClient) -> dict[str, str]:
     ids = {"key": (await alice.post("/api/keys", json={"name": SECRET_TEXT})).json()["id"]}
+    me = uuid.UUID((await alice.get("/api/auth/get-session")).json()["user"]["id"])
+    async with unit_of_work(app.state.sessionmaker, write=True, user_id=me) as db:
+        ids["notification"] = str((await notify(db, me, "test", SECRET_TEXT, SECRET_TEXT)).id)
     chat = await alice.post("/api/chat", json={"message": SECRET_TEXT, "stream": False})
     ids["chat"] = chat.json()["session_id"]
     ids["message"] = chat.json()["message_id"]
@@ -47,10 +53,10 @@ async def test_second_user_gets_nothing_from_any_id_route(
     signed_in: SignedIn, app: FastAPI
 ) -> None:
     alice, bob = await signed_in(), await signed_in()
-    ids = await _alices_ids(alice)
+    ids = await _alices_ids(app, alice)
     before = {
         path: (await alice.get(f"/api/{path}")).json()
-        for path in ("keys", "tasks", "events", "expenses")
+        for path in ("keys", "tasks", "events", "expenses", "notifications")
     }
     schema = (await bob.get("/openapi.json")).json()
     probed = 0
@@ -70,7 +76,7 @@ async def test_second_user_gets_nothing_from_any_id_route(
     assert probed > 50
     after = {
         path: (await alice.get(f"/api/{path}")).json()
-        for path in ("keys", "tasks", "events", "expenses")
+        for path in ("keys", "tasks", "events", "expenses", "notifications")
     }
     assert after == before
     session = await alice.get(f"/api/chat/sessions/{ids['chat']}")

@@ -15,6 +15,7 @@ from everything_app.core.db import Base
 from everything_app.core.jobs import Job
 from everything_app.gateway import AiUsage
 from everything_app.housekeeping import BackupStatus
+from everything_app.notifications import Notification
 from everything_app.planner import CalendarEvent, Expense, PlannerImport, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 
@@ -32,6 +33,7 @@ __all__ = [
     "Expense",
     "Job",
     "Message",
+    "Notification",
     "OAuthState",
     "OidcIdentity",
     "PlannerImport",

@@ -48,6 +48,7 @@ from everything_app.core.db import utcnow
 from everything_app.core.jobs import JobFailed, JobKinds
 from everything_app.core.security import new_token, token_hash
 from everything_app.gateway import AiUsage
+from everything_app.notifications import Notification
 from everything_app.planner import CalendarEvent, Expense, Task
 from everything_app.reservations import QueueEntry, Reservation, Service
 from tests.conftest import BASE_URL, ClientFactory, privileged_db, sign_up
@@ -77,6 +78,7 @@ SECTION_TABLES: dict[str, type[DeclarativeBase]] = {
     "ai_usage": AiUsage,
     "linked_accounts": Account,
     "identity_provider_subjects": OidcIdentity,
+    "notifications": Notification,
 }
 
 
@@ -131,6 +133,7 @@ async def _seed(db: AsyncSession, user_id: uuid.UUID, service: Service, n: int) 
             OidcIdentity(
                 user_id=user_id, issuer="https://issuer.example", subject=f"sub-{user_id}"
             ),
+            Notification(user_id=user_id, kind="reminder", title="Soon", body="In an hour"),
         ]
     )
     await db.flush()

@@ -36,6 +36,7 @@ from everything_app.core.jobs import Job
 from everything_app.core.security import token_hash
 from everything_app.gateway.models import AiUsage
 from everything_app.models import metadata
+from everything_app.notifications import Notification
 from everything_app.owned import OwnedTables
 from everything_app.planner.models import PlannerImport
 from everything_app.reservations.models import QueueEntry, Reservation, Service
@@ -102,6 +103,7 @@ async def people(signed_in: SignedIn, app: FastAPI) -> People:
             db.add(AiUsage(user_id=user_id, model="offline"))
             db.add(PlannerImport(user_id=user_id, result={}))
             db.add(Job(user_id=user_id, kind="jobs.prune", args={}))
+            db.add(Notification(user_id=user_id, kind="k", title="t", body="b", key="k"))
             db.add(
                 AccountExport(
                     user_id=user_id,

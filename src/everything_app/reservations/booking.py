@@ -19,8 +19,13 @@ from everything_app.core.pagination import Keyset, keyset_page
 from everything_app.reservations import events
 from everything_app.reservations.catalog import schedule_of
 from everything_app.reservations.locks import lock_service, lock_user_bookings
-from everything_app.reservations.models import Reservation, ReservationStatus
-from everything_app.reservations.queue import leave_queue
+from everything_app.reservations.models import Reservation, ReservationStatus, Service
+from everything_app.reservations.notices import (
+    Notices,
+    cancel_reservation_jobs,
+    schedule_reminder,
+)
+from everything_app.reservations.queue import in_queue, leave_queue
 
 CALENDAR_ORDER = Keyset(Reservation.time_slot, Reservation.id, descending=False)
 
@@ -80,23 +85,15 @@ async def book(
     *,
     now: datetime,
     policy: BookingPolicy,
+    notices: Notices,
 ) -> Reservation:
     """Reserve one place at a slot. The checks and the insert run under the user's and the
-    service's locks (see locks.py), so concurrent bookings cannot overfill a slot."""
+    service's locks (see locks.py), so concurrent bookings cannot overfill a slot. A
+    reservation confirmed at once gets its reminder (notices)."""
     time_slot = time_slot.astimezone(UTC)
     await lock_user_bookings(db, user.id)
     service = await lock_service(db, service_id)
-    if not schedule_of(service).offers(time_slot):
-        raise ValidationFailed(
-            "This is not a slot of the service: check its opening hours and slot length.",
-            code="slot_not_offered",
-        )
-    if time_slot <= now:
-        raise ValidationFailed("The slot has already started.", code="slot_in_past")
-    if time_slot > now + policy.horizon:
-        raise ValidationFailed(
-            f"Slots can be booked at most {policy.horizon.days} days ahead.", code="slot_too_far"
-        )
+    _check_slot(service, time_slot, now=now, policy=policy)
     taken, mine, upcoming = await _counts(db, user.id, service.id, time_slot, now)
     if mine:
         raise Conflict("You already hold a reservation for this slot.", code="already_reserved")
@@ -121,7 +118,25 @@ async def book(
             "You already hold a reservation for this slot.", code="already_reserved"
         ) from exc
     events.reservation_changed(db, reservation, "insert")
+    await schedule_reminder(db, reservation, notices, now=now)
     return reservation
+
+
+def _check_slot(
+    service: Service, time_slot: datetime, *, now: datetime, policy: BookingPolicy
+) -> None:
+    """422 unless `time_slot` is a slot of the service, in the future, within the horizon."""
+    if not schedule_of(service).offers(time_slot):
+        raise ValidationFailed(
+            "This is not a slot of the service: check its opening hours and slot length.",
+            code="slot_not_offered",
+        )
+    if time_slot <= now:
+        raise ValidationFailed("The slot has already started.", code="slot_in_past")
+    if time_slot > now + policy.horizon:
+        raise ValidationFailed(
+            f"Slots can be booked at most {policy.horizon.days} days ahead.", code="slot_too_far"
+        )
 
 
 def _visible(actor: User) -> Select[Reservation]:
@@ -161,10 +176,17 @@ async def list_reservations(
 
 
 async def change_status(
-    db: AsyncSession, actor: User, reservation_id: uuid.UUID, status: str, *, now: datetime
+    db: AsyncSession,
+    actor: User,
+    reservation_id: uuid.UUID,
+    status: str,
+    *,
+    now: datetime,
+    notices: Notices,
 ) -> Reservation:
     """Confirm (admins) or cancel (the owner until the slot starts, admins any time).
-    Canceling frees the place at once and takes the holder out of the queue."""
+    Confirming schedules the reminder; canceling frees the place at once, cancels the
+    reservation's queued reminders and notices, and takes the holder out of the queue."""
     reservation = await get_reservation(db, actor, reservation_id)
     if status == ReservationStatus.CONFIRMED and not actor.is_admin:
         raise Forbidden("Only an administrator confirms reservations.", code="admin_required")
@@ -186,5 +208,59 @@ async def change_status(
     await db.flush()
     events.reservation_changed(db, reservation, "update")
     if status == ReservationStatus.CANCELED:
-        await leave_queue(db, reservation)
+        await cancel_reservation_jobs(db, reservation.id)
+        await leave_queue(db, reservation, notices)
+    else:
+        await schedule_reminder(db, reservation, notices, now=now)
+    return reservation
+
+
+async def move(
+    db: AsyncSession,
+    actor: User,
+    reservation_id: uuid.UUID,
+    time_slot: datetime,
+    *,
+    now: datetime,
+    policy: BookingPolicy,
+    notices: Notices,
+) -> Reservation:
+    """Move a reservation to another slot of its service (the owner until its slot starts,
+    admins any time), under the same rules as booking that slot; it keeps its status. Its
+    queued reminder and notices are canceled, and a confirmed one gets a reminder for the
+    new slot. One checked into the queue stays where it is (409)."""
+    time_slot = time_slot.astimezone(UTC)
+    found = await get_reservation(db, actor, reservation_id)
+    # The same locks as booking, owner first: the new slot's places are counted under them.
+    await lock_user_bookings(db, found.user_id)
+    service = await lock_service(db, found.service_id)
+    reservation = await get_reservation(db, actor, reservation_id)
+    if reservation.status == ReservationStatus.CANCELED:
+        raise Conflict("A canceled reservation stays canceled.", code="reservation_canceled")
+    if not actor.is_admin and reservation.time_slot <= now:
+        raise Conflict("The slot has started; ask an administrator.", code="reservation_started")
+    if time_slot == reservation.time_slot:
+        return reservation  # nothing to move
+    if await in_queue(db, reservation.id):
+        raise Conflict(
+            "The reservation is checked into the queue; it cannot move.",
+            code="reservation_in_queue",
+        )
+    _check_slot(service, time_slot, now=now, policy=policy)
+    taken, mine, _ = await _counts(db, reservation.user_id, service.id, time_slot, now)
+    if mine:
+        raise Conflict("A reservation for this slot is already held.", code="already_reserved")
+    if taken >= service.capacity:
+        raise Conflict("This slot is fully booked.", code="slot_full")
+    await cancel_reservation_jobs(db, reservation.id)
+    reservation.time_slot = time_slot
+    reservation.updated_at = utcnow()
+    try:
+        await db.flush()
+    except IntegrityError as exc:  # the unique index, should a writer ever skip the lock
+        raise Conflict(
+            "A reservation for this slot is already held.", code="already_reserved"
+        ) from exc
+    events.reservation_changed(db, reservation, "update")
+    await schedule_reminder(db, reservation, notices, now=now)
     return reservation

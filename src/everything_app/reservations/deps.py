@@ -11,6 +11,7 @@ from fastapi import Depends, Query
 from everything_app.core.clock import zone_named
 from everything_app.core.deps import SettingsDep
 from everything_app.reservations.booking import BookingPolicy
+from everything_app.reservations.notices import Notices
 
 
 async def booking_policy(settings: SettingsDep) -> BookingPolicy:
@@ -25,6 +26,10 @@ async def checkin_early(settings: SettingsDep) -> timedelta:
     return timedelta(minutes=settings.queue_checkin_early_minutes)
 
 
+async def notices(settings: SettingsDep) -> Notices:
+    return Notices.from_settings(settings)
+
+
 async def timezone_param(
     tz: Annotated[str | None, Query(description="IANA timezone, e.g. Europe/Paris.")] = None,
 ) -> ZoneInfo | None:
@@ -32,5 +37,6 @@ async def timezone_param(
 
 
 PolicyDep = Annotated[BookingPolicy, Depends(booking_policy)]
+NoticesDep = Annotated[Notices, Depends(notices)]
 CheckinEarly = Annotated[timedelta, Depends(checkin_early)]
 TimezoneParam = Annotated[ZoneInfo | None, Depends(timezone_param)]

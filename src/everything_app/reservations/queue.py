@@ -31,6 +31,7 @@ from everything_app.reservations.models import (
     QueueStatus,
     Reservation,
 )
+from everything_app.reservations.notices import Notices, schedule_queue_notices
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ async def _move_on(
     finished: QueueEntry | None,
     outcome: Literal[QueueStatus.COMPLETED, QueueStatus.SKIPPED],
     upcoming: QueueEntry | None,
+    notices: Notices,
 ) -> Moved:
     changed = []
     if finished is not None:
@@ -179,20 +181,24 @@ async def _move_on(
         await _flush(db)
         changed.append(upcoming)
     now_serving, waiting = await _announce(db, service_id, False, *changed)
+    # Who is told: the entry just called, and the one now N places from the front.
+    await schedule_queue_notices(db, service_id, upcoming, notices)
     return Moved(finished, upcoming, now_serving, waiting)
 
 
-async def advance(db: AsyncSession, service_id: uuid.UUID) -> Moved:
+async def advance(db: AsyncSession, service_id: uuid.UUID, notices: Notices) -> Moved:
     """Complete the entry in service (if any) and call the next waiting one (if any)."""
     await lock_service(db, service_id)
     current = await _in_service(db, service_id)
     upcoming = await _next_waiting(db, service_id)
     if current is None and upcoming is None:
         raise Conflict("Nobody is in service or waiting.", code="queue_empty")
-    return await _move_on(db, service_id, current, QueueStatus.COMPLETED, upcoming)
+    return await _move_on(db, service_id, current, QueueStatus.COMPLETED, upcoming, notices)
 
 
-async def skip(db: AsyncSession, service_id: uuid.UUID, entry_id: uuid.UUID | None) -> Moved:
+async def skip(
+    db: AsyncSession, service_id: uuid.UUID, entry_id: uuid.UUID | None, notices: Notices
+) -> Moved:
     """Skip a no-show: by default the entry in service (then the next is called), or a
     given waiting entry."""
     await lock_service(db, service_id)
@@ -215,10 +221,10 @@ async def skip(db: AsyncSession, service_id: uuid.UUID, entry_id: uuid.UUID | No
     upcoming = (
         await _next_waiting(db, service_id) if target.status == QueueStatus.IN_SERVICE else None
     )
-    return await _move_on(db, service_id, target, QueueStatus.SKIPPED, upcoming)
+    return await _move_on(db, service_id, target, QueueStatus.SKIPPED, upcoming, notices)
 
 
-async def leave_queue(db: AsyncSession, reservation: Reservation) -> None:
+async def leave_queue(db: AsyncSession, reservation: Reservation, notices: Notices) -> None:
     """A canceled reservation's active entry is skipped (caller holds the service lock).
     If it was in service, nobody is called in its place: the admin advances."""
     entry = (
@@ -230,7 +236,18 @@ async def leave_queue(db: AsyncSession, reservation: Reservation) -> None:
         )
     ).scalar_one_or_none()
     if entry is not None:
-        await _move_on(db, reservation.service_id, entry, QueueStatus.SKIPPED, None)
+        await _move_on(db, reservation.service_id, entry, QueueStatus.SKIPPED, None, notices)
+
+
+async def in_queue(db: AsyncSession, reservation_id: uuid.UUID) -> bool:
+    """Whether the reservation holds an active place in its service's queue."""
+    found = await db.scalar(
+        select(QueueEntry.id).where(
+            QueueEntry.reservation_id == reservation_id,
+            QueueEntry.status.in_(ACTIVE_QUEUE_STATUSES),
+        )
+    )
+    return found is not None
 
 
 async def view(db: AsyncSession, actor: User, service_id: uuid.UUID, *, limit: int) -> QueueView:

@@ -16,7 +16,7 @@ from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from everything_app.core.params import StrictQuery
 from everything_app.core.timestamps import Day
 from everything_app.reservations import booking, catalog, queue
-from everything_app.reservations.deps import CheckinEarly, PolicyDep, TimezoneParam
+from everything_app.reservations.deps import CheckinEarly, NoticesDep, PolicyDep, TimezoneParam
 from everything_app.reservations.models import QueueEntry, Reservation, Service
 from everything_app.reservations.schemas import (
     AvailabilityOut,
@@ -187,12 +187,17 @@ async def availability(
     ),
 )
 async def create_reservation(
-    body: ReservationCreate, user: CurrentUser, db: SessionDep, now: Now, policy: PolicyDep
+    body: ReservationCreate,
+    user: CurrentUser,
+    db: SessionDep,
+    now: Now,
+    policy: PolicyDep,
+    notices: NoticesDep,
 ) -> ReservationOut:
     """Book one place at a slot. 409 `slot_full`, `already_reserved` or
     `too_many_reservations`; 422 `slot_not_offered`, `slot_in_past` or `slot_too_far`."""
     reservation = await booking.book(
-        db, user, body.service_id, body.time_slot, now=now, policy=policy
+        db, user, body.service_id, body.time_slot, now=now, policy=policy, notices=notices
     )
     return _reservation(reservation)
 
@@ -236,11 +241,29 @@ async def get_reservation(
 
 @reservations_router.patch("/{reservation_id}", response_model=ReservationOut)
 async def update_reservation(
-    reservation_id: uuid.UUID, body: ReservationUpdate, user: CurrentUser, db: SessionDep, now: Now
+    reservation_id: uuid.UUID,
+    body: ReservationUpdate,
+    user: CurrentUser,
+    db: SessionDep,
+    now: Now,
+    policy: PolicyDep,
+    notices: NoticesDep,
 ) -> ReservationOut:
-    """Cancel (the owner, until the slot starts; administrators any time) or confirm
-    (administrators). A canceled reservation stays canceled (409)."""
-    reservation = await booking.change_status(db, user, reservation_id, body.status, now=now)
+    """Cancel (the owner, until the slot starts; administrators any time), confirm
+    (administrators), or move to another slot of the service (`time_slot`: the owner until
+    the slot starts, administrators any time; the rules of booking apply to the new slot,
+    409 `reservation_in_queue` once checked in). A canceled reservation stays canceled (409).
+    Canceling or moving cancels the reservation's pending reminder; confirming or moving a
+    confirmed one schedules it."""
+    if body.time_slot is not None:
+        reservation = await booking.move(
+            db, user, reservation_id, body.time_slot, now=now, policy=policy, notices=notices
+        )
+    else:
+        assert body.status is not None  # the schema requires one of the two
+        reservation = await booking.change_status(
+            db, user, reservation_id, body.status, now=now, notices=notices
+        )
     return _reservation(reservation)
 
 
@@ -292,9 +315,13 @@ async def get_queue(
 
 
 @queues_router.post("/{service_id}/advance", response_model=QueueMoved)
-async def advance_queue(service_id: uuid.UUID, _admin: AdminUser, db: SessionDep) -> QueueMoved:
-    """Complete the entry in service and call the next one, in one transaction."""
-    return _moved(await queue.advance(db, service_id))
+async def advance_queue(
+    service_id: uuid.UUID, _admin: AdminUser, db: SessionDep, notices: NoticesDep
+) -> QueueMoved:
+    """Complete the entry in service and call the next one, in one transaction. The one
+    called is told it is their turn, and the one now `RESERVATION_NOTIFY_POSITION` places
+    from the front that they are nearly there (notifications, through jobs)."""
+    return _moved(await queue.advance(db, service_id, notices))
 
 
 @queues_router.post("/{service_id}/skip", response_model=QueueMoved)
@@ -302,9 +329,10 @@ async def skip_queue_entry(
     service_id: uuid.UUID,
     _admin: AdminUser,
     db: SessionDep,
+    notices: NoticesDep,
     body: Annotated[QueueSkip | None, Body()] = None,
 ) -> QueueMoved:
     """Mark a no-show as skipped: the entry in service (the next is called), or a waiting
     entry given by `entry_id`."""
     entry_id = body.entry_id if body is not None else None
-    return _moved(await queue.skip(db, service_id, entry_id))
+    return _moved(await queue.skip(db, service_id, entry_id, notices))

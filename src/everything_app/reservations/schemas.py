@@ -143,11 +143,21 @@ class ReservationCreate(Input):
 
 
 class ReservationUpdate(Input):
-    """Cancel (the owner or an admin) or confirm (an admin)."""
+    """Cancel (the owner or an admin), confirm (an admin), or move to another slot: one of
+    `status` and `time_slot`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["confirmed", "canceled"]
+    status: Literal["confirmed", "canceled"] | None = None
+    time_slot: Timestamp | None = Field(
+        default=None, description="Move to this slot start of the same service (with offset)."
+    )
+
+    @model_validator(mode="after")
+    def _one_change(self) -> ReservationUpdate:
+        if (self.status is None) == (self.time_slot is None):
+            raise ValueError("give either status or time_slot")
+        return self
 
 
 class ReservationOut(BaseModel):

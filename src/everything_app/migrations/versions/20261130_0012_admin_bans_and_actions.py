@@ -1,7 +1,7 @@
 """admin: bans on users (better-auth's admin plugin), the admin list's order, the admin log
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-30 15:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from everything_app.core import rls
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
