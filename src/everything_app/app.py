@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from everything_app import ai, auth, chat, gateway, keys, planner, realtime, reservations
+from everything_app import ai, auth, chat, gateway, keys, mail, planner, realtime, reservations
 from everything_app.ai import OfflineRules, build_providers, model_registry
 from everything_app.auth import CredentialCache
 from everything_app.chat import ChatLimits, Generations, mark_orphaned_answers
@@ -46,6 +46,7 @@ FEATURES: tuple[Feature, ...] = (
     gateway.feature,
     reservations.feature,
     realtime.feature,
+    mail.feature,
 )
 
 

@@ -17,6 +17,7 @@ from everything_app.settings.ai import AISettings, GatewaySettings
 from everything_app.settings.auth import AuthSettings
 from everything_app.settings.chat import ChatSettings
 from everything_app.settings.keys import KeysSettings
+from everything_app.settings.mail import MailSettings
 from everything_app.settings.observability import ObservabilitySettings
 from everything_app.settings.realtime import RealtimeSettings
 from everything_app.settings.reservations import ReservationSettings
@@ -36,6 +37,7 @@ __all__ = [
     "ChatSettings",
     "GatewaySettings",
     "KeysSettings",
+    "MailSettings",
     "ObservabilitySettings",
     "RealtimeSettings",
     "ReservationSettings",
@@ -51,6 +53,7 @@ class Settings(
     ObservabilitySettings,
     AuthSettings,
     KeysSettings,
+    MailSettings,
     AISettings,
     GatewaySettings,
     ChatSettings,
