@@ -1,6 +1,6 @@
 """Every feature's tables, imported so that `Base.metadata` is complete (Alembic, tests)."""
 
-from everything_app.auth import ApiKey, Session, User
+from everything_app.auth import ApiKey, PasswordReset, Session, User
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import Base
 from everything_app.gateway import AiUsage
@@ -16,6 +16,7 @@ __all__ = [
     "ChatSession",
     "Expense",
     "Message",
+    "PasswordReset",
     "QueueEntry",
     "Reservation",
     "Service",

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         require_user,
         session_policy,
     )
-    from everything_app.auth.models import ApiKey, Role, Session, User
+    from everything_app.auth.models import ApiKey, PasswordReset, Role, Session, User
     from everything_app.auth.registration import feature
     from everything_app.auth.service import AccountDeletionHooks, ensure_admin
 
@@ -40,6 +40,7 @@ __all__ = [
     "CurrentPrincipal",
     "CurrentUser",
     "OptionalPrincipal",
+    "PasswordReset",
     "Principal",
     "Role",
     "Session",
@@ -76,6 +77,7 @@ if not TYPE_CHECKING:
             "require_user": "deps",
             "session_policy": "deps",
             "ApiKey": "models",
+            "PasswordReset": "models",
             "Role": "models",
             "Session": "models",
             "User": "models",

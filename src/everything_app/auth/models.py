@@ -76,3 +76,17 @@ class ApiKey(IdMixin, Base):
         if self.expires_at is not None and self.expires_at <= utcnow():
             return KeyStatus.EXPIRED
         return KeyStatus.ACTIVE
+
+
+class PasswordReset(IdMixin, Base):
+    """A pending password reset: the emailed token's hash (the token itself is never
+    stored), single-use (deleted when used), expiring (auth.recovery)."""
+
+    __tablename__ = "password_resets"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,7 +3,8 @@ receives from the others: account-deletion hooks (`AccountDeletionHooks`)."""
 
 from __future__ import annotations
 
+from everything_app.auth.email_routes import router as email_router
 from everything_app.auth.routes import router
 from everything_app.core.features import Feature
 
-feature = Feature("auth", routers=[router])
+feature = Feature("auth", routers=[router, email_router])
