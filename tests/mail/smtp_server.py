@@ -93,9 +93,9 @@ class SmtpServer:
             self._arrived.notify_all()
         return "250 2.0.0 OK"
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+    async def wait_for(self, count: int, seconds: float = 10.0) -> list[Received]:
         """The first `count` messages, once they have arrived."""
-        async with asyncio.timeout(timeout), self._arrived:
+        async with asyncio.timeout(seconds), self._arrived:
             await self._arrived.wait_for(lambda: len(self.received) >= count)
         return self.received[:count]
 
@@ -104,5 +104,6 @@ def bodies(message: EmailMessage) -> tuple[str, str]:
     """(plain text, HTML) of a message."""
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    assert text is not None and html is not None
+    assert text is not None
+    assert html is not None
     return str(text.get_content()), str(html.get_content())

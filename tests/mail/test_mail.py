@@ -49,7 +49,9 @@ async def _run(running: Running, args: MailArgs = ARGS, attempt: int = 1) -> obj
 async def test_the_kind_is_registered(app_with: AppWith) -> None:
     running = await app_with()
     kind = running.app.state.registry[JobKinds].get(MAIL_JOB)
-    assert kind is not None and kind.args is MailArgs and not kind.action
+    assert kind is not None
+    assert kind.args is MailArgs
+    assert not kind.action
 
 
 async def test_a_message_reaches_a_real_smtp_server(app_with: AppWith, smtp: SmtpServer) -> None:
@@ -72,7 +74,8 @@ async def test_a_message_reaches_a_real_smtp_server(app_with: AppWith, smtp: Smt
     assert "Ada <b>Lovelace</b>" in text  # plain text is not escaped
     assert f'href="{LINK}"' in html
     assert "Ada &lt;b&gt;Lovelace&lt;/b&gt;" in html  # HTML is autoescaped
-    assert isinstance(result, dict) and result["message_id"] == message["Message-ID"]
+    assert isinstance(result, dict)
+    assert result["message_id"] == message["Message-ID"]
 
 
 async def test_a_refusing_server_fails_the_job_and_the_retry_delivers(
@@ -104,9 +107,7 @@ async def test_a_server_that_is_down_fails_the_job_and_the_retry_delivers(
     assert got.rcpt_tos == ["ada@example.com"]
 
 
-async def test_starttls_required_but_not_offered_fails(
-    app_with: AppWith, smtp: SmtpServer
-) -> None:
+async def test_starttls_required_but_not_offered_fails(app_with: AppWith, smtp: SmtpServer) -> None:
     running = await app_with(smtp_url=smtp.url + "?starttls=true")
     with pytest.raises(aiosmtplib.SMTPException, match="STARTTLS"):
         await _run(running)
@@ -135,7 +136,8 @@ async def test_without_smtp_the_message_is_written_to_the_outbox(
     assert isinstance(message, email.message.EmailMessage)
     assert message["To"] == "ada@example.com"
     assert LINK in bodies(message)[0]
-    assert isinstance(result, dict) and result["delivered"] == str(path)
+    assert isinstance(result, dict)
+    assert result["delivered"] == str(path)
     assert str(path) in capsys.readouterr().err  # the log says where it is
     # The same job run again (at-least-once delivery) leaves one file.
     ctx = RecordingJobContext(running.app, None, job_id=uuid.UUID(path.stem), attempt=2)
@@ -160,17 +162,26 @@ def test_smtp_url_forms() -> None:
         "us@er",
         "p:ss",
     )
-    assert target.start_tls is None and not target.use_tls  # STARTTLS when offered
+    assert target.start_tls is None
+    assert not target.use_tls
     assert smtp_target("smtp://h?starttls=true").start_tls is True
     assert smtp_target("smtp://h?starttls=false").start_tls is False
     secure = smtp_target("smtps://h")
-    assert secure.use_tls and secure.port == 465 and secure.start_tls is False
+    assert secure.use_tls
+    assert secure.port == 465
+    assert secure.start_tls is False
     assert smtp_target("smtp://h").port == 587
 
 
 @pytest.mark.parametrize(
     "url",
-    ["http://mail.example", "smtp://", "smtp://h:99999", "smtp://h?starttls=maybe", "smtps://h?starttls=true"],
+    [
+        "http://mail.example",
+        "smtp://",
+        "smtp://h:99999",
+        "smtp://h?starttls=maybe",
+        "smtps://h?starttls=true",
+    ],
 )
 def test_bad_smtp_urls_are_refused_at_start(url: str) -> None:
     with pytest.raises(ValidationError):
