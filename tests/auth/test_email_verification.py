@@ -308,7 +308,7 @@ async def test_verification_redirects_go_to_trusted_origins_only(
     app_with: AppWith,
     smtp: SmtpServer,
     queued_mail: QueuedMail,
-    target: str,  # noqa: F811
+    target: str,
 ) -> None:
     running = await _app(app_with, smtp)
     client = running.client()
