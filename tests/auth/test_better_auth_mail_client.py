@@ -160,9 +160,7 @@ async def test_better_auth_client_reset_verify_and_change_email(
             assert gone is None  # the reset ended every session
             old = await client.call("signIn.email", {"email": email, "password": PASSWORD})
             assert old["error"]["status"] == 401
-            signed_in = await client.ok(
-                "signIn.email", {"email": email, "password": new_password}
-            )
+            signed_in = await client.ok("signIn.email", {"email": email, "password": new_password})
 
             # changeEmail → the link mailed to the new address → verifyEmail
             new_email = unique_email("js-new")

@@ -307,7 +307,7 @@ async def test_change_email_to_a_taken_or_the_same_address(
 async def test_verification_redirects_go_to_trusted_origins_only(
     app_with: AppWith,
     smtp: SmtpServer,
-    queued_mail: QueuedMail,
+    queued_mail: QueuedMail,  # noqa: F811
     target: str,
 ) -> None:
     running = await _app(app_with, smtp)
