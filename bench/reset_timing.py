@@ -48,7 +48,7 @@ async def main(requests: int, database_url: str | None) -> None:
         if not hasattr(jobs, "enqueue"):  # before the job engine (issue 14): a no-op queue
             from everything_app.mail import service
 
-            service._enqueue = _no_engine  # type: ignore[assignment]  # noqa: SLF001
+            service._enqueue = _no_engine
             engine_note = " (no job engine yet: the mail job is not inserted)"
         app = create_app(settings)
         async with app.router.lifespan_context(app):
