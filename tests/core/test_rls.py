@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.app import register_features
+from everything_app.auth import PasswordReset
 from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.core import rls
 from everything_app.core.db import (
@@ -97,6 +98,13 @@ async def people(signed_in: SignedIn, app: FastAPI) -> People:
                 )
             )
             db.add(AiUsage(user_id=user_id, model="offline"))
+            db.add(
+                PasswordReset(
+                    user_id=user_id,
+                    token_hash=uuid.uuid4().hex * 2,
+                    expires_at=utcnow() + timedelta(hours=1),
+                )
+            )
             db.add(
                 QueueEntry(
                     service_id=service.id,
