@@ -104,3 +104,18 @@ def test_nginx_upgrades_websockets_and_does_not_buffer_streams() -> None:
         block = conf.split(f"location {location} {{", 1)[1].split("}", 1)[0]
         assert "proxy_buffering off;" in block, location
     assert "location = /metrics" in conf  # not exposed through the public proxy
+
+
+def test_jobs_run_on_worker_services_not_in_the_apps(compose: dict[str, Any]) -> None:
+    services = _services(compose)
+    workers = [name for name in services if name.startswith("worker")]
+    assert len(workers) >= 2
+    for name in workers:
+        assert services[name]["command"] == ["everything-app", "worker"]
+        assert services[name]["image"] == services["migrate"]["image"]
+        assert services[name]["environment"]["REDIS_URL"].startswith("redis://")
+        assert services[name]["depends_on"]["migrate"]["condition"] == (
+            "service_completed_successfully"
+        )
+    for name in APPS:
+        assert services[name]["environment"]["JOBS_IN_SERVE"] == "false"

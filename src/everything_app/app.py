@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from everything_app import ai, auth, chat, gateway, keys, mail, planner, realtime, reservations
+from everything_app import (
+    ai,
+    auth,
+    chat,
+    gateway,
+    jobs,
+    keys,
+    mail,
+    planner,
+    realtime,
+    reservations,
+)
 from everything_app.ai import OfflineRules, build_providers, model_registry
 from everything_app.auth import CredentialCache
 from everything_app.chat import ChatLimits, Generations, mark_orphaned_answers
@@ -22,6 +35,8 @@ from everything_app.core.db import (
 )
 from everything_app.core.errors import install_error_handlers
 from everything_app.core.features import Feature, Registry
+from everything_app.core.jobs import JobKinds, JobServices
+from everything_app.core.jobs.runtime import JobsRuntime
 from everything_app.core.logging import configure_logging
 from everything_app.core.metrics import build_registry
 from everything_app.core.middleware import (
@@ -45,12 +60,13 @@ FEATURES: tuple[Feature, ...] = (
     chat.feature,
     gateway.feature,
     reservations.feature,
+    jobs.feature,
     realtime.feature,
     mail.feature,
 )
 
 
-def register_features(features: tuple[Feature, ...] = FEATURES) -> Registry:
+def register_features(features: Sequence[Feature] = FEATURES) -> Registry:
     """What the features offer each other (live queries, chat tools, owned tables,
     account-deletion hooks), registered afresh: each app gets its own."""
     registry = Registry()
@@ -68,8 +84,18 @@ def _settle_heap() -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    features: Sequence[Feature] = (),
+    run_jobs: bool | None = None,
+) -> FastAPI:
+    """The app. `features`: more features after the app's own (tests add job kinds of their
+    own this way). `run_jobs`: whether this process runs jobs (default JOBS_IN_SERVE; the
+    `worker` command passes True); every app sends the jobs it enqueues either way."""
     settings = settings or Settings()
+    all_features = (*FEATURES, *features)
+    runs_jobs = settings.jobs_in_serve if run_jobs is None else run_jobs
     configure_logging(settings.log_level, json=settings.log_json)
     _ = settings.secret  # generate or load the secret now, not on the first request
     models = model_registry(settings)  # a bad AI_MODELS fails here, at start
@@ -110,11 +136,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ChatLimits.from_settings(settings),
         )
         await mark_orphaned_answers(app.state.sessionmaker)
+        services = app.state.registry[JobServices]
+        services.provide(type(app.state.providers), app.state.providers)
+        app.state.jobs = JobsRuntime(
+            settings,
+            app.state.sessionmaker,
+            live.bus,
+            app.state.registry[JobKinds],
+            services,
+            run=runs_jobs,
+        )
+        await app.state.jobs.start()
         _settle_heap()
         try:
             yield
         finally:
             gc.unfreeze()  # collectable again (an app started and stopped in a process)
+            await app.state.jobs.stop()
             await app.state.generations.shutdown()
             await live.aclose()
             await app.state.providers.aclose()
@@ -140,10 +178,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = build_registry(app.state)
     install_error_handlers(app)
     install_database_error_handlers(app)
-    app.state.registry = register_features()
+    app.state.registry = register_features(all_features)
     for router in (health.router, observability.router):
         app.include_router(router)
-    for feature in FEATURES:
+    for feature in all_features:
         for router in feature.routers:
             app.include_router(router)
 
@@ -162,3 +200,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     return app
+
+
+async def run_worker(app: FastAPI) -> None:
+    """Run `app` as a jobs worker (no HTTP): its lifespan (database, change bus, services,
+    the jobs runtime) until SIGTERM or SIGINT, then a graceful stop (core.jobs.runtime)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with app.router.lifespan_context(app):
+        await stop.wait()

@@ -1,4 +1,4 @@
-"""`everything-app`: serve · migrate · create-admin · backup · restore.
+"""`everything-app`: serve · worker · migrate · create-admin · backup · restore.
 
 Each command imports what it needs when it runs: `--help` loads no settings and no app, and
 `migrate`, `backup`, `create-admin` never load the HTTP routes or the AI SDKs, so a command
@@ -81,6 +81,36 @@ def serve(
         # (bench/realtime.py). Small frames (`"patch": true`) gain little from it anyway.
         ws_per_message_deflate=False,
     )
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=1000, help="Jobs run at once (default: JOBS_CONCURRENCY)"),
+    ] = None,
+) -> None:
+    """Run background jobs (and their schedules) without serving HTTP, taking them from the
+    queue JOBS_BROKER_URL names (a Redis stream on REDIS_URL by default). Stops gracefully on
+    SIGTERM: running jobs get JOBS_SHUTDOWN_GRACE seconds, the rest are handed back."""
+    import asyncio
+
+    from everything_app.core import migrations
+
+    settings = _settings()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"jobs_concurrency": concurrency})
+    if settings.auto_migrate:
+        migrations.upgrade(settings)
+    if settings.resolved_jobs_broker_url == "memory":
+        typer.echo(
+            "worker: no queue is configured (JOBS_BROKER_URL, REDIS_URL): this worker runs "
+            "the jobs it finds in the database, polling every JOBS_POLL_SECONDS",
+            err=True,
+        )
+    from everything_app.app import create_app, run_worker
+
+    asyncio.run(run_worker(create_app(settings, run_jobs=True)))
 
 
 @cli.command()

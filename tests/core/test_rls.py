@@ -32,6 +32,7 @@ from everything_app.core.db import (
     unit_of_work,
     utcnow,
 )
+from everything_app.core.jobs import Job
 from everything_app.core.security import token_hash
 from everything_app.gateway.models import AiUsage
 from everything_app.models import metadata
@@ -98,6 +99,7 @@ async def people(signed_in: SignedIn, app: FastAPI) -> People:
                 )
             )
             db.add(AiUsage(user_id=user_id, model="offline"))
+            db.add(Job(user_id=user_id, kind="jobs.prune", args={}))
             db.add(
                 PasswordReset(
                     user_id=user_id,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import inspect
 import os
 import sqlite3
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -267,6 +269,60 @@ def _executed(state: Any) -> None:
         state.session.info[_WROTE] = True
 
 
+# --- side effects after the commit ------------------------------------------------------
+
+# Session.info key: callbacks to run once the session's transaction has committed.
+_AFTER_COMMIT = "after_commit"
+AfterCommit = Callable[[], Awaitable[None] | None]
+# Callbacks running (held so they are not collected mid-flight).
+_RELEASED: set[asyncio.Task[None]] = set()
+
+
+def after_commit(db: AsyncSession, callback: AfterCommit) -> None:
+    """Run `callback` once `db`'s current transaction has committed, never if it rolls back.
+
+    For side effects that must not be seen before the data they follow (sending a job's
+    message, mail): like the change events (core.changes), they are queued on the session
+    and released by the commit, whoever commits (a request's unit of work, a background
+    writer, `commit_and_publish`). A coroutine runs as a task of its own: the commit does
+    not wait for it, and its failure is logged, not raised (its sender needs a safety net,
+    as the jobs' scheduler is for job messages)."""
+    db.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+async def _run_released(callback: AfterCommit) -> None:
+    try:
+        outcome = callback()
+        if inspect.isawaitable(outcome):
+            await outcome
+    except Exception:
+        log.exception("after_commit_failed")
+
+
+@event.listens_for(AsyncSession.sync_session_class, "after_commit")
+def _release_after_commit(session: Any) -> None:
+    callbacks: list[AfterCommit] = session.info.pop(_AFTER_COMMIT, [])
+    if not callbacks:
+        return
+    loop = asyncio.get_running_loop()
+    for callback in callbacks:
+        task = loop.create_task(_run_released(callback))
+        _RELEASED.add(task)
+        task.add_done_callback(_RELEASED.discard)
+
+
+@event.listens_for(AsyncSession.sync_session_class, "after_soft_rollback")
+def _drop_after_commit(session: Any, previous_transaction: Any) -> None:
+    if not previous_transaction.nested:  # a savepoint's rollback leaves the rest to commit
+        session.info.pop(_AFTER_COMMIT, None)
+
+
+async def settle_after_commit() -> None:
+    """Until the callbacks released so far have run (tests, shutdown)."""
+    while _RELEASED:
+        await asyncio.gather(*list(_RELEASED), return_exceptions=True)
+
+
 class UnitOfWork:
     """The one unit of work of requests and background writers alike.
 
@@ -377,6 +433,10 @@ async def open_unit_of_work(
         session.bind = _immediate(session.bind)
     if user_id is not None:
         await rls.set_current_user(session, user_id, admin=admin)
+    elif admin:
+        # The app's own work for nobody in particular (a backup, housekeeping, a system
+        # job): every table, as `act_as_system` allows it, logged.
+        await rls.act_as_system(session, tables=sorted(Base.metadata.tables), reason="system work")
     return session
 
 

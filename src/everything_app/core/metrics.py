@@ -47,7 +47,21 @@ RATE_LIMITED = Counter(
     ["rule"],
     registry=None,
 )
-_SHARED = (HTTP_REQUESTS, HTTP_LATENCY, AI_TOKENS, RATE_LIMITED)
+JOBS_FINISHED = Counter(
+    "everything_app_jobs_finished",
+    "Job runs that ended in this process, by kind and outcome (succeeded, failed, canceled, "
+    "retrying: failed and queued again, handed_back: queued again at shutdown).",
+    ["kind", "status"],
+    registry=None,
+)
+JOBS_QUEUE_LATENCY = Histogram(
+    "everything_app_jobs_queue_latency_seconds",
+    "From a job's due time (enqueue, or its run_at) to its start, by kind.",
+    ["kind"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+    registry=None,
+)
+_SHARED = (HTTP_REQUESTS, HTTP_LATENCY, AI_TOKENS, RATE_LIMITED, JOBS_FINISHED, JOBS_QUEUE_LATENCY)
 
 
 def observe_request(method: str, route: str | None, status: int, seconds: float | None) -> None:
@@ -70,6 +84,15 @@ def count_tokens(
 
 def count_rate_limited(rule: str) -> None:
     RATE_LIMITED.labels(rule).inc()
+
+
+def observe_job_started(kind: str, waited_seconds: float) -> None:
+    """`kind` is a registered job kind (bounded), never free text."""
+    JOBS_QUEUE_LATENCY.labels(kind).observe(waited_seconds)
+
+
+def count_job_finished(kind: str, status: str) -> None:
+    JOBS_FINISHED.labels(kind, status).inc()
 
 
 class AppStateCollector(Collector):
@@ -115,6 +138,18 @@ class AppStateCollector(Collector):
             for transport, count in sorted(counts.items()):
                 connections.add_metric([transport], count)
         yield connections
+
+        backlog = GaugeMetricFamily(
+            "everything_app_jobs",
+            "Jobs queued and running (all instances), by kind and status, as this process's "
+            "scheduler last counted them (each JOBS_POLL_SECONDS).",
+            labels=["kind", "status"],
+        )
+        jobs = getattr(self._state, "jobs", None)
+        if jobs is not None:
+            for (kind, status), count in sorted(jobs.backlog.items()):
+                backlog.add_metric([kind, status], count)
+        yield backlog
 
 
 def build_registry(state: Any) -> CollectorRegistry:

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -223,13 +224,35 @@ async def allow_credential_lookup(db: AsyncSession, credential_hash: str) -> Non
     await _set_scope(db, replace(current, credential_hash=credential_hash))
 
 
-async def act_as_system(db: AsyncSession, *, tables: Sequence[str], reason: str) -> None:
-    """Let this session read and write every user's rows in `tables` (background work)."""
+async def act_as_system(
+    db: AsyncSession, *, tables: Sequence[str], reason: str, quiet: bool = False
+) -> None:
+    """Let this session read and write every user's rows in `tables` (background work).
+    Logged, unless `quiet` (a mechanism's own bookkeeping on its own table, e.g. the jobs
+    engine claiming a job: a line per job would drown the rest)."""
     for table in tables:
         _check_identifier(table)
-    log.info("rls_system_access", tables=list(tables), reason=reason)
+    if not quiet:
+        log.info("rls_system_access", tables=list(tables), reason=reason)
     current: Scope = db.info.get(_SCOPE_KEY) or Scope()
     await _set_scope(db, replace(current, system_tables=tuple(tables)))
+
+
+@asynccontextmanager
+async def system_access(
+    db: AsyncSession, *, tables: Sequence[str], reason: str, quiet: bool = False
+) -> AsyncIterator[None]:
+    """`act_as_system` for the statements inside the block only; the session's scope is
+    restored after it (e.g. a user's request enqueueing one of the app's own jobs)."""
+    previous: Scope = db.info.get(_SCOPE_KEY) or Scope()
+    widened = tuple(dict.fromkeys([*previous.system_tables, *tables]))
+    await act_as_system(db, tables=widened, reason=reason, quiet=quiet)
+    try:
+        yield
+    except BaseException:
+        db.info[_SCOPE_KEY] = previous  # the transaction is failing: no statement now
+        raise
+    await _set_scope(db, previous)
 
 
 # --- the runtime role -------------------------------------------------------------------

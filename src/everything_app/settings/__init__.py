@@ -16,6 +16,7 @@ from pydantic_settings import SettingsConfigDict
 from everything_app.settings.ai import AISettings, GatewaySettings
 from everything_app.settings.auth import AuthSettings
 from everything_app.settings.chat import ChatSettings
+from everything_app.settings.jobs import JobsSettings
 from everything_app.settings.keys import KeysSettings
 from everything_app.settings.mail import MailSettings
 from everything_app.settings.observability import ObservabilitySettings
@@ -36,6 +37,7 @@ __all__ = [
     "AuthSettings",
     "ChatSettings",
     "GatewaySettings",
+    "JobsSettings",
     "KeysSettings",
     "MailSettings",
     "ObservabilitySettings",
@@ -59,6 +61,7 @@ class Settings(
     ChatSettings,
     RealtimeSettings,
     ReservationSettings,
+    JobsSettings,
 ):
     """Every setting of the app (see each feature's class for what it means)."""
 
@@ -82,3 +85,10 @@ class Settings(
         if self.redis_url:
             return "redis"
         return "memory" if self.is_sqlite else "postgres"
+
+    @property
+    def resolved_jobs_broker_url(self) -> str:
+        """Where job messages go: `memory` (the embedded queue), or a Redis or AMQP URL."""
+        if self.jobs_broker_url:
+            return self.jobs_broker_url
+        return self.redis_url or "memory"

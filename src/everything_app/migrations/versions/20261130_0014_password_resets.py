@@ -1,7 +1,7 @@
 """password resets (single-use, expiring tokens, kept as hashes)
 
 Revision ID: 0014
-Revises: 0007
+Revises: 0008
 Create Date: 2026-11-30 15:00:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from everything_app.core import rls
 
 revision: str = "0014"
-down_revision: str | None = "0007"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
