@@ -4,19 +4,21 @@ sign-in's `callbackURL` is: an untrusted one is refused with 403, never followed
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import recovery, service, verification
 from everything_app.auth.deps import CurrentUser, OptionalPrincipal
 from everything_app.auth.routes import _callback, user_json
 from everything_app.core.clock import current_time
-from everything_app.core.db import SessionDep
+from everything_app.core.db import SessionDep, unit_of_work
 from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep
 from everything_app.core.errors import BadRequest
 from everything_app.core.ratelimit import RateLimiter
@@ -27,6 +29,20 @@ from everything_app.settings import Settings
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 Now = Annotated[datetime, Depends(current_time)]
+
+
+async def _writing_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A GET that writes (the verification link): its unit of work takes SQLite's write
+    lock up front, as every POST's does (core.db), so a writer committing between its read
+    and its write cannot make it fail with SQLITE_BUSY."""
+    state = request.app.state
+    async with unit_of_work(
+        state.sessionmaker, write=True, bus=getattr(state, "changes", None)
+    ) as session:
+        yield session
+
+
+WritingSession = Annotated[AsyncSession, Depends(_writing_session, scope="function")]
 MAX_TOKEN = 4096  # a verification JWT is a few hundred characters, a reset token 43
 
 
@@ -162,7 +178,7 @@ async def send_verification_email(
 
 @router.get("/verify-email", dependencies=[PUBLIC])
 async def verify_email(
-    db: SessionDep,
+    db: WritingSession,
     settings: SettingsDep,
     now: Now,
     token: Annotated[str, Query(max_length=MAX_TOKEN)],
