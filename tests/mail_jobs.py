@@ -1,8 +1,12 @@
-"""Mail jobs in tests: what `send_mail` queued, run through the `mail.send` handler.
+"""Mail jobs in tests, run by the test instead of the job engine, step by step.
 
-Until the job engine is merged (issue 14), `send_mail`'s enqueue step is replaced by a
-recorder, and `run` plays the worker: it runs each queued job once through the handler with
-a `RecordingJobContext`, keeping a failed one queued (its next run is the next attempt).
+For tests of what the routes and handlers do, deterministically (tests/mail/
+test_mail_end_to_end.py and the better-auth client test run the real engine instead): the
+app runs with `jobs_in_serve=False`, `send_mail`'s enqueue step is replaced by a recorder,
+and the test plays the worker. `collect` runs the queued `auth.account_mail` jobs (the
+lookup behind a reset or verification request), which queue their mail here; `run` runs
+each queued mail job once through the `mail.send` handler with a `RecordingJobContext`,
+keeping a failed one queued (its next run is the next attempt).
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app.auth.mail_jobs import ACCOUNT_MAIL_JOB, AccountMailArgs, run_account_mail
+from everything_app.core.jobs import Job, JobStatus
 from everything_app.mail import MAIL_JOB, MailArgs, send_mail_job
+from tests.conftest import privileged_db
 from tests.job_context import RecordingJobContext
 
 
@@ -51,8 +59,30 @@ class QueuedMail:
         _after_commit(db, self)
         return job.job_id
 
+    async def collect(self, app: FastAPI) -> None:
+        """Run the account-mail jobs the requests queued (the engine is off)."""
+        async with privileged_db(app) as db:
+            rows = await db.execute(
+                select(Job.id, Job.args)
+                .where(Job.kind == ACCOUNT_MAIL_JOB, Job.status == JobStatus.QUEUED)
+                .order_by(Job.created_at)
+            )
+            pending = rows.all()
+            if pending:
+                await db.execute(
+                    update(Job)
+                    .where(Job.id.in_([row.id for row in pending]))
+                    .values(status=JobStatus.SUCCEEDED)
+                )
+                await db.commit()
+        for row in pending:
+            ctx = RecordingJobContext(app, None, job_id=row.id)
+            await run_account_mail(ctx, AccountMailArgs.model_validate(row.args))
+
     async def run(self, app: FastAPI) -> list[Any]:
-        """One attempt at every queued job; the results of those that succeeded."""
+        """One attempt at every queued mail job (after `collect`); the results of those that
+        succeeded."""
+        await self.collect(app)
         results, failed = [], []
         for job in self.jobs:
             ctx = RecordingJobContext(app, job.user_id, job_id=job.job_id, attempt=job.attempt)

@@ -40,11 +40,12 @@ async def smtp() -> AsyncIterator[SmtpServer]:
 async def _app(app_with: AppWith, smtp: SmtpServer | None, **settings: object) -> Running:
     if smtp is not None:
         settings["smtp_url"] = smtp.url
-    return await app_with(trusted_origins=TRUSTED, **settings)
+    return await app_with(trusted_origins=TRUSTED, jobs_in_serve=False, **settings)
 
 
 async def _links(running: Running, mail: QueuedMail, smtp: SmtpServer) -> list[str]:
     before = len(smtp.received)
+    await mail.collect(running.app)
     count = len(mail.jobs)
     await mail.run(running.app)
     got = await smtp.wait_for(before + count)
@@ -129,6 +130,7 @@ async def test_send_verification_email_signed_out_and_signed_in(
             "/api/auth/send-verification-email", json={"email": address}
         )
         assert (response.status_code, response.json()) == (200, {"status": True})
+    await queued_mail.collect(running.app)
     assert [job.args.to for job in queued_mail.jobs] == [email]  # none to the unknown one
 
     mismatch = await client.post(

@@ -5,7 +5,7 @@ sign-in's `callbackURL` is: an untrusted one is refused with 403, never followed
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -16,11 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import recovery, service, verification
 from everything_app.auth.deps import CurrentUser, OptionalPrincipal
+from everything_app.auth.mail_jobs import ACCOUNT_MAIL_JOB, AccountMailArgs
 from everything_app.auth.routes import _callback, user_json
 from everything_app.core.clock import current_time
 from everything_app.core.db import SessionDep, unit_of_work
 from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep
 from everything_app.core.errors import BadRequest
+from everything_app.core.jobs import enqueue
 from everything_app.core.ratelimit import RateLimiter
 from everything_app.core.routers import PUBLIC
 from everything_app.core.validation import Input
@@ -95,25 +97,17 @@ async def request_password_reset(
     settings: SettingsDep,
     limiter: LimiterDep,
     ip: ClientIP,
-    now: Now,
 ) -> dict[str, Any]:
-    """Mail a password-reset link if the email has an account. The answer is the same
-    either way. `/forget-password` is the older name."""
+    """Mail a password-reset link if the email has an account. The answer, and the work
+    done in the request, are the same either way. `/forget-password` is the older name."""
     redirect_to = _callback(body.redirectTo, settings)
     email, email_key = service.sign_in_key(body.email)
     if email is None:
         raise BadRequest("Invalid email", code="invalid_email")
     await _mail_limits(limiter, settings, ip, email_key)
-    await recovery.request_reset(
-        db,
-        recovery.ResetRequest(
-            email=email,
-            redirect_to=redirect_to,
-            auth_url=verification.auth_url(settings),
-            ttl=timedelta(seconds=settings.password_reset_token_seconds),
-            now=now,
-        ),
-    )
+    # The same work for every address: one job, which looks the address up (auth.mail_jobs).
+    args = AccountMailArgs(purpose="reset-password", email=email, redirect_to=redirect_to)
+    await enqueue(db, ACCOUNT_MAIL_JOB, args, user_id=None)
     return {"status": True, "message": recovery.RESET_MESSAGE}
 
 
@@ -171,8 +165,9 @@ async def send_verification_email(
     links = verification.links_for(settings, now)
     if principal is not None:
         await verification.resend_for_session(db, principal.user, email, links, callback)
-    else:
-        await verification.request_verification(db, email, links, callback)
+    else:  # the same work for every address, as for a reset request
+        args = AccountMailArgs(purpose="verify-email", email=email, redirect_to=callback)
+        await enqueue(db, ACCOUNT_MAIL_JOB, args, user_id=None)
     return {"status": True}
 
 

@@ -1,9 +1,9 @@
 """Password reset by email (better-auth's flow): a random token mailed as a link, kept only
 as its hash, used once, expiring; using it sets the password and signs every device out.
 
-Whether the address has an account changes neither the answer nor the work done, as far as
-the request can tell: both paths normalize the address, look it up, make and hash a token,
-and delete expired resets; only a known account gets a reset row and a mail job.
+Whether the address has an account changes neither the answer nor the work done in the
+request: the request queues one `auth.account_mail` job for any address (auth.mail_jobs),
+and that job runs `request_reset`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from sqlalchemy import delete, false, insert, select, text, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import passwords, service
@@ -47,44 +47,23 @@ def reset_link(auth_url: str, token: str, redirect_to: str | None) -> str:
     return f"{auth_url}/reset-password/{token}?callbackURL={quote(redirect_to or '', safe='')}"
 
 
-async def same_commit_cost(db: AsyncSession) -> None:
-    """On PostgreSQL, commit without waiting for the WAL flush. Only a known account's
-    request writes rows (the reset, the mail job), and waiting for their flush was the whole
-    difference between a known and an unknown email (~10 ms of ~25, bench/reset_timing.py).
-    The price: a crash in the next fraction of a second can lose the request (not corrupt
-    anything); the person asks again."""
-    if db.get_bind().dialect.name == "postgresql":
-        await db.execute(text("SET LOCAL synchronous_commit = off"))
-
-
 async def request_reset(db: AsyncSession, request: ResetRequest) -> None:
-    """Mail a reset link to the account of `request.email`, if there is one."""
-    await same_commit_cost(db)
+    """Mail a reset link to the account of `request.email`, if there is one (a job's work)."""
     user = await service.get_user_by_email(db, request.email) if request.email else None
-    token = new_token()
-    hashed = token_hash(token)
-    # An unknown address takes the same statements, on an id that matches nobody: each is
-    # a round trip, and round trips are most of a request's time.
-    owner = user.id if user is not None else uuid.uuid4()
-    if user is not None:
-        await service.act_as(db, user)
-    else:
-        await rls.set_current_user(db, owner)
+    if user is None:
+        return
+    await service.act_as(db, user)
     await db.execute(
         delete(PasswordReset).where(
-            PasswordReset.user_id == owner, PasswordReset.expires_at <= request.now
+            PasswordReset.user_id == user.id, PasswordReset.expires_at <= request.now
         )
     )
-    if user is None:
-        columns = [PasswordReset.user_id, PasswordReset.token_hash, PasswordReset.expires_at]
-        nothing = select(*columns).where(false())
-        await db.execute(insert(PasswordReset).from_select(columns, nothing))
-        return
+    token = new_token()
     await db.execute(
         insert(PasswordReset).values(
             id=uuid.uuid4(),
             user_id=user.id,
-            token_hash=hashed,
+            token_hash=token_hash(token),
             expires_at=request.now + request.ttl,
             created_at=request.now,
         )

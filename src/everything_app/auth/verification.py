@@ -23,7 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app.auth import recovery, service
+from everything_app.auth import service
 from everything_app.auth.models import User
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
@@ -144,8 +144,7 @@ async def request_verification(
     db: AsyncSession, email: str | None, links: Links, callback_url: str | None
 ) -> None:
     """Without a session (better-auth's path): mail a link if `email` has an account that is
-    not verified yet; the same answer and the same token work either way."""
-    await recovery.same_commit_cost(db)
+    not verified yet (a job's work: auth.mail_jobs)."""
     user = await service.get_user_by_email(db, email) if email else None
     if user is None or user.email_verified:
         links.token({"email": (email or "").lower()})  # the work a real link costs
