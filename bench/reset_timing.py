@@ -4,9 +4,8 @@ an account than for one that has none? (Account enumeration by timing.)
 Runs the app in-process (SQLite in a temporary directory, or PostgreSQL with
 --database-url), with one account, and times requests for the known and for unknown emails,
 interleaved, after a warm-up. Prints the median and p90 of each and the difference of the
-medians. The known path also writes the reset row and queues the mail job, so a difference
-of the order of one INSERT is expected; what matters is that it is small next to the
-spread of a request over a network.
+medians. The request queues the same `auth.account_mail` job for every address (the lookup
+happens in the job), so no difference is expected beyond noise; jobs are queued, not run.
 
     .venv/bin/python bench/reset_timing.py [--requests 300] [--database-url postgresql://...]
 """
