@@ -15,12 +15,12 @@ from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from everything_app.auth import recovery, service, verification
-from everything_app.auth.deps import CurrentUser, OptionalPrincipal
+from everything_app.auth.deps import CurrentUser, OptionalPrincipal, refuse_foreign_sign_in
 from everything_app.auth.mail_jobs import ACCOUNT_MAIL_JOB, AccountMailArgs
 from everything_app.auth.routes import _callback, user_json
 from everything_app.core.clock import current_time
 from everything_app.core.db import SessionDep, unit_of_work
-from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep
+from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep, app_settings
 from everything_app.core.errors import BadRequest
 from everything_app.core.jobs import enqueue
 from everything_app.core.ratelimit import RateLimiter
@@ -31,6 +31,16 @@ from everything_app.settings import Settings
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 Now = Annotated[datetime, Depends(current_time)]
+
+
+async def _refuse_foreign_page(request: Request) -> None:
+    """These run signed out, so no session cookie brings the CSRF check: a sent Origin
+    must be trusted, as on sign-in (a foreign page can not start or finish a reset in
+    someone's browser); scripts, which send none, are not affected."""
+    refuse_foreign_sign_in(request, app_settings(request))
+
+
+SAME_SITE = Depends(_refuse_foreign_page)
 
 
 async def _writing_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -89,8 +99,8 @@ async def _mail_limits(limiter: RateLimiter, settings: Settings, ip: str, email_
     await limiter.hit(settings.rate_limit_account_mail_email, "account-mail-email", email_key)
 
 
-@router.post("/request-password-reset", dependencies=[PUBLIC])
-@router.post("/forget-password", dependencies=[PUBLIC])
+@router.post("/request-password-reset", dependencies=[PUBLIC, SAME_SITE])
+@router.post("/forget-password", dependencies=[PUBLIC, SAME_SITE])
 async def request_password_reset(
     body: ResetRequestBody,
     db: SessionDep,
@@ -128,7 +138,7 @@ async def reset_password_link(
     return _redirect(_with_query(target, settings, error="INVALID_TOKEN"))
 
 
-@router.post("/reset-password", dependencies=[PUBLIC])
+@router.post("/reset-password", dependencies=[PUBLIC, SAME_SITE])
 async def reset_password(
     body: ResetPasswordBody,
     db: SessionDep,
