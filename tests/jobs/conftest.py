@@ -228,10 +228,13 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
 class WorkerProcess:
     """`python -m tests.jobs.worker_main`: a real worker in a process of its own."""
 
-    def __init__(self, settings: Settings, log: Path, **extra: str) -> None:
+    def __init__(
+        self, settings: Settings, log: Path, *, command: tuple[str, ...] = (), **extra: str
+    ) -> None:
         self.settings = settings
         self.log = log
         self.extra = extra
+        self.command = command or ("-m", "tests.jobs.worker_main")
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> WorkerProcess:
@@ -239,8 +242,7 @@ class WorkerProcess:
         try:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
-                "-m",
-                "tests.jobs.worker_main",
+                *self.command,
                 cwd=ROOT,
                 env=worker_env(self.settings, **self.extra),
                 stdout=output,
@@ -279,9 +281,11 @@ class WorkerProcess:
 async def workers(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[WorkerProcess]]]:
     started: list[WorkerProcess] = []
 
-    async def start(settings: Settings, **extra: str) -> WorkerProcess:
+    async def start(
+        settings: Settings, *, command: tuple[str, ...] = (), **extra: str
+    ) -> WorkerProcess:
         log = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess(settings, log, **extra)
+        worker = WorkerProcess(settings, log, command=command, **extra)
         started.append(worker)
         return await worker.start()
 

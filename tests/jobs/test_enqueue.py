@@ -86,6 +86,12 @@ async def test_a_system_job_runs_and_only_admins_see_it(jobs_apps: JobsApps) -> 
     admin = await jobs_apps.user(app)
     admin_id = await _user_id(admin)
     await make_admin(app, admin_id)
+
+    async def promoted() -> bool:
+        session = (await admin.get("/api/auth/get-session")).json()
+        return bool(session["user"]["role"] == "admin")
+
+    await wait_for(promoted, what="the promotion reached the credential cache")
     async with unit_of_work(app.state.sessionmaker, write=True) as db:
         job_id = await enqueue(db, "jobs.prune", {}, user_id=None)
     done = await job_in(admin, str(job_id), "succeeded", "failed")

@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from everything_app.core.jobs import Job
+from everything_app.core.db import unit_of_work
+from everything_app.core.jobs import Job, enqueue
 from tests.conftest import privileged_db
 from tests.jobs.conftest import JobsApps, WorkerProcess, job_in, wait_for
+from tests.realtime.support import live, new_user, serve_instance
 
 pytestmark = pytest.mark.slow
 
@@ -107,3 +109,56 @@ async def test_a_cron_schedule_runs_once_per_period_with_two_workers(
     # Periods are whole seconds, one job each: no two jobs for the same second.
     periods = [by_id[job_id].run_at for job_id in ran]
     assert len(periods) == len(set(periods))
+
+
+async def test_the_worker_command_runs_the_apps_jobs(
+    jobs_apps: JobsApps, engine: dict[str, Any], workers: StartWorker
+) -> None:
+    """`everything-app worker` itself, on the app's own kinds (the retention job)."""
+    server = await jobs_apps.start(**engine, run_jobs=False)
+    worker = await workers(
+        jobs_apps.settings(**engine),
+        command=("-m", "everything_app", "worker", "--concurrency", "2"),
+    )
+    async with unit_of_work(server.state.sessionmaker, write=True) as db:
+        job_id = await enqueue(db, "jobs.prune", {}, user_id=None)
+
+    async def finished() -> Job | None:
+        async with privileged_db(server) as db:
+            row = (await db.execute(select(Job).where(Job.id == job_id))).scalar_one()
+        return row if row.status in ("succeeded", "failed") else None
+
+    row: Job = await wait_for(finished, what="the worker ran the job")
+    assert row.status == "succeeded"
+    assert row.result == {"deleted": 0}
+    assert row.lease_owner is None  # released when it finished
+    assert await worker.terminate() == 0
+    assert b'"jobs_stopped"' in worker.log.read_bytes()
+
+
+async def test_a_worker_process_reports_progress_to_a_servers_live_query(
+    jobs_apps: JobsApps, engine: dict[str, Any], gate: Path, workers: StartWorker
+) -> None:
+    """The job runs in a worker process; its progress reaches a page watching the server
+    (through the change bus both share: Redis, or PostgreSQL's LISTEN/NOTIFY)."""
+    server = await jobs_apps.start(**engine, run_jobs=False)
+    settings = server.state.settings
+    if settings.realtime_broker_kind == "memory":
+        pytest.skip("SQLite without Redis: processes share no change bus")
+    await workers(jobs_apps.settings(**engine))
+    instance = await serve_instance(jobs_apps.stack, server)
+    user = await new_user(instance)
+    async with instance.http(**user.bearer) as http:
+        body = {"text": "far", "steps": 4, "gate": str(gate)}
+        job = (await http.post("/api/actions/test.echo", json=body)).json()
+        async with live(instance, user=user) as client:
+            first = await client.subscribe("j", "jobs.get", id=job["id"])
+            (gate / f"{job['id']}.go").touch()
+            seen = [first["data"]]
+            while seen[-1]["status"] not in ("succeeded", "failed"):
+                seen.append((await client.result("j"))["data"])
+    progress = [s["progress"] for s in seen]
+    assert progress == sorted(progress), seen
+    assert seen[-1]["status"] == "succeeded"
+    assert seen[-1]["result"] == {"echo": "far", "attempt": 1}
+    assert seen[0]["status"] in ("queued", "running")  # it was watched before it ran

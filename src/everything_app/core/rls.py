@@ -245,6 +245,9 @@ async def system_access(
     """`act_as_system` for the statements inside the block only; the session's scope is
     restored after it (e.g. a user's request enqueueing one of the app's own jobs)."""
     previous: Scope = db.info.get(_SCOPE_KEY) or Scope()
+    if set(tables) <= set(previous.system_tables):
+        yield  # already allowed: no statement
+        return
     widened = tuple(dict.fromkeys([*previous.system_tables, *tables]))
     await act_as_system(db, tables=widened, reason=reason, quiet=quiet)
     try:

@@ -308,9 +308,11 @@ class JobsRuntime:
             await ack()
             return
         if self._stopping:
+            await self._unsend(job_id)
             return  # not acked: another worker gets it
         async with self._slots:
             if self._stopping:
+                await self._unsend(job_id)
                 return
             try:
                 async with self.engine_work() as db:
@@ -335,6 +337,13 @@ class JobsRuntime:
                     self._running.pop(job.id, None)
             if not handed_back:
                 await ack()
+
+    async def _unsend(self, job_id: uuid.UUID) -> None:
+        """A message this stopping process will not run: marked unsent, so that a running
+        scheduler sends it again now rather than after JOBS_REDISPATCH_SECONDS."""
+        with contextlib.suppress(Exception):
+            async with self.engine_work() as db:
+                await store.unsend(db, job_id)
 
     async def _execute(self, job: Job, entry: _Running) -> bool:
         """Run the handler and store its outcome; True when handed back (not to ack)."""
@@ -381,8 +390,8 @@ class JobsRuntime:
         try:
             async with self.engine_work() as db:
                 if error is None:
-                    await store.succeed(db, entry.job, self.owner, result)
-                    status = "succeeded"
+                    mine = await store.succeed(db, entry.job, self.owner, result)
+                    status = "succeeded" if mine else "lost"  # canceled meanwhile
                 else:
                     status = (
                         await store.fail(db, entry.job, self.owner, error, retry_at=retry_at)
