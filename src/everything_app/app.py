@@ -19,6 +19,7 @@ from everything_app import (
     housekeeping,
     jobs,
     keys,
+    mail,
     notifications,
     planner,
     realtime,
@@ -65,6 +66,7 @@ FEATURES: tuple[Feature, ...] = (
     jobs.feature,
     realtime.feature,
     housekeeping.feature,
+    mail.feature,
 )
 
 

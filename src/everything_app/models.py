@@ -7,6 +7,7 @@ from everything_app.auth import (
     ApiKey,
     OAuthState,
     OidcIdentity,
+    PasswordReset,
     Session,
     User,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "Notification",
     "OAuthState",
     "OidcIdentity",
+    "PasswordReset",
     "PlannerImport",
     "QueueEntry",
     "Reservation",

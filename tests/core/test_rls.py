@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.app import register_features
-from everything_app.auth import Account, AccountExport, OidcIdentity
+from everything_app.auth import Account, AccountExport, OidcIdentity, PasswordReset
 from everything_app.chat.models import ChatSession, Message, ToolCallRecord
 from everything_app.core import rls
 from everything_app.core.db import (
@@ -117,6 +117,13 @@ async def people(signed_in: SignedIn, app: FastAPI) -> People:
             db.add(Account(user_id=user_id, provider_id="github", account_id=f"gh-{user_id}"))
             db.add(
                 OidcIdentity(user_id=user_id, issuer="https://idp.example", subject=str(user_id))
+            )
+            db.add(
+                PasswordReset(
+                    user_id=user_id,
+                    token_hash=uuid.uuid4().hex * 2,
+                    expires_at=utcnow() + timedelta(hours=1),
+                )
             )
             db.add(
                 QueueEntry(

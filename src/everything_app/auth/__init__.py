@@ -32,7 +32,15 @@ if TYPE_CHECKING:
         table_section,
     )
     from everything_app.auth.links import Account, OAuthState, OidcIdentity
-    from everything_app.auth.models import AccountExport, AdminAction, ApiKey, Role, Session, User
+    from everything_app.auth.models import (
+        AccountExport,
+        AdminAction,
+        ApiKey,
+        PasswordReset,
+        Role,
+        Session,
+        User,
+    )
     from everything_app.auth.oidc import oidc_verifier
     from everything_app.auth.registration import feature
     from everything_app.auth.service import (
@@ -58,6 +66,7 @@ __all__ = [
     "OAuthState",
     "OidcIdentity",
     "OptionalPrincipal",
+    "PasswordReset",
     "Principal",
     "Role",
     "Session",
@@ -106,6 +115,7 @@ if not TYPE_CHECKING:
             "OidcIdentity": "links",
             "oidc_verifier": "oidc",
             "ApiKey": "models",
+            "PasswordReset": "models",
             "Role": "models",
             "Session": "models",
             "User": "models",

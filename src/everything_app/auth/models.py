@@ -124,3 +124,17 @@ class AccountExport(IdMixin, Base):
     # Rows per section, as in the archive's manifest.
     counts: Mapped[dict[str, int]] = mapped_column(JSON)
     content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, deferred_raiseload=True)
+
+
+class PasswordReset(IdMixin, Base):
+    """A pending password reset: the emailed token's hash (the token itself is never
+    stored), single-use (deleted when used), expiring (auth.recovery)."""
+
+    __tablename__ = "password_resets"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

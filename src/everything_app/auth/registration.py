@@ -8,8 +8,10 @@ from __future__ import annotations
 from everything_app.auth.account_export import register_jobs
 from everything_app.auth.account_routes import account_router
 from everything_app.auth.admin_routes import router as admin_router
+from everything_app.auth.email_routes import router as email_router
 from everything_app.auth.export_sections import AccountExportSections, table_section
 from everything_app.auth.links import Account, OidcIdentity
+from everything_app.auth.mail_jobs import account_mail_kind
 from everything_app.auth.models import Session, User
 from everything_app.auth.routes import router
 from everything_app.auth.social_routes import router as social_router
@@ -52,8 +54,11 @@ def register(registry: Registry) -> None:
         )
     )
     register_jobs(registry[JobKinds], sections)
+    registry[JobKinds].add(account_mail_kind())
 
 
 feature = Feature(
-    "auth", routers=[router, social_router, admin_router, account_router], register=register
+    "auth",
+    routers=[router, email_router, social_router, admin_router, account_router],
+    register=register,
 )

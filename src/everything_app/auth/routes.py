@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from everything_app.auth import admin, service
+from everything_app.auth import admin, service, verification
 from everything_app.auth.cookies import clear_session_cookie, set_session_cookie
 from everything_app.auth.credentials import UserSnapshot
 from everything_app.auth.deps import (
@@ -37,7 +37,7 @@ from everything_app.auth.schemas import (
     UpdateUserBody,
     UserOut,
 )
-from everything_app.core.db import SessionDep
+from everything_app.core.db import SessionDep, utcnow
 from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep, app_settings
 from everything_app.core.errors import AppError, Forbidden
 from everything_app.core.origins import UntrustedURL, trusted_redirect
@@ -81,10 +81,15 @@ async def sign_up(
     `name` defaults to the email's local part when a client sends none."""
     refuse_foreign_sign_in(request, settings)
     await limiter.hit(settings.rate_limit_sign_up_ip, "sign-up", ip)
-    _callback(body.callbackURL, settings)
+    callback = _callback(body.callbackURL, settings)
     user = await service.create_user(
         db, email=body.email, password=body.password, name=body.name, image=body.image
     )
+    if settings.mail_configured or settings.require_email_verification:
+        links = verification.links_for(settings, utcnow())
+        await verification.send_verification(db, user, links, callback)
+    if settings.require_email_verification:  # signed in once verified (better-auth: no token)
+        return JSONResponse({"token": None, "user": user_json(user)})
     _, token = await service.create_session(
         db, user, client_info(request), session_policy(settings)
     )
@@ -118,6 +123,14 @@ async def sign_in(
     except AppError:
         await limiter.hit(settings.rate_limit_sign_in_email_failures, "sign-in-email", email_key)
         raise
+    if settings.require_email_verification and not user.email_verified:
+        # Refused with better-auth's code; a fresh link goes out (answered, not raised, so
+        # the unit of work commits the mail job).
+        links = verification.links_for(settings, utcnow())
+        await verification.send_verification(db, user, links, callback)
+        return JSONResponse(
+            {"code": "EMAIL_NOT_VERIFIED", "message": "Email not verified"}, status_code=403
+        )
     _, token = await service.create_session(
         db, user, client_info(request), session_policy(settings)
     )

@@ -109,7 +109,7 @@ class SessionWithUser(BaseModel):
 
 
 class SignUpOut(BaseModel):
-    token: str
+    token: str | None  # null when REQUIRE_EMAIL_VERIFICATION holds the sign-in back
     user: UserOut
 
 

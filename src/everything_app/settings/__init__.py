@@ -20,6 +20,7 @@ from everything_app.settings.chat import ChatSettings
 from everything_app.settings.housekeeping import HousekeepingSettings
 from everything_app.settings.jobs import JobsSettings
 from everything_app.settings.keys import KeysSettings
+from everything_app.settings.mail import MailSettings
 from everything_app.settings.observability import ObservabilitySettings
 from everything_app.settings.oidc import OidcSettings
 from everything_app.settings.realtime import RealtimeSettings
@@ -42,6 +43,7 @@ __all__ = [
     "HousekeepingSettings",
     "JobsSettings",
     "KeysSettings",
+    "MailSettings",
     "ObservabilitySettings",
     "OidcSettings",
     "RealtimeSettings",
@@ -59,6 +61,7 @@ class Settings(
     AuthSettings,
     OidcSettings,
     KeysSettings,
+    MailSettings,
     AISettings,
     GatewaySettings,
     ChatSettings,

@@ -21,3 +21,12 @@ class AuthSettings(BaseSettings):
     # stay valid, and the largest archive built (a larger one fails the job, saying so).
     export_link_seconds: int = Field(default=24 * 3600, ge=60, le=30 * 24 * 3600)
     export_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    # Password reset and email verification (auth.recovery, auth.verification).
+    password_reset_token_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+    email_verification_token_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    # Sign-in refuses an unverified email (403 EMAIL_NOT_VERIFIED) and mails a fresh link.
+    require_email_verification: bool = False
+    # Requests that mail a link (reset, verification, change of email): per client IP and
+    # per address, whether or not the address has an account.
+    rate_limit_account_mail_ip: str = "20/hour"
+    rate_limit_account_mail_email: str = "5/hour"
