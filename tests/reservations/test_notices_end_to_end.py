@@ -4,6 +4,8 @@ the app, as in `serve`) runs the handler, the notification reaches the user's li
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -122,6 +124,24 @@ async def test_a_reminder_runs_on_time_and_a_canceled_one_never(instance: Instan
         )
         assert late == {"sent": False, "reason": "reservation_canceled"}
         assert len((await alices.get("/api/notifications")).json()["data"]) == 1
+        # The reminder is mailed too, once (redelivery included), to Alice only: with no
+        # SMTP_URL the message lands in DATA_DIR's outbox.
+        [mail] = await _all_done(instance.app, "mail.send")
+        assert (str(mail.status), mail.args["to"], mail.user_id) == (
+            "succeeded",
+            alice.email,
+            alice.id,
+        )
+        outbox = instance.app.state.settings.data_dir / "outbox"
+        [message] = [
+            email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            for path in outbox.glob("*.eml")
+        ]
+        assert message["To"] == alice.email
+        assert message["Subject"] == note["title"]
+        body = message.get_body(("plain",))
+        assert body is not None
+        assert note["body"] in body.get_content()
 
 
 async def _queue(running: Running, size: int) -> tuple[str, list[httpx.AsyncClient]]:

@@ -21,6 +21,7 @@ TEMPLATES: dict[str, frozenset[str]] = {
     "reset-password": frozenset({"name", "url"}),
     "verify-email": frozenset({"name", "url"}),
     "change-email": frozenset({"name", "url", "new_email"}),
+    "notification": frozenset({"name", "title", "body"}),
 }
 APP_NAME = "Everything-App"
 

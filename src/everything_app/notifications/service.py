@@ -15,10 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app.auth import User
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import utcnow
 from everything_app.core.errors import NotFound
 from everything_app.core.pagination import Keyset, keyset_page
+from everything_app.mail import send_mail
 from everything_app.notifications.models import Notification
 
 TABLE = "notifications"
@@ -85,10 +87,21 @@ async def deliver(db: AsyncSession, notification: Notification) -> None:
     """Delivery beyond the app, for a notification just stored (once per notification).
 
     Realtime needs nothing here: the change event recorded with the row brings it to the
-    user's open pages. Mail plugs in HERE: enqueue its send job in this same unit of work
-    (`core.jobs.enqueue(db, "mail.send", ..., key=f"notification:{notification.id}:mail")`),
-    so a slow mail server never slows the sender, and a notification is mailed at most once
-    however often the sender's job is redelivered. Until then: nothing to do."""
+    user's open pages. Mail: its send job is queued in this same unit of work, so a slow
+    mail server never slows the sender, and keyed by the notification, so it is mailed at
+    most once however often the sender's job is redelivered. With no SMTP_URL the message
+    lands in the outbox in DATA_DIR (mail feature)."""
+    user = await db.get(User, notification.user_id)
+    if user is None:
+        return
+    await send_mail(
+        db,
+        user.email,
+        "notification",
+        {"name": user.name or user.email, "title": notification.title, "body": notification.body},
+        user_id=notification.user_id,
+        key=f"notification:{notification.id}:mail",
+    )
 
 
 async def list_notifications(
