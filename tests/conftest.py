@@ -50,6 +50,7 @@ from everything_app.core.changes import commit_and_publish
 from everything_app.core.db import create_engine, create_sessionmaker, open_unit_of_work
 from everything_app.models import metadata
 from everything_app.settings import Settings
+from tests.mail.smtp_server import SmtpServer
 from tests.private_services import PrivatePostgres, postgres_available, private_postgres
 
 IN_CI = os.environ.get("CI") == "true"
@@ -427,6 +428,17 @@ def signed_in(new_client: ClientFactory) -> SignedIn:
         return client
 
     return factory
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a loopback port, for tests that send mail."""
+    server = SmtpServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
 
 
 @pytest.fixture

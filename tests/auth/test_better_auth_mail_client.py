@@ -59,16 +59,6 @@ class BetterAuthClient:
         return out["data"]
 
 
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
 async def _node(url: str) -> AsyncIterator[BetterAuthClient]:
     assert NODE is not None
     process = await asyncio.create_subprocess_exec(

@@ -8,7 +8,6 @@ import base64
 import json
 import re
 import time
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,16 +24,6 @@ from tests.mail.smtp_server import SmtpServer, bodies
 from tests.mail_jobs import QueuedMail, queued_mail  # noqa: F401 - a fixture
 
 TRUSTED = "http://app.example"
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def _app(app_with: AppWith, smtp: SmtpServer | None, **settings: object) -> Running:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,16 +27,6 @@ RESET_ANSWER = {
     "message": "If this email exists in our system, check your email for the reset link",
 }
 TRUSTED = "http://app.example"
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def _app(app_with: AppWith, smtp: SmtpServer, **settings: object) -> Running:

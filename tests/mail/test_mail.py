@@ -9,7 +9,6 @@ import email.policy
 import os
 import stat
 import uuid
-from collections.abc import AsyncIterator
 
 import aiosmtplib
 import pytest
@@ -29,16 +28,6 @@ ARGS = MailArgs(
     template="reset-password",
     context={"name": "Ada <b>Lovelace</b>", "url": LINK},
 )
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def _run(running: Running, args: MailArgs = ARGS, attempt: int = 1) -> object:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-from collections.abc import AsyncIterator, Callable, Sequence
-
-import pytest
+from collections.abc import Callable, Sequence
 
 from everything_app.core.changes import Change, ChangeBus
 from everything_app.core.jobs import Job
@@ -44,16 +42,6 @@ class JobEvents:
 def _retrying(change: Change) -> bool:
     """A retry has started: the first attempt failed."""
     return change.data.get("status") == "running" and change.data.get("attempts", 0) >= 2
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[SmtpServer]:
-    server = SmtpServer()
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def test_a_refused_message_is_retried_until_the_server_takes_it(
