@@ -311,8 +311,13 @@ class JobsRuntime:
         # Deliveries still waiting for a free slot see `_stopping` and return unacked.
         if self._deliveries:
             await asyncio.wait(list(self._deliveries), timeout=5)
-        for delivery in list(self._deliveries):
+        stuck = list(self._deliveries)
+        for delivery in stuck:
             delivery.cancel()
+        if stuck:
+            # Let each cancelled delivery end its unit of work (close its session) before the
+            # app disposes of the engine: a connection still checked out then is never closed.
+            await asyncio.wait(stuck, timeout=5)
         with contextlib.suppress(Exception):
             await self.broker.shutdown()
         self.started = False
