@@ -444,16 +444,17 @@ class JobsRuntime:
             bound.warning("job_error", error=error, retry_in_s=retry_at and delay, exc_info=True)
         entry.in_handler = False
         elapsed = round(time.monotonic() - started, 3)
+        secret = kind is not None and kind.secret_args
         try:
             async with self.engine_work() as db:
                 if error is None:
-                    mine = await store.succeed(db, entry.job, self.owner, result)
+                    mine = await store.succeed(db, entry.job, self.owner, result, clear_args=secret)
                     status = "succeeded" if mine else "lost"  # canceled meanwhile
                 else:
-                    status = (
-                        await store.fail(db, entry.job, self.owner, error, retry_at=retry_at)
-                        or "lost"
+                    failed = await store.fail(
+                        db, entry.job, self.owner, error, retry_at=retry_at, clear_args=secret
                     )
+                    status = failed or "lost"
         except Exception:
             bound.exception("job_store_failed")
             return True  # not acked: the lease expires and it runs again
