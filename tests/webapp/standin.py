@@ -10,6 +10,7 @@ from pathlib import Path
 SCRIPT = "assets/app-abc123.js"
 STYLE = "assets/app-abc123.css"
 LAZY = "assets/chat-def456.js"
+ICON = "assets/favicon-0a1b2c.svg"
 
 INDEX_HTML = f"""\
 <!doctype html>
@@ -20,6 +21,7 @@ INDEX_HTML = f"""\
 <title>Everything-App</title>
 <script type="module" crossorigin src="/{SCRIPT}"></script>
 <link rel="stylesheet" crossorigin href="/{STYLE}">
+<link rel="icon" type="image/svg+xml" href="/{ICON}">
 </head>
 <body>
 <main id="root"><h1>Everything-App</h1></main>
@@ -38,6 +40,8 @@ label.append(input);
 root.append(label);
 """
 
+ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>'
+
 STYLE_CSS = "body { font-family: sans-serif; color: #111; background: #fff; }\n"
 
 
@@ -49,6 +53,7 @@ def write_standin_build(root: Path) -> Path:
     (root / SCRIPT).write_text(SCRIPT_JS)
     (root / STYLE).write_text(STYLE_CSS)
     (root / LAZY).write_text("export const chat = 1;\n")
+    (root / ICON).write_text(ICON_SVG)
     manifest = {
         "index.html": {
             "file": SCRIPT,
