@@ -40,7 +40,9 @@ label.append(input);
 root.append(label);
 """
 
-ICON_SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>'
+ICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>'
+)
 
 STYLE_CSS = "body { font-family: sans-serif; color: #111; background: #fff; }\n"
 
