@@ -9,7 +9,11 @@ WORKDIR /build/web
 COPY web/package.json web/package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY web ./
-RUN npm run build
+# A gzip copy beside each text asset, as scripts/build-web.sh makes (served when accepted).
+RUN npm run build \
+    && find /build/src/everything_app/webapp/static/assets -type f \
+       \( -name '*.js' -o -name '*.css' -o -name '*.svg' -o -name '*.json' \) \
+       -exec gzip -9 --keep --force {} +
 
 FROM python:3.11-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \

@@ -23,3 +23,6 @@ if [ -f "$built" ] && [ -z "$(find web -path web/node_modules -prune -o -type f 
 fi
 echo "Building the web app (web/ -> src/everything_app/webapp/static/)"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+# A gzip copy beside each text asset, which the server sends to clients that accept gzip.
+assets=src/everything_app/webapp/static/assets
+[ ! -d "$assets" ] || find "$assets" -type f \( -name '*.js' -o -name '*.css' -o -name '*.svg' -o -name '*.json' \) -exec gzip -9 --keep --force {} +

@@ -6,6 +6,7 @@ dependencies needs no network)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shutil
@@ -21,6 +22,8 @@ BUILT = Path("src/everything_app/webapp/static/index.html")
 BUILD = (
     "node -e \"const fs=require('fs');fs.appendFileSync('builds.txt','x\\n');"
     "fs.mkdirSync('../src/everything_app/webapp/static',{recursive:true});"
+    "fs.mkdirSync('../src/everything_app/webapp/static/assets',{recursive:true});"
+    "fs.writeFileSync('../src/everything_app/webapp/static/assets/app-1a2b.js','let a=1;');"
     "fs.writeFileSync('../src/everything_app/webapp/static/index.html','<!doctype html>')\""
 )
 
@@ -71,6 +74,9 @@ def test_builds_when_missing_or_stale_only(tmp_path: Path) -> None:
     assert first.returncode == 0, first.stderr
     assert (checkout / BUILT).is_file()
     assert _builds(checkout) == 1
+    # A gzip copy beside each text asset, for clients that accept gzip.
+    script = checkout / BUILT.parent / "assets" / "app-1a2b.js"
+    assert gzip.decompress(script.with_name("app-1a2b.js.gz").read_bytes()) == b"let a=1;"
     assert _run(checkout).returncode == 0
     assert _builds(checkout) == 1  # up to date: not rebuilt
     # A source file changed after the build (its mtime set ahead, no waiting).

@@ -5,6 +5,7 @@ involved (the app is not started: static serving needs no lifespan)."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -179,3 +180,26 @@ async def test_without_a_build_the_root_says_how_to_build_it(
         assert 'href="/docs"' in page
         assert "<script" not in page
     assert_json_404(await client.get(f"/{SCRIPT}"))
+
+
+async def test_a_gzip_copy_is_sent_to_clients_that_accept_gzip(
+    client_for: ClientFor, tmp_path: Path
+) -> None:
+    build = write_standin_build(tmp_path / "gz-build")
+    (build / f"{SCRIPT}.gz").write_bytes(gzip.compress(SCRIPT_JS.encode()))
+    client = client_for(app_static_dir=build)
+    encoded = await client.get(f"/{SCRIPT}", headers={"Accept-Encoding": "gzip, br"})
+    assert encoded.headers["content-encoding"] == "gzip"
+    assert encoded.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert "Accept-Encoding" in encoded.headers["vary"]
+    assert encoded.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert encoded.text == SCRIPT_JS  # httpx decodes it
+    for refusal in ("identity", "gzip;q=0, identity", "br"):
+        plain = await client.get(f"/{SCRIPT}", headers={"Accept-Encoding": refusal})
+        assert "content-encoding" not in plain.headers
+        assert "Accept-Encoding" in plain.headers["vary"]
+        assert plain.content == SCRIPT_JS.encode()
+    # A file without a gzip copy is sent as it is, with no Vary.
+    style = await client.get(f"/{STYLE}", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in style.headers
+    assert "Accept-Encoding" not in style.headers.get("vary", "")

@@ -2,8 +2,9 @@
 
 `npm run build` in web/ (Vite) writes `index.html`, content-hashed files under `assets/` and
 `.vite/manifest.json` into this package's `static/` directory, which ships in the wheel
-(pyproject package-data). The directory is read on every request, not once at start, so a
-rebuild is served without a restart.
+(pyproject package-data); the build scripts add a gzip copy beside each text asset, served
+to clients that accept gzip (the app compresses nothing on the fly). The directory is read
+on every request, not once at start, so a rebuild is served without a restart.
 """
 
 from __future__ import annotations
@@ -73,3 +74,10 @@ class Build:
         if not candidate.is_relative_to(assets) or not candidate.is_file():
             return None
         return candidate
+
+    @staticmethod
+    def gzipped(path: Path) -> Path | None:
+        """The gzip copy that scripts/build-web.sh (and the Docker build) writes beside a
+        text asset (`app-1a2b.js.gz`), if there is one."""
+        sibling = path.with_name(path.name + ".gz")
+        return sibling if sibling.is_file() else None

@@ -60,8 +60,31 @@ def is_navigation(method: str, path: str, accept: str) -> bool:
     return method in NAVIGATION_METHODS and first not in SERVER_SEGMENTS and accepts_html(accept)
 
 
-def _file(request: Request, path: Path, media_type: str, cache: str, csp: str | None) -> Response:
-    headers = {"Cache-Control": cache}
+def accepts_gzip(accept_encoding: str) -> bool:
+    for item in accept_encoding.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        if coding.lower() not in ("gzip", "*"):
+            continue
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
+def _file(
+    request: Request,
+    path: Path,
+    media_type: str,
+    cache: str,
+    csp: str | None,
+    extra: dict[str, str] | None = None,
+) -> Response:
+    headers = {"Cache-Control": cache, **(extra or {})}
     if csp is not None:
         headers["Content-Security-Policy"] = csp
     response = FileResponse(path, media_type=media_type, headers=headers, stat_result=os.stat(path))
@@ -93,7 +116,15 @@ def webapp_router(build: Build) -> APIRouter:
         path = build.asset(name)
         if path is None:
             raise NotFound("No such asset.")
-        return _file(request, path, content_type(path), ASSET_CACHE, None)
+        gzipped = build.gzipped(path)
+        if gzipped is None:
+            return _file(request, path, content_type(path), ASSET_CACHE, None)
+        # Caches keep one copy per encoding (Vary), and the ETag differs between the two.
+        vary = {"Vary": "Accept-Encoding"}
+        if accepts_gzip(request.headers.get("accept-encoding", "")):
+            encoded = {**vary, "Content-Encoding": "gzip"}
+            return _file(request, gzipped, content_type(path), ASSET_CACHE, None, encoded)
+        return _file(request, path, content_type(path), ASSET_CACHE, None, vary)
 
     return router
 
