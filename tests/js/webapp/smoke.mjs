@@ -1,8 +1,10 @@
 // The app loads at / under its CSP with no console error, CSP violation or missing asset;
 // a client route (/chat) is the same app; a screenshot; no serious accessibility violation.
+// Signed in first (through the API), so the pages load as a user sees them, without the 401s
+// a signed-out page's requests would log.
 import assert from "node:assert/strict";
 
-import { checkA11y, flow, shot } from "./lib.mjs";
+import { checkA11y, flow, shot, signUp } from "./lib.mjs";
 
 const APP_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
@@ -10,6 +12,7 @@ const APP_CSP =
   "form-action 'self'; frame-ancestors 'none'";
 
 await flow("smoke", async ({ page, errors }) => {
+  await signUp(page, { name: "Smoke" });
   const response = await page.goto("/", { waitUntil: "networkidle" });
   assert.equal(response.status(), 200, "GET /");
   assert.equal(response.headers()["content-security-policy"], APP_CSP, "the app's CSP");
