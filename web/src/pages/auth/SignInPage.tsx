@@ -1,0 +1,59 @@
+import { type FormEvent, useState } from "react";
+import { Link, useSearch } from "wouter";
+
+import { safeNext } from "@/app/App";
+import { Alert } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { Input } from "@/components/ui/input";
+import { Field } from "@/components/ui/label";
+import { signIn } from "@/lib/auth";
+
+import { AuthShell } from "./AuthShell";
+
+export default function SignInPage() {
+  const search = useSearch();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(null);
+    const { error: failure } = await signIn.email({
+      email: String(form.get("email")),
+      password: String(form.get("password")),
+      rememberMe: form.get("remember") === "on",
+      callbackURL: safeNext(search),
+    });
+    setBusy(false);
+    if (failure) setError(failure.message ?? "Could not sign in.");
+    // On success better-auth's session atom updates and the router leaves this page.
+  }
+
+  return (
+    <AuthShell title="Sign in" description="Welcome back.">
+      <form className="grid gap-4" onSubmit={submit} noValidate>
+        {error && <Alert variant="destructive">{error}</Alert>}
+        <Field label="Email">{(p) => <Input {...p} name="email" type="email" autoComplete="email" required />}</Field>
+        <Field label="Password">
+          {(p) => <Input {...p} name="password" type="password" autoComplete="current-password" required />}
+        </Field>
+        <label className="flex items-center gap-2 text-sm">
+          <input type="checkbox" name="remember" defaultChecked /> Keep me signed in
+        </label>
+        <Button type="submit" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </Button>
+        <div className="flex justify-between text-sm">
+          <Link href="/forgot-password" className="underline underline-offset-4">
+            Forgot password?
+          </Link>
+          <Link href={`/sign-up${search ? `?${search}` : ""}`} className="underline underline-offset-4">
+            Create an account
+          </Link>
+        </div>
+      </form>
+    </AuthShell>
+  );
+}
