@@ -20,16 +20,20 @@ try {
     const page = await context.newPage();
     await page.goto(path, { waitUntil: "commit" });
     // performance.now() counts from the navigation's start; polled every animation frame.
-    const handle = await page.waitForFunction(
-      (wanted) => {
-        const element = document.querySelector(wanted);
-        if (!element || element.disabled || !element.checkVisibility()) return false;
-        element.focus();
-        return document.activeElement === element ? performance.now() : false;
-      },
-      selector,
-      { polling: "raf", timeout: 60_000 },
-    );
+    const handle = await page
+      .waitForFunction(
+        (wanted) => {
+          const element = document.querySelector(wanted);
+          if (!element || element.disabled || !element.checkVisibility()) return false;
+          element.focus();
+          return document.activeElement === element ? performance.now() : false;
+        },
+        selector,
+        { polling: "raf", timeout: 30_000 },
+      )
+      .catch((error) => {
+        throw new Error(`${selector} never became enabled and focusable on ${path}: ${error.message}`);
+      });
     ms.push(await handle.jsonValue());
     await context.close();
   }
