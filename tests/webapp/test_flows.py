@@ -19,15 +19,17 @@ async def test_smoke(webapp_server: Server) -> None:
     assert (SCREENSHOTS / webapp_server.db / "smoke-home.png").is_file()
 
 
-async def test_smoke_on_the_standin_build(standin_server: Server) -> None:
-    """The harness works whatever the state of web/: the smoke flow on a stand-in build."""
-    await standin_server.run_flow("smoke")
+async def test_smoke_on_the_standin_build(standin_server: Server, tmp_path: Path) -> None:
+    """The harness works whatever the state of web/: the smoke flow on a stand-in build (its
+    screenshots kept apart from the real app's)."""
+    await standin_server.run_flow("smoke", SCREENSHOT_DIR=str(tmp_path / "shots"))
+    assert (tmp_path / "shots" / "smoke-home.png").is_file()
 
 
 async def test_the_harness_signs_up_checks_a11y_and_sees_csp_violations(
-    standin_server: Server,
+    standin_server: Server, tmp_path: Path
 ) -> None:
-    await standin_server.run_flow("harness")
+    await standin_server.run_flow("harness", SCREENSHOT_DIR=str(tmp_path / "shots"))
 
 
 async def test_a_failing_flow_fails_with_its_message_and_a_screenshot(
