@@ -22,12 +22,23 @@ export function hoursProblem(hours: OpeningHours): string | null {
   return null;
 }
 
+/** "Mon–Fri 09:00–17:00", "Every day 00:00–24:00": runs of days with the same hours, grouped. */
 export function summarizeHours(hours: OpeningHours): string {
-  const open = WEEKDAYS.filter(({ key }) => (hours[key] ?? []).length > 0);
-  if (open.length === 0) return "Closed every day";
-  return open
-    .map(({ key, label }) => `${label.slice(0, 3)} ${(hours[key] ?? []).map((i) => `${i.open}–${i.close}`).join(", ")}`)
-    .join("; ");
+  const text = WEEKDAYS.map(({ key }) => (hours[key] ?? []).map((i) => `${i.open}–${i.close}`).join(", "));
+  if (text.every((t) => t === "")) return "Closed every day";
+  if (text.every((t) => t === text[0])) return `Every day ${text[0]}`;
+  const runs: string[] = [];
+  for (let start = 0; start < text.length; ) {
+    let end = start;
+    while (end + 1 < text.length && text[end + 1] === text[start]) end++;
+    if (text[start]) {
+      const first = WEEKDAYS[start]?.label.slice(0, 3) ?? "";
+      const last = WEEKDAYS[end]?.label.slice(0, 3) ?? "";
+      runs.push(`${start === end ? first : `${first}–${last}`} ${text[start]}`);
+    }
+    start = end + 1;
+  }
+  return runs.join("; ");
 }
 
 /** Per weekday: closed, or one or more intervals of local time. */

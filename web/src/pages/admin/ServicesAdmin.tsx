@@ -81,7 +81,7 @@ export function ServicesAdmin() {
                 <TableCell className="font-medium">{service.name}</TableCell>
                 <TableCell>{durationLabel(service.duration_minutes)}</TableCell>
                 <TableCell>{service.capacity}</TableCell>
-                <TableCell className="max-w-xs text-xs">{summarizeHours(service.opening_hours)}</TableCell>
+                <TableCell className="min-w-40 max-w-xs text-xs">{summarizeHours(service.opening_hours)}</TableCell>
                 <TableCell>{service.timezone}</TableCell>
                 <TableCell>
                   <div className="flex justify-end gap-2">

@@ -108,7 +108,6 @@ export function SlotPicker({
                   type="button"
                   disabled={!slot.available}
                   aria-pressed={isSelected}
-                  aria-label={`${label}, ${slotNote(slot)}`}
                   onClick={() => onSelect(slot)}
                   className={cn(
                     "flex w-full cursor-pointer flex-col items-start rounded-md border px-3 py-2 text-left text-sm transition-colors hover:bg-accent focus-visible:ring-2 focus-visible:ring-ring focus-visible:outline-none disabled:cursor-not-allowed disabled:bg-muted disabled:text-muted-foreground disabled:hover:bg-muted",
@@ -116,6 +115,7 @@ export function SlotPicker({
                   )}
                 >
                   <span className="font-medium">{label}</span>
+                  <span className="sr-only">, </span>
                   <span className={cn("text-xs", isSelected ? "text-primary-foreground" : "text-muted-foreground")}>
                     {slotNote(slot)}
                   </span>
