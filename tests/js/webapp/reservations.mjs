@@ -89,7 +89,7 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   const first = await openPage(browser);
   const uma = await signUp(first.page, { name: "Uma Booker", email: uniqueEmail("uma") });
   const second = await openPage(browser);
-  await signUp(second.page, { name: "Bob Late", email: uniqueEmail("bob") });
+  const bob = await signUp(second.page, { name: "Bob Late", email: uniqueEmail("bob") });
 
   const slot = await pickDayWithSlot(first.page, service);
   const day = await first.page.getByLabel("Day", { exact: true }).inputValue();
@@ -164,6 +164,30 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   await shot(adminPage, "reservations-admin-users");
   await checkA11y(adminPage, "admin: users");
 
+  // Not an administrator: no Admin in the navigation, and the page says so.
+  await second.page.goto("/admin/users");
+  await second.page.getByRole("alert").filter({ hasText: "for administrators only" }).waitFor();
+  assert.equal(await second.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" }).count(), 0);
+  const secondErrors = second.errors.filter((line) => !expected409(line)); // before the ban below
+
+  // Roles and bans, on the second user.
+  await adminPage.getByLabel("Search users").fill(bob.email);
+  const bobRow = adminPage.getByRole("row", { name: new RegExp(bob.email) });
+  await bobRow.waitFor();
+  await adminPage.getByRole("row").nth(2).waitFor({ state: "detached" });
+  await bobRow.getByLabel(`Role of ${bob.email}`).selectOption("admin");
+  await adminPage.getByTestId("toast").filter({ hasText: "Role set to admin" }).waitFor();
+  await bobRow.getByLabel(`Role of ${bob.email}`).selectOption("user");
+  await adminPage.getByTestId("toast").filter({ hasText: "Role set to user" }).waitFor();
+  await bobRow.getByRole("button", { name: `Ban ${bob.email}` }).click();
+  const banDialog = adminPage.getByRole("dialog", { name: `Ban ${bob.email}?` });
+  await banDialog.getByLabel("Reason (optional)").fill("Testing bans");
+  await banDialog.getByRole("button", { name: "Ban user" }).click();
+  await bobRow.getByText("Banned").waitFor();
+  await shot(adminPage, "reservations-admin-users-banned");
+  await bobRow.getByRole("button", { name: `Unban ${bob.email}` }).click();
+  await bobRow.getByText("Active").waitFor();
+
   // --- dark, on a phone: the user's page and the queue board ----------------------------
   const phone = { viewport: { width: 375, height: 812 }, colorScheme: "dark" };
   const mobile = await openPage(browser, phone);
@@ -183,10 +207,19 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   await shot(mobileAdmin.page, "reservations-admin-queue-phone-dark");
   await checkA11y(mobileAdmin.page, "admin: queue board, phone, dark");
 
+  // --- served: the administrator advances again, and the user's turn is over, live --------
+  await adminPage.goto("/admin/queue");
+  await adminPage.getByLabel("Service", { exact: true }).selectOption({ label: service });
+  await adminPage.getByRole("button", { name: "Advance: done, call next" }).click();
+  await adminPage.getByTestId("now-serving").getByText("Nobody is being served.").waitFor();
+  await banner.waitFor({ state: "detached" });
+  await mine.getByText("Left the queue").waitFor();
+  assert.equal(await mine.getByRole("button", { name: "Check in" }).count(), 0, "no second check-in");
+
   for (const [who, errors] of [
     ["admin", adminErrors],
     ["first user", first.errors],
-    ["second user", second.errors.filter((line) => !expected409(line))],
+    ["second user", secondErrors],
     ["phone", mobile.errors],
     ["phone admin", mobileAdmin.errors],
   ]) {

@@ -52,11 +52,14 @@ function ReservationRow({
   reservation,
   service,
   entry,
+  queueDone,
   onChanged,
 }: {
   reservation: Reservation;
   service: Service | undefined;
   entry: QueueEntry | undefined;
+  /** It was in the queue while this page was open and has left it (served or skipped). */
+  queueDone: boolean;
   onChanged: () => void;
 }) {
   const toast = useToast();
@@ -91,10 +94,11 @@ function ReservationRow({
           <span className="font-medium">{when}</span>
           <StatusBadge status={reservation.status} />
           {entry && <Badge variant="outline">In queue #{entry.position}</Badge>}
+          {queueDone && <Badge variant="outline">Left the queue</Badge>}
         </div>
         {active && (
           <div className="flex flex-wrap gap-2">
-            {reservation.status === "confirmed" && !entry && (
+            {reservation.status === "confirmed" && !entry && !queueDone && (
               <Button
                 size="sm"
                 disabled={busy}
@@ -255,6 +259,17 @@ export function ServiceReservations({
   }, [serviceId, turnId]);
   useEffect(() => () => onTurn(serviceId, null), [serviceId, onTurn]);
   const byReservation = new Map(entries.map((entry) => [entry.reservation_id, entry]));
+  // The live view holds active entries only: remember which reservations were in the queue,
+  // so one that was served (or skipped) is not offered check-in again.
+  const [seen, setSeen] = useState<ReadonlySet<string>>(new Set());
+  const queuedIds = entries.flatMap((entry) => (entry.reservation_id ? [entry.reservation_id] : [])).join(",");
+  useEffect(() => {
+    if (!queuedIds) return;
+    setSeen((previous) => {
+      const ids = queuedIds.split(",");
+      return ids.every((id) => previous.has(id)) ? previous : new Set([...previous, ...ids]);
+    });
+  }, [queuedIds]);
   const title = service?.name ?? "A service no longer offered";
 
   return (
@@ -269,6 +284,7 @@ export function ServiceReservations({
             reservation={reservation}
             service={service}
             entry={byReservation.get(reservation.id)}
+            queueDone={seen.has(reservation.id) && !byReservation.has(reservation.id)}
             onChanged={onChanged}
           />
         ))}

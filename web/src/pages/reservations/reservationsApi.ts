@@ -37,7 +37,7 @@ export function reservationError(error: unknown): string {
     case "reservation_not_confirmed":
       return "This reservation is not confirmed yet: you can check in once it is.";
     case "already_in_queue":
-      return "You are already in the queue.";
+      return "This reservation has already been checked in.";
     case "reservation_in_queue":
       return "You have checked in, so this reservation can no longer be moved.";
     case "outside_checkin_window": {
