@@ -72,7 +72,11 @@ export function NotificationBell() {
       if (notification.kind !== TURN || notification.read_at) return;
       toast({ title: "It's your turn", description: notification.body || notification.title, variant: "success" });
       if (browserPermission() === "granted") {
-        new Notification("It's your turn", { body: notification.body || notification.title, tag: notification.id });
+        try {
+          new Notification("It's your turn", { body: notification.body || notification.title, tag: notification.id });
+        } catch {
+          // Some mobile browsers only notify through a service worker: the toast has said it.
+        }
       }
     },
     [toast],
