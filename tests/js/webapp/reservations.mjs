@@ -86,7 +86,19 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   await checkA11y(adminPage, "admin: services");
 
   // --- two users pick the same slot; the first books it -----------------------------------
-  const first = await openPage(browser);
+  // Uma allowed browser notifications; the page's Notification is wrapped to record them
+  // (an init script: the page's CSP does not apply to it).
+  const first = await openPage(browser, { permissions: ["notifications"] });
+  await first.context.addInitScript(() => {
+    window.__notified = [];
+    const Real = window.Notification;
+    window.Notification = class extends Real {
+      constructor(title, options) {
+        super(title, options);
+        window.__notified.push(title);
+      }
+    };
+  });
   const uma = await signUp(first.page, { name: "Uma Booker", email: uniqueEmail("uma") });
   const second = await openPage(browser);
   const bob = await signUp(second.page, { name: "Bob Late", email: uniqueEmail("bob") });
@@ -140,6 +152,7 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   await first.page.getByTestId("toast").filter({ hasText: "It's your turn" }).waitFor();
   const bell = first.page.getByRole("button", { name: /^Notifications/ });
   await first.page.getByRole("button", { name: "Notifications, 1 unread" }).waitFor();
+  assert.deepEqual(await first.page.evaluate(() => window.__notified), ["It's your turn"], "a browser notification");
   await shot(first.page, "reservations-your-turn");
   await bell.click();
   assert.equal(await bell.getAttribute("aria-expanded"), "true");
@@ -147,6 +160,7 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   await panel.getByText(`It is your turn: ${service}`).waitFor();
   await shot(first.page, "reservations-bell-open");
   await checkA11y(first.page, "reservations: your turn, the bell open");
+  assert.equal(await panel.getByRole("button", { name: "Enable browser notifications" }).count(), 0, "already allowed");
   await panel.getByRole("button", { name: /^Mark read/ }).click();
   await first.page.getByRole("button", { name: "Notifications", exact: true }).waitFor();
   await first.page.keyboard.press("Escape");
@@ -163,6 +177,14 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   assert.equal(await row.getByLabel(`Role of ${uma.email}`).inputValue(), "user");
   await shot(adminPage, "reservations-admin-users");
   await checkA11y(adminPage, "admin: users");
+
+  // Bob never chose: the bell offers browser notifications.
+  await second.page.getByRole("button", { name: /^Notifications/ }).click();
+  await second.page
+    .getByRole("region", { name: "Notifications" })
+    .getByRole("button", { name: "Enable browser notifications" })
+    .waitFor();
+  await second.page.getByRole("region", { name: "Notifications" }).getByText("Nothing yet.").waitFor();
 
   // Not an administrator: no Admin in the navigation, and the page says so.
   await second.page.goto("/admin/users");
