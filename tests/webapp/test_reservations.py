@@ -1,8 +1,11 @@
-"""Reservations in Chromium against a real `serve`, on SQLite and PostgreSQL: an administrator
+"""Reservations in Chromium against a real `serve`, on SQLite and PostgreSQL. An administrator
 (made by `everything-app create-admin`, as an operator does) creates a service in the admin
 UI, one user books its only place, a second is told the slot was just taken, the first checks
 in, and the administrator's queue board calls them: "It's your turn" appears in their tab
-without a reload (tests/js/webapp/reservations.mjs)."""
+without a reload (tests/js/webapp/reservations.mjs). And the changes and refusals a person
+meets: hours that end before they start, checking in too early, moving and canceling a
+booking, deleting a booked service, walk-ins skipped and advanced
+(tests/js/webapp/reservations-changes.mjs)."""
 
 from __future__ import annotations
 
@@ -57,3 +60,13 @@ async def test_booking_the_full_slot_and_the_admin_calling_your_turn(
     await server.run_flow("reservations", ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=PASSWORD)
     for name in SCREENSHOT_NAMES:
         assert (SCREENSHOTS / server.db / f"{name}.png").is_file(), name
+
+
+async def test_moving_canceling_refusals_and_a_queue_of_walk_ins(
+    start_webapp: ServeWebapp,
+) -> None:
+    # The default check-in window (15 minutes before the slot): tomorrow's booking is early.
+    server = await start_webapp(RESERVATIONS_AUTO_CONFIRM="true")
+    await create_admin(server, ADMIN_EMAIL, PASSWORD)
+    await server.run_flow("reservations-changes", ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=PASSWORD)
+    assert (SCREENSHOTS / server.db / "reservations-changes-too-early.png").is_file()
