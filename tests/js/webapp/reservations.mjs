@@ -234,6 +234,9 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   await adminPage.getByLabel("Service", { exact: true }).selectOption({ label: service });
   await adminPage.getByRole("button", { name: "Advance: done, call next" }).click();
   await adminPage.getByTestId("now-serving").getByText("Nobody is being served.").waitFor();
+  const umaToday = adminPage.getByRole("listitem").filter({ hasText: uma.email });
+  await umaToday.getByText("Left the queue").waitFor();
+  assert.equal(await umaToday.getByRole("button", { name: /^Check in/ }).count(), 0, "served: no check-in");
   await banner.waitFor({ state: "detached" });
   await mine.getByText("Left the queue").waitFor();
   assert.equal(await mine.getByRole("button", { name: "Check in" }).count(), 0, "no second check-in");

@@ -55,6 +55,17 @@ function ServiceQueue({ service }: { service: Service }) {
   const entries = queue.data?.entries ?? [];
   const serving = entries.find((entry) => entry.status === "in_service") ?? null;
   const waiting = entries.filter((entry) => entry.status === "waiting");
+  // Active entries only come live: remember who was in the queue, so a reservation served
+  // (or skipped) on this board is not offered check-in again.
+  const [seen, setSeen] = useState<ReadonlySet<string>>(new Set());
+  const queuedIds = entries.flatMap((e) => (e.reservation_id ? [e.reservation_id] : [])).join(",");
+  useEffect(() => {
+    if (!queuedIds) return;
+    setSeen((previous) => {
+      const ids = queuedIds.split(",");
+      return ids.every((id) => previous.has(id)) ? previous : new Set([...previous, ...ids]);
+    });
+  }, [queuedIds]);
   const names = useUserNames([...entries.map((e) => e.user_id), ...(reservations ?? []).map((r) => r.user_id)]);
 
   const loadReservations = useCallback(async () => {
@@ -105,6 +116,7 @@ function ServiceQueue({ service }: { service: Service }) {
   }
 
   const queued = new Set(entries.map((e) => e.reservation_id));
+  const left = (id: string) => seen.has(id) && !queued.has(id);
   return (
     <div className="grid gap-4 lg:grid-cols-2">
       <Card>
@@ -207,6 +219,7 @@ function ServiceQueue({ service }: { service: Service }) {
                     <span>{names[reservation.user_id] ?? "…"}</span>
                     <StatusBadge status={reservation.status} />
                     {queued.has(reservation.id) && <Badge variant="outline">In queue</Badge>}
+                    {left(reservation.id) && <Badge variant="outline">Left the queue</Badge>}
                   </span>
                   <span className="flex gap-2">
                     {reservation.status === "pending" && (
@@ -225,7 +238,7 @@ function ServiceQueue({ service }: { service: Service }) {
                         Confirm
                       </Button>
                     )}
-                    {reservation.status === "confirmed" && !queued.has(reservation.id) && (
+                    {reservation.status === "confirmed" && !queued.has(reservation.id) && !left(reservation.id) && (
                       <Button
                         size="sm"
                         variant="outline"
