@@ -24,7 +24,12 @@ async function signIn(page, email, password) {
   assert.equal(response.status(), 200, `sign-in of ${email}: ${await response.text()}`);
 }
 
-const tomorrow = () => new Date(Date.now() + 24 * 3600 * 1000).toISOString().slice(0, 10);
+/** The day after `YYYY-MM-DD` (the page's own "today", in the browser's zone). */
+function nextDay(day) {
+  const date = new Date(`${day}T12:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}
 const toast = (page, text) => page.getByTestId("toast").filter({ hasText: text });
 
 await flow("reservations-changes", async ({ browser, page: admin, errors: adminErrors }) => {
@@ -62,7 +67,8 @@ await flow("reservations-changes", async ({ browser, page: admin, errors: adminE
   await signUp(user.page, { name: "Rae Repair", email: uniqueEmail("rae") });
   await user.page.goto("/reservations");
   await user.page.getByRole("radio", { name: new RegExp(service) }).check();
-  await user.page.getByLabel("Day", { exact: true }).fill(tomorrow());
+  const day = user.page.getByLabel("Day", { exact: true });
+  await day.fill(nextDay(await day.inputValue()));
   const slots = user.page.getByRole("list", { name: "Slots" }).locator("button:enabled");
   await slots.nth(2).click();
   await user.page.getByRole("button", { name: /^Book / }).click();

@@ -36,7 +36,12 @@ async function openPage(browser, options = {}) {
   return { context, page, errors: collectErrors(page) };
 }
 
-const isoDay = (date) => date.toISOString().slice(0, 10);
+/** The day after `YYYY-MM-DD` (the page's own "today", in the browser's zone). */
+function nextDay(day) {
+  const date = new Date(`${day}T12:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString().slice(0, 10);
+}
 const slotList = (page) => page.getByRole("list", { name: "Slots" });
 const enabledSlots = (page) => slotList(page).locator("button:enabled");
 
@@ -49,8 +54,8 @@ async function pickDayWithSlot(page, service) {
   await slotList(page).or(page.getByText(/No more slots|Closed on this day/)).first().waitFor();
   const today = await enabledSlots(page).count();
   if (today >= 2) return (await enabledSlots(page).nth(1).textContent()).trim();
-  const tomorrow = new Date(Date.now() + 24 * 3600 * 1000);
-  await page.getByLabel("Day", { exact: true }).fill(isoDay(tomorrow));
+  const day = page.getByLabel("Day", { exact: true });
+  await day.fill(nextDay(await day.inputValue()));
   await enabledSlots(page).first().waitFor();
   return (await enabledSlots(page).first().textContent()).trim();
 }
