@@ -13,7 +13,7 @@ import { authClient } from "@/lib/auth";
 import { formatDateTime, formatTime, isoDay, localTimeZone } from "@/lib/format";
 import { useLiveQuery } from "@/lib/live";
 import { allPages } from "@/pages/reservations/reservationsApi";
-import { StatusBadge } from "@/pages/reservations/ServiceReservations";
+import { StatusBadge } from "@/pages/reservations/StatusBadge";
 import type { QueueEntry, QueueMoved, QueueView, Reservation, Service } from "@/pages/reservations/types";
 
 import { useServices } from "./ServicesAdmin";

@@ -10,7 +10,8 @@ import { formatDateTime } from "@/lib/format";
 
 import { BookingPanel } from "./BookingPanel";
 import { allPages, listServices } from "./reservationsApi";
-import { ServiceReservations, slotEnd, StatusBadge } from "./ServiceReservations";
+import { ServiceReservations, slotEnd } from "./ServiceReservations";
+import { StatusBadge } from "./StatusBadge";
 import type { QueueEntry, Reservation, Service } from "./types";
 
 interface Loaded {
