@@ -172,6 +172,11 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   assert.equal(await bell.getAttribute("aria-expanded"), "false", "Escape closes the list");
   assert.ok(await panel.isHidden());
 
+  // An administrator's own reservations page shows theirs only, and it is not their turn.
+  await adminPage.goto("/reservations");
+  await adminPage.getByText("You have no upcoming reservations.").waitFor();
+  assert.equal(await adminPage.getByTestId("your-turn").count(), 0, "not the admin's turn");
+
   // --- the users section: search finds the user; their role is shown ---------------------
   await adminPage.goto("/admin/users");
   await adminPage.getByLabel("Search users").fill(uma.email);

@@ -149,7 +149,8 @@ export function NotificationBell() {
         role="region"
         aria-label="Notifications"
         hidden={!open}
-        className="absolute right-0 z-50 mt-2 w-[min(24rem,calc(100vw-2rem))] rounded-xl border bg-card p-3 text-card-foreground shadow-lg"
+        // On a phone the bell is not at the screen's edge: the list spans the screen instead.
+        className="fixed inset-x-4 top-14 z-50 rounded-xl border bg-card p-3 text-card-foreground shadow-lg sm:absolute sm:inset-x-auto sm:top-auto sm:right-0 sm:mt-2 sm:w-96"
       >
         <div className="mb-2 flex items-center justify-between gap-2">
           <h2 className="text-sm font-semibold">Notifications</h2>

@@ -6,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Spinner } from "@/components/ui/spinner";
 import { errorMessage } from "@/lib/api";
+import { isAdmin, useSession } from "@/lib/auth";
 import { formatDateTime } from "@/lib/format";
 
 import { BookingPanel } from "./BookingPanel";
@@ -19,19 +20,20 @@ interface Loaded {
   reservations: Reservation[];
 }
 
-function useReservationsData() {
+/** Services, and my reservations (an administrator's list holds everyone's: ask for mine). */
+function useReservationsData(me: string, admin: boolean) {
   const [state, setState] = useState<{ data: Loaded | null; error: string | null }>({ data: null, error: null });
   const load = useCallback(async () => {
     try {
       const [services, reservations] = await Promise.all([
         listServices(),
-        allPages<Reservation>("/api/reservations"),
+        allPages<Reservation>("/api/reservations", admin ? { user_id: me } : {}),
       ]);
       setState({ data: { services, reservations }, error: null });
     } catch (error) {
       setState((previous) => ({ data: previous.data, error: errorMessage(error) }));
     }
-  }, []);
+  }, [me, admin]);
   useEffect(() => {
     void load();
     // An administrator may confirm a booking meanwhile: read again when the tab is shown.
@@ -66,7 +68,9 @@ function TurnBanner({ turns, services }: { turns: Record<string, QueueEntry>; se
 }
 
 export default function ReservationsPage() {
-  const { data, error, reload } = useReservationsData();
+  const { data: session } = useSession();
+  const me = session?.user.id ?? "";
+  const { data, error, reload } = useReservationsData(me, isAdmin(session?.user as { role?: string } | undefined));
   const [turns, setTurns] = useState<Record<string, QueueEntry>>({});
   const onTurn = useCallback((serviceId: string, entry: QueueEntry | null) => {
     setTurns((previous) => {
@@ -125,6 +129,7 @@ export default function ReservationsPage() {
                 <ServiceReservations
                   key={serviceId}
                   serviceId={serviceId}
+                  me={me}
                   service={data.services.find((s) => s.id === serviceId)}
                   reservations={reservations}
                   onChanged={() => void reload()}

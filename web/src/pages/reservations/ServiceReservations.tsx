@@ -166,19 +166,22 @@ function ReservationRow({
 /** My upcoming reservations of one service, and my place in its queue, live. */
 export function ServiceReservations({
   serviceId,
+  me,
   service,
   reservations,
   onChanged,
   onTurn,
 }: {
   serviceId: string;
+  /** My user id: an administrator's queue view holds everyone's entries. */
+  me: string;
   service: Service | undefined;
   reservations: Reservation[];
   onChanged: () => void;
   onTurn: (serviceId: string, entry: QueueEntry | null) => void;
 }) {
   const queue = useLiveQuery<QueueView>("queue.position", { service_id: serviceId });
-  const entries = queue.data?.entries ?? [];
+  const entries = (queue.data?.entries ?? []).filter((entry) => entry.user_id === me);
   const turn = entries.find((entry) => entry.status === "in_service") ?? null;
   const turnId = turn?.id ?? null;
   useEffect(() => {
