@@ -58,9 +58,11 @@ export function App() {
           <Route path="/">
             <Redirect to={HOME} replace />
           </Route>
-          {ROUTES.map(({ path, page: Page, public: isPublic }) => (
+          {ROUTES.map(({ path, page: Page, public: isPublic, signedInToo }) => (
             <Route key={path} path={path}>
-              {isPublic ? (
+              {isPublic && signedInToo ? (
+                <Page />
+              ) : isPublic ? (
                 <SignedOutOnly>
                   <Page />
                 </SignedOutOnly>
