@@ -2,8 +2,13 @@ import type { HTMLAttributes, TdHTMLAttributes, ThHTMLAttributes } from "react";
 
 import { cn } from "@/lib/utils";
 
-export const Table = ({ className, ...props }: HTMLAttributes<HTMLTableElement>) => (
-  <div className="w-full overflow-x-auto">
+/** `scrollLabel`: names the scroll box and lets the keyboard reach it, for a table that may
+ * scroll sideways on a phone with nothing focusable in it (axe: scrollable-region-focusable). */
+export const Table = ({ className, scrollLabel, ...props }: HTMLAttributes<HTMLTableElement> & { scrollLabel?: string }) => (
+  <div
+    className="w-full overflow-x-auto"
+    {...(scrollLabel ? { role: "region", "aria-label": scrollLabel, tabIndex: 0 } : {})}
+  >
     <table className={cn("w-full caption-bottom text-sm", className)} {...props} />
   </div>
 );

@@ -27,9 +27,11 @@ export default function AccountPage() {
           </Button>
         }
       />
-      <div className="grid gap-6 lg:grid-cols-2">
-        <ProfileCard user={user} />
-        <ChangeEmailCard currentEmail={user.email} />
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
+        <div className="grid grid-cols-1 content-start gap-6">
+          <ProfileCard user={user} />
+          <ChangeEmailCard currentEmail={user.email} />
+        </div>
         <ChangePasswordCard onChanged={() => setDevicesVersion((v) => v + 1)} />
         <div className="lg:col-span-2">
           <DevicesCard currentSessionId={String(data.session.id)} reloadKey={devicesVersion} />

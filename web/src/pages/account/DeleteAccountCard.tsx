@@ -49,7 +49,7 @@ export function DeleteAccountCard() {
           }}
           title="Delete your account?"
         >
-          <form className="grid gap-4" onSubmit={submit} noValidate>
+          <form className="grid grid-cols-1 gap-4" onSubmit={submit} noValidate>
             <p className="text-sm">Everything you own here is deleted for good. Enter your password to confirm.</p>
             {error && <Alert variant="destructive">{error}</Alert>}
             <Field label="Password">

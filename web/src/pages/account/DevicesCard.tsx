@@ -69,18 +69,18 @@ export function DevicesCard({ currentSessionId, reloadKey }: { currentSessionId:
         <CardTitle>Devices</CardTitle>
         <CardDescription>Where your account is signed in. Sign out any you do not recognise.</CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-3">
+      <CardContent className="grid grid-cols-1 gap-3">
         {error && <Alert variant="destructive">{error}</Alert>}
         {devices === null ? (
           !error && <Spinner label="Loading devices" />
         ) : (
-          <Table>
+          <Table scrollLabel="Devices">
             <TableHeader>
               <TableRow>
                 <TableHead>Device</TableHead>
                 <TableHead>IP address</TableHead>
                 <TableHead>Signed in</TableHead>
-                <TableHead>Expires</TableHead>
+                <TableHead className="hidden sm:table-cell">Expires</TableHead>
                 <TableHead>
                   <span className="sr-only">Actions</span>
                 </TableHead>
@@ -98,7 +98,7 @@ export function DevicesCard({ currentSessionId, reloadKey }: { currentSessionId:
                     </TableCell>
                     <TableCell className="tabular-nums">{device.ipAddress ?? "—"}</TableCell>
                     <TableCell>{formatDateTime(device.createdAt)}</TableCell>
-                    <TableCell>{formatDateTime(device.expiresAt)}</TableCell>
+                    <TableCell className="hidden sm:table-cell">{formatDateTime(device.expiresAt)}</TableCell>
                     <TableCell className="text-right">
                       {!current && (
                         <Button

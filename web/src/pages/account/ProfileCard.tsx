@@ -50,7 +50,7 @@ export function ProfileCard({ user }: { user: User }) {
         <CardTitle>Profile</CardTitle>
         <CardDescription>How you appear in the app.</CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-4">
+      <CardContent className="grid grid-cols-1 gap-4">
         {notice && <Alert variant={notice.variant}>{notice.text}</Alert>}
         <form className="flex flex-wrap items-end gap-2" onSubmit={saveName} noValidate>
           <Field label="Name" className="min-w-0 flex-1">
@@ -60,7 +60,7 @@ export function ProfileCard({ user }: { user: User }) {
             {busy === "name" ? "Saving…" : "Save name"}
           </Button>
         </form>
-        <div className="grid gap-1.5">
+        <div className="grid grid-cols-1 gap-1.5">
           <span className="text-sm font-medium">Email</span>
           <div className="flex flex-wrap items-center gap-2">
             <span className="break-all">{user.email}</span>

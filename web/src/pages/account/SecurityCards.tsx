@@ -43,7 +43,7 @@ export function ChangeEmailCard({ currentEmail }: { currentEmail: string }) {
         <CardTitle>Change email</CardTitle>
         <CardDescription>We mail a link to the new address to make sure it is yours.</CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-4">
+      <CardContent className="grid grid-cols-1 gap-4">
         {notice && <Alert variant={notice.variant}>{notice.text}</Alert>}
         <form className="flex flex-wrap items-end gap-2" onSubmit={submit} noValidate>
           <Field label="New email" className="min-w-0 flex-1">
@@ -93,9 +93,9 @@ export function ChangePasswordCard({ onChanged }: { onChanged: () => void }) {
         <CardTitle>Change password</CardTitle>
         <CardDescription>Every other device is signed out.</CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-4">
+      <CardContent className="grid grid-cols-1 gap-4">
         {notice && <Alert variant={notice.variant}>{notice.text}</Alert>}
-        <form className="grid gap-3" onSubmit={submit} noValidate>
+        <form className="grid grid-cols-1 gap-3" onSubmit={submit} noValidate>
           <Field label="Current password">
             {(p) => <Input {...p} name="currentPassword" type="password" autoComplete="current-password" required />}
           </Field>

@@ -65,14 +65,7 @@ export default function ResetPasswordPage() {
   return (
     <AuthShell title="Choose a new password" description="Every device signed in to your account will be signed out.">
       <form className="grid gap-4" onSubmit={submit} noValidate>
-        {error && (
-          <Alert variant="destructive">
-            {error}{" "}
-            <Link href="/forgot-password" className="underline underline-offset-4">
-              Ask for a new link
-            </Link>
-          </Alert>
-        )}
+        {error && <Alert variant="destructive">{error}</Alert>}
         <Field label="New password" hint="At least 8 characters.">
           {(p) => <Input {...p} name="password" type="password" autoComplete="new-password" minLength={8} required />}
         </Field>
@@ -82,6 +75,12 @@ export default function ResetPasswordPage() {
         <Button type="submit" disabled={busy}>
           {busy ? "Saving…" : "Set the new password"}
         </Button>
+        <p className="text-sm">
+          Link not working?{" "}
+          <Link href="/forgot-password" className="underline underline-offset-4">
+            Ask for a new one
+          </Link>
+        </p>
       </form>
     </AuthShell>
   );

@@ -38,7 +38,7 @@ export default function VerifyEmailPage() {
           </Link>
         ) : (
           <Link href={next} className="underline underline-offset-4">
-            {data ? "Continue" : "Sign in"}
+            {data ? "Continue" : error ? "Sign in to ask for a new link" : "Sign in"}
           </Link>
         )}
       </p>

@@ -13,7 +13,7 @@ import { EXPORT_ACTION, type ExportResult, type Job } from "./types";
 export function ExportDownload({ result }: { result: ExportResult }) {
   const rows = Object.values(result.counts).reduce((sum, n) => sum + n, 0);
   return (
-    <div className="grid gap-2">
+    <div className="grid grid-cols-1 gap-2">
       <div>
         <a href={exportHref(result)} download className={buttonVariants({ variant: "default" })}>
           Download the archive ({formatSize(result.size)})
@@ -54,7 +54,7 @@ export function ExportCard({ available }: { available: boolean }) {
           files.
         </CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-4">
+      <CardContent className="grid grid-cols-1 gap-4">
         {!available && <Alert>This server does not offer exports.</Alert>}
         {error && <Alert variant="destructive">{error}</Alert>}
         <div>

@@ -23,7 +23,7 @@ function ImportSummary({ result }: { result: ImportResult }) {
   const imported = Object.entries(result.imported);
   const total = imported.reduce((sum, [, count]) => sum + (count ?? 0), 0);
   return (
-    <div className="grid gap-3">
+    <div className="grid grid-cols-1 gap-3">
       <Alert variant={result.refused.length ? "default" : "success"}>
         {total === 1 ? "1 row imported" : `${total} rows imported`}
         {imported.length > 0 && ` (${imported.map(([table, count]) => `${table}: ${count}`).join(", ")})`}
@@ -31,7 +31,7 @@ function ImportSummary({ result }: { result: ImportResult }) {
           `; ${result.refused.length === 1 ? "1 problem" : `${result.refused.length} problems`} below.`}
       </Alert>
       {result.refused.length > 0 && (
-        <Table>
+        <Table className="caption-top" scrollLabel="Rows not imported">
           <caption className="mb-2 text-left text-sm font-medium">Rows not imported</caption>
           <TableHeader>
             <TableRow>
@@ -96,13 +96,13 @@ export function ImportCard({ available }: { available: boolean }) {
           Add events, tasks or expenses to your planner from a spreadsheet. The first row names the columns.
         </CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-4">
+      <CardContent className="grid grid-cols-1 gap-4">
         {!available && <Alert>This server does not offer imports.</Alert>}
         {error && <Alert variant="destructive">{error}</Alert>}
-        <form className="grid gap-3" onSubmit={submit} noValidate>
-          <div className="grid gap-3 sm:grid-cols-2">
+        <form className="grid grid-cols-1 gap-3" onSubmit={submit} noValidate>
+          <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
             <Field label="CSV file">
-              {(p) => <Input {...p} name="file" type="file" accept=".csv,text/csv" className="h-auto py-1.5" required />}
+              {(p) => <Input {...p} name="file" type="file" accept=".csv,text/csv" className="py-1 file:mr-3 file:border-0 file:bg-transparent file:text-sm file:font-medium file:text-foreground" required />}
             </Field>
             <Field label="Import into" hint={`Columns: ${COLUMNS[table]}.`}>
               {(p) => (

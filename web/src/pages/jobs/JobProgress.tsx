@@ -25,7 +25,7 @@ export function JobProgress<R>({
   if (!job) return <Spinner label="Starting" />;
 
   return (
-    <div className="grid gap-3" aria-live="polite">
+    <div className="grid grid-cols-1 gap-3" aria-live="polite">
       <div className="flex flex-wrap items-center gap-2 text-sm">
         <span className="font-medium">{label}</span>
         <JobStatusBadge status={job.status} />

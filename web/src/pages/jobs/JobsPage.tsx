@@ -30,9 +30,9 @@ export default function JobsPage() {
   return (
     <>
       <PageHeader title="Jobs" description="Imports, exports and other work the server does for you in the background." />
-      <div className="grid gap-6">
+      <div className="grid grid-cols-1 gap-6">
         {error && <Alert variant="destructive">Could not list the server's actions: {error}</Alert>}
-        <div className="grid gap-6 lg:grid-cols-2">
+        <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
           <ImportCard available={has(IMPORT_ACTION)} />
           <ExportCard available={has(EXPORT_ACTION)} />
         </div>

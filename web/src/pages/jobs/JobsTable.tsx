@@ -48,9 +48,9 @@ export function JobsTable() {
   if (data.data.length === 0) return <p className="text-sm text-muted-foreground">No jobs yet.</p>;
 
   return (
-    <div className="grid gap-3">
+    <div className="grid grid-cols-1 gap-3">
       {cancelError && <Alert variant="destructive">{cancelError}</Alert>}
-      <Table>
+      <Table scrollLabel="Your jobs">
         <TableHeader>
           <TableRow>
             <TableHead>Job</TableHead>

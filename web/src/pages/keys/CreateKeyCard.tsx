@@ -49,14 +49,14 @@ export function CreateKeyCard({ onCreated }: { onCreated: (key: CreatedKey) => v
           A key lets a program use the API as you: send it as <code>Authorization: Bearer ea_…</code>.
         </CardDescription>
       </CardHeader>
-      <CardContent className="grid gap-3">
+      <CardContent className="grid grid-cols-1 gap-3">
         {error && <Alert variant="destructive">{error}</Alert>}
-        <form className="grid gap-3 sm:grid-cols-[1fr_10rem_auto] sm:items-end" onSubmit={submit} noValidate>
+        <form className="grid grid-cols-1 gap-3 sm:grid-cols-[1fr_10rem_auto] sm:items-end" onSubmit={submit} noValidate>
           <Field label="Name">{(p) => <Input {...p} name="name" maxLength={100} placeholder="My script" required />}</Field>
-          <Field label="Expires after (days)" hint="Empty: never.">
+          <Field label="Expires in days (optional)">
             {(p) => <Input {...p} name="days" type="number" inputMode="numeric" min={1} max={3650} step={1} />}
           </Field>
-          <Button type="submit" disabled={busy} className="sm:mb-5">
+          <Button type="submit" disabled={busy}>
             {busy ? "Creating…" : "Create key"}
           </Button>
         </form>

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { lazy, Suspense, useState } from "react";
 
 import { PageHeader } from "@/components/layout/Layout";
 import { Alert } from "@/components/ui/alert";
@@ -11,9 +11,10 @@ import { CreateKeyCard } from "./CreateKeyCard";
 import { KeysTable } from "./KeysTable";
 import { NewKeyDialog } from "./NewKeyDialog";
 import type { ApiKey, CreatedKey } from "./types";
-import { UsageCard } from "./UsageCard";
 
 const KEYS_ARGS = { limit: 200 };
+// The chart library is the bulk of this page: the keys come first, the chart after.
+const UsageCard = lazy(() => import("./UsageCard"));
 
 export default function KeysPage() {
   const keys = useLiveQuery<Page<ApiKey>>("keys.list", KEYS_ARGS);
@@ -23,7 +24,7 @@ export default function KeysPage() {
   return (
     <>
       <PageHeader title="API keys" description="Keys for programs that use the API as you, and what they used." />
-      <div className="grid gap-6">
+      <div className="grid grid-cols-1 gap-6">
         <CreateKeyCard onCreated={setCreated} />
         <NewKeyDialog created={created} onClose={() => setCreated(null)} />
         <Card>
@@ -36,7 +37,9 @@ export default function KeysPage() {
             {keys.data ? <KeysTable keys={keys.data.data} /> : !keys.error && <Spinner label="Loading keys" />}
           </CardContent>
         </Card>
-        <UsageCard />
+        <Suspense fallback={<Spinner label="Loading usage" />}>
+          <UsageCard />
+        </Suspense>
       </div>
     </>
   );

@@ -37,7 +37,7 @@ export function KeysTable({ keys }: { keys: ApiKey[] }) {
 
   return (
     <>
-      <Table>
+      <Table scrollLabel="Your keys">
         <TableHeader>
           <TableRow>
             <TableHead>Name</TableHead>
@@ -85,7 +85,7 @@ export function KeysTable({ keys }: { keys: ApiKey[] }) {
       </Table>
       <Dialog open={revoking !== null} onClose={() => setRevoking(null)} title="Revoke this key?">
         {revoking && (
-          <div className="grid gap-4">
+          <div className="grid grid-cols-1 gap-4">
             <p className="text-sm">
               Programs using <strong>{revoking.name}</strong> (<code className="font-mono">{revoking.prefix}…</code>) are
               refused from now on. This can not be undone.

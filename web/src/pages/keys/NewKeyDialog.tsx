@@ -33,12 +33,12 @@ export function NewKeyDialog({ created, onClose }: { created: CreatedKey | null;
       title="Your new API key"
     >
       {created && (
-        <div className="grid gap-4">
+        <div className="grid grid-cols-1 gap-4">
           <Alert variant="destructive">
             Copy it now: this is the only time the full key is shown. After you close this, only its prefix is
             kept on screen.
           </Alert>
-          <div className="grid gap-1.5">
+          <div className="grid grid-cols-1 gap-1.5">
             <label htmlFor="new-key-secret" className="text-sm font-medium">
               {created.name}
             </label>

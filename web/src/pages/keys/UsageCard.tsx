@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from "react";
 
 import { BarChart, type BarSeries } from "@/components/charts/BarChart";
 import { Alert } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
@@ -31,10 +32,12 @@ function tokenSeries(rows: UsageTotals[]): BarSeries[] {
 }
 
 /** `GET /api/usage` over a chosen period: totals, then tokens per key and per model. */
-export function UsageCard() {
+export default function UsageCard() {
   const [days, setDays] = useState<number>(30);
   const [report, setReport] = useState<UsageReport | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Bumped by "Refresh": usage is recorded as calls end, and is not pushed live.
+  const [version, setVersion] = useState(0);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -51,7 +54,7 @@ export function UsageCard() {
         if (!controller.signal.aborted) setError(errorMessage(failure));
       });
     return () => controller.abort();
-  }, [days]);
+  }, [days, version]);
 
   const byKey = useMemo(
     () =>
@@ -69,22 +72,27 @@ export function UsageCard() {
   return (
     <Card>
       <CardHeader className="flex-row flex-wrap items-end justify-between gap-3">
-        <div className="grid gap-1">
+        <div className="grid grid-cols-1 gap-1">
           <CardTitle>Usage</CardTitle>
           <CardDescription>Completions served through the API, by key and by model.</CardDescription>
         </div>
-        <div className="grid gap-1.5">
-          <Label htmlFor="usage-period">Period</Label>
-          <Select id="usage-period" className="w-auto" value={days} onChange={(e) => setDays(Number(e.target.value))}>
-            {PERIODS.map((p) => (
-              <option key={p.days} value={p.days}>
-                {p.label}
-              </option>
-            ))}
-          </Select>
+        <div className="flex items-end gap-2">
+          <div className="grid gap-1.5">
+            <Label htmlFor="usage-period">Period</Label>
+            <Select id="usage-period" className="w-auto" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+              {PERIODS.map((p) => (
+                <option key={p.days} value={p.days}>
+                  {p.label}
+                </option>
+              ))}
+            </Select>
+          </div>
+          <Button variant="outline" onClick={() => setVersion((v) => v + 1)} disabled={!report && !error}>
+            Refresh
+          </Button>
         </div>
       </CardHeader>
-      <CardContent className="grid gap-6">
+      <CardContent className="grid grid-cols-1 gap-6">
         {error && <Alert variant="destructive">{error}</Alert>}
         {!report && !error && <Spinner label="Loading usage" />}
         {report && (
@@ -109,15 +117,15 @@ export function UsageCard() {
                 No API calls in this period. Calls to <code>/v1/chat/completions</code> with a key show here.
               </p>
             ) : (
-              <div className="grid gap-6 lg:grid-cols-2">
+              <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
                 {byKey && (
-                  <section className="grid gap-2">
+                  <section className="grid grid-cols-1 gap-2">
                     <h3 className="text-sm font-medium">Tokens by key</h3>
                     <BarChart title="Tokens by key" labels={byKey.labels} series={byKey.series} stacked formatValue={formatTokens} />
                   </section>
                 )}
                 {byModel && (
-                  <section className="grid gap-2">
+                  <section className="grid grid-cols-1 gap-2">
                     <h3 className="text-sm font-medium">Tokens by model</h3>
                     <BarChart title="Tokens by model" labels={byModel.labels} series={byModel.series} stacked formatValue={formatTokens} />
                   </section>
