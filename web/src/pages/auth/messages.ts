@@ -19,7 +19,7 @@ const WORDS: Record<string, string> = {
   BANNED_USER: "This account is suspended. Contact the administrator.",
   INVALID_TOKEN: "This link is invalid or has already been used. Ask for a new one.",
   TOKEN_EXPIRED: "This link has expired. Ask for a new one.",
-  INVALID_PASSWORD: "The current password is wrong.",
+  INVALID_PASSWORD: "The password is wrong.",
   EMAIL_IS_THE_SAME: "That is already your email address.",
   EMAIL_ALREADY_VERIFIED: "Your email is already verified.",
   LAST_ADMIN: "You are the last administrator: make someone else an administrator first.",

@@ -101,10 +101,10 @@ export function ImportCard({ available }: { available: boolean }) {
         {error && <Alert variant="destructive">{error}</Alert>}
         <form className="grid grid-cols-1 gap-3" onSubmit={submit} noValidate>
           <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
-            <Field label="CSV file">
+            <Field label="CSV file" className="content-start">
               {(p) => <Input {...p} name="file" type="file" accept=".csv,text/csv" className="py-1 file:mr-3 file:border-0 file:bg-transparent file:text-sm file:font-medium file:text-foreground" required />}
             </Field>
-            <Field label="Import into" hint={`Columns: ${COLUMNS[table]}.`}>
+            <Field label="Import into" className="content-start" hint={`Columns: ${COLUMNS[table]}.`}>
               {(p) => (
                 <Select {...p} name="table" value={table} onChange={(e) => setTable(e.target.value as ImportTable)}>
                   <option value="tasks">Tasks</option>
