@@ -90,7 +90,7 @@ await flow("accounts", async ({ browser, context, page, errors }) => {
   await dialog.getByRole("button", { name: "Copy" }).click();
   await dialog.getByText("Copied to the clipboard.").waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret, "the clipboard holds the key");
-  await page.screenshot({ path: `${process.env.SCREENSHOT_DIR ?? "artifacts/screenshots"}/accounts-key-shown-once.png` });
+  await shot(page, "accounts-key-shown-once");
   await checkA11y(page, "keys with the new key's dialog");
   await dialog.getByRole("button", { name: "I have saved it" }).click();
   await dialog.waitFor({ state: "hidden" });

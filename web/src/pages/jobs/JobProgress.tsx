@@ -5,7 +5,10 @@ import { Spinner } from "@/components/ui/spinner";
 import { useLiveQuery } from "@/lib/live";
 
 import { JobStatusBadge } from "./JobStatusBadge";
-import type { Job } from "./types";
+import type { Job, JobStatus } from "./types";
+
+/** Their last progress words ("Reading the file") would read as if the job went on. */
+const FINISHED_BADLY: ReadonlySet<JobStatus> = new Set(["failed", "canceled"]);
 
 /**
  * One job followed live (`jobs.get`): a progress bar with the job's own words while it runs,
@@ -29,7 +32,7 @@ export function JobProgress<R>({
       <div className="flex flex-wrap items-center gap-2 text-sm">
         <span className="font-medium">{label}</span>
         <JobStatusBadge status={job.status} />
-        {job.message && <span className="text-muted-foreground">{job.message}</span>}
+        {job.message && !FINISHED_BADLY.has(job.status) && <span className="text-muted-foreground">{job.message}</span>}
       </div>
       {(job.status === "queued" || job.status === "running") && (
         <div
