@@ -13,9 +13,7 @@ pytestmark = pytest.mark.slow  # a server process and a browser each
 async def test_accounts_sign_in_devices_keys_and_password_reset(webapp_server: Server) -> None:
     """Sign-up, a wrong password, devices, an API key shown once, and a reset by the mailed
     link (read from the server's outbox: no SMTP server is set)."""
-    output = await webapp_server.run_flow(
-        "accounts", OUTBOX=str(webapp_server.data_dir / "outbox")
-    )
+    output = await webapp_server.run_flow("accounts", OUTBOX=str(webapp_server.data_dir / "outbox"))
     assert "OUTBOX not set" not in output  # the mailed link was followed
     shots = SCREENSHOTS / webapp_server.db
     for name in ("accounts-sign-in-wrong-password", "accounts-key-shown-once", "accounts-keys"):
