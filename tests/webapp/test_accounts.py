@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.webapp.conftest import ServeWebapp
 from tests.webapp.harness import SCREENSHOTS, Server
 
 pytestmark = pytest.mark.slow  # a server process and a browser each
@@ -23,3 +24,10 @@ async def test_accounts_sign_in_devices_keys_and_password_reset(webapp_server: S
 async def test_jobs_import_a_csv_and_export_my_data(webapp_server: Server) -> None:
     await webapp_server.run_flow("jobs")
     assert (SCREENSHOTS / webapp_server.db / "jobs-import-done.png").is_file()
+
+
+async def test_a_queued_job_is_canceled_from_the_list(start_webapp: ServeWebapp) -> None:
+    """No job runs on this server (JOBS_IN_SERVE=false, no worker), so the export stays
+    queued until the page cancels it: no race with a job that finishes first."""
+    server = await start_webapp(JOBS_IN_SERVE="false")
+    await server.run_flow("jobs-cancel")
