@@ -31,3 +31,12 @@ async def test_a_queued_job_is_canceled_from_the_list(start_webapp: ServeWebapp)
     queued until the page cancels it: no race with a job that finishes first."""
     server = await start_webapp(JOBS_IN_SERVE="false")
     await server.run_flow("jobs-cancel")
+
+
+async def test_email_verification_required_through_the_mailed_link(
+    start_webapp: ServeWebapp,
+) -> None:
+    """REQUIRE_EMAIL_VERIFICATION: sign-up says to check the inbox, sign-in is refused in
+    words, and the mailed link lands on the app's page, which says the email is verified."""
+    server = await start_webapp(REQUIRE_EMAIL_VERIFICATION="true")
+    await server.run_flow("accounts-verify", OUTBOX=str(server.data_dir / "outbox"))

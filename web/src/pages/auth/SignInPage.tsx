@@ -9,7 +9,7 @@ import { Field } from "@/components/ui/label";
 import { signIn } from "@/lib/auth";
 
 import { AuthShell } from "./AuthShell";
-import { authErrorMessage } from "./messages";
+import { appUrl, authErrorMessage } from "./messages";
 
 export default function SignInPage() {
   const search = useSearch();
@@ -31,7 +31,10 @@ export default function SignInPage() {
       email,
       password,
       rememberMe: form.get("remember") === "on",
-      callbackURL: safeNext(search),
+      // better-auth sends the browser here after a sign-in, and an unverified account's
+      // fresh verification link (REQUIRE_EMAIL_VERIFICATION) lands here too: the page
+      // says "verified" to the latter and forwards the former on at once.
+      callbackURL: appUrl(`/verify-email?from=sign-in&next=${encodeURIComponent(safeNext(search))}`),
     });
     setBusy(false);
     if (failure) setError(authErrorMessage(failure, "Could not sign in."));

@@ -1,4 +1,4 @@
-import { Link, useSearch } from "wouter";
+import { Link, Redirect, useSearch } from "wouter";
 
 import { safeNext } from "@/app/App";
 import { Alert } from "@/components/ui/alert";
@@ -19,6 +19,8 @@ export default function VerifyEmailPage() {
   const changed = params.get("change") === "1";
   const { data } = useSession();
   const next = data ? safeNext(search) : "/sign-in";
+  // A sign-in names this page as its callbackURL (see SignInPage): signed in, go on.
+  if (data && !error && params.get("from") === "sign-in") return <Redirect to={next} replace />;
 
   return (
     <AuthShell title={error ? "The link did not work" : changed ? "Email changed" : "Email verified"}>

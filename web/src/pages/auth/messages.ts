@@ -28,6 +28,10 @@ const WORDS: Record<string, string> = {
 export function authErrorMessage(failure: AuthFailure | null | undefined, fallback: string): string {
   if (!failure) return fallback;
   if (failure.status === 429) return "Too many attempts. Wait a minute and try again.";
+  // A proxy's 502 or a dropped connection carries no code: say what happened, not just "could not".
+  if (failure.status !== undefined && (failure.status === 0 || failure.status >= 500) && !failure.code) {
+    return "The server could not be reached or had a problem. Try again in a moment.";
+  }
   const words = failure.code ? WORDS[failure.code] : undefined;
   return words ?? failure.message ?? fallback;
 }
