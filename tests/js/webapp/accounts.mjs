@@ -1,7 +1,8 @@
 // Accounts in the browser: sign up through the UI, the device list, sign out, a wrong
 // password shown in words, sign in; an API key shown once (then only its prefix, the secret
-// nowhere in the page), used, charted and revoked; a second device signed out from the first;
-// and, when OUTBOX is set (the server's DATA_DIR/outbox), a password reset by the mailed link.
+// nowhere in the page), used, charted and revoked, the list live; a second device signed out
+// from the first; and, when OUTBOX is set (the server's DATA_DIR/outbox), the mailed links
+// (verification, change of email, password reset) followed to the app's own pages.
 import assert from "node:assert/strict";
 
 import { checkA11y, flow, newContext, shot, uniqueEmail } from "./lib.mjs";
@@ -16,7 +17,8 @@ function forgetExpectedFailures(errors, status) {
 }
 
 await flow("accounts", async ({ browser, context, page, errors }) => {
-  const email = uniqueEmail("accounts");
+  let email = uniqueEmail("accounts");
+  const outbox = process.env.OUTBOX;
 
   // Sign up through the form.
   await page.goto("/sign-up");
@@ -74,6 +76,31 @@ await flow("accounts", async ({ browser, context, page, errors }) => {
   assert.equal(await (await phone.request.get("/api/auth/get-session")).json(), null, "the phone is signed out");
   await phone.close();
 
+  // With the outbox: the verification link and a change of email, each mailed link landing
+  // on the app's own page and leading back to the account.
+  if (outbox) {
+    let before = outboxNow(outbox);
+    await page.getByRole("button", { name: "Resend verification email" }).click();
+    await page.getByText(`We sent a verification link to ${email}.`).waitFor();
+    await page.goto(await waitForMailedLink(outbox, email, "/api/auth/verify-email", before));
+    await page.getByRole("heading", { name: "Email verified" }).waitFor();
+    await checkA11y(page, "email verified");
+    await page.getByRole("link", { name: "Continue" }).click();
+    await page.getByText("Verified", { exact: true }).waitFor();
+
+    const newEmail = uniqueEmail("moved");
+    before = outboxNow(outbox);
+    await page.getByLabel("New email").fill(newEmail);
+    await page.getByRole("button", { name: "Send the link" }).click();
+    await page.getByText(/a link is on its way there/).waitFor();
+    await page.goto(await waitForMailedLink(outbox, newEmail, "/api/auth/verify-email", before));
+    await page.getByRole("heading", { name: "Email changed" }).waitFor();
+    await shot(page, "accounts-email-changed");
+    await page.getByRole("link", { name: "Continue" }).click();
+    await page.getByText(newEmail).waitFor();
+    email = newEmail;
+  }
+
   // An API key: the secret once, with a Copy button.
   await context.grantPermissions(["clipboard-read", "clipboard-write"]);
   await page.goto("/keys");
@@ -128,6 +155,14 @@ await flow("accounts", async ({ browser, context, page, errors }) => {
   assert.equal(refused.status(), 401, "a revoked key is refused");
   await shot(page, "accounts-key-revoked");
 
+  // The list is live: a key made elsewhere (by a script, with the session) appears unasked.
+  const made = await page.request.post("/api/keys", {
+    data: { name: "Made by a script" },
+    headers: { Origin: new URL(page.url()).origin },
+  });
+  assert.equal(made.status(), 201);
+  await keys.getByRole("cell", { name: "Made by a script", exact: true }).waitFor();
+
   // A phone, in the dark.
   await page.emulateMedia({ colorScheme: "dark" });
   await page.setViewportSize({ width: 375, height: 812 });
@@ -149,7 +184,6 @@ await flow("accounts", async ({ browser, context, page, errors }) => {
   await page.getByRole("link", { name: "Forgot password?" }).click();
   await page.getByRole("heading", { name: "Forgot your password?" }).waitFor();
   await checkA11y(page, "forgot password");
-  const outbox = process.env.OUTBOX;
   const seen = outbox ? outboxNow(outbox) : new Set();
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Send the link" }).click();
