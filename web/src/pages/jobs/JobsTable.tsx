@@ -108,6 +108,9 @@ export function JobsTable() {
           })}
         </TableBody>
       </Table>
+      {data.next_cursor && (
+        <p className="text-sm text-muted-foreground">The newest {LIST_ARGS.limit} jobs are shown.</p>
+      )}
     </div>
   );
 }

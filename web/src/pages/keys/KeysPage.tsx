@@ -35,6 +35,9 @@ export default function KeysPage() {
           <CardContent>
             {keys.error && <Alert variant="destructive">{keys.error.message}</Alert>}
             {keys.data ? <KeysTable keys={keys.data.data} /> : !keys.error && <Spinner label="Loading keys" />}
+            {keys.data?.next_cursor && (
+              <p className="mt-3 text-sm text-muted-foreground">The newest {KEYS_ARGS.limit} keys are shown.</p>
+            )}
           </CardContent>
         </Card>
         <Suspense fallback={<Spinner label="Loading usage" />}>
