@@ -15,6 +15,7 @@ import { Spinner } from "@/components/ui/spinner";
 import { api, errorMessage, type Page } from "@/lib/api";
 import { formatDateTime, formatTime } from "@/lib/format";
 import { useLiveQuery } from "@/lib/live";
+import { cn } from "@/lib/utils";
 
 import { dayRange, monthLabel, monthRange, monthValue, msUntilTomorrow } from "./dates";
 import { formatCents, totalsByCategory } from "./money";
@@ -64,7 +65,7 @@ function TodayCard() {
   const { data, error } = useLiveQuery<Page<PlannerEvent>>("events.list", { ...range, sort: "start_time", limit: MAX_LIMIT });
   const heading = useId();
   return (
-    <Card aria-labelledby={heading} role="region">
+    <Card aria-labelledby={heading} role="region" className="min-w-0">
       <CardHeader>
         <CardTitle id={heading}>Today</CardTitle>
         <CardDescription>{new Intl.DateTimeFormat(undefined, { dateStyle: "full" }).format(today)}</CardDescription>
@@ -108,7 +109,7 @@ function OpenTasksCard() {
   const now = new Date().toISOString();
   const count = data ? `${data.data.length}${data.next_cursor ? "+" : ""} open` : undefined;
   return (
-    <Card aria-labelledby={heading} role="region">
+    <Card aria-labelledby={heading} role="region" className="min-w-0">
       <CardHeader>
         <CardTitle id={heading}>Open tasks</CardTitle>
         <CardDescription>{count ?? "Soonest due first"}</CardDescription>
@@ -201,7 +202,7 @@ function SpendingCard({ className }: { className?: string }) {
   );
   const title = `Spending by category, ${monthLabel(month)}`;
   return (
-    <Card aria-labelledby={heading} role="region" className={className}>
+    <Card aria-labelledby={heading} role="region" className={cn("min-w-0", className)}>
       <CardHeader className="flex-row flex-wrap items-end justify-between gap-3">
         <div className="grid gap-1">
           <CardTitle id={heading}>Spending by category</CardTitle>
