@@ -9,7 +9,7 @@ import { api } from "@/lib/api";
 import { formatDateTime, fromLocalInput, toLocalInput } from "@/lib/format";
 
 import { nextHourSlot } from "./dates";
-import { CellInput, DeleteButton, FormError, ListStateRow, LoadMore } from "./parts";
+import { cancelOnEscape, CellInput, DeleteButton, FormError, ListStateRow, LoadMore, useRowEditing } from "./parts";
 import type { EventInput, PlannerEvent } from "./types";
 import { useLiveList } from "./useLiveList";
 import { useSubmit } from "./useSubmit";
@@ -66,7 +66,7 @@ function CreateEvent() {
   );
 }
 
-function EventRow({ event, onEdit }: { event: PlannerEvent; onEdit: () => void }) {
+function EventRow({ event, onEdit, focusEdit }: { event: PlannerEvent; onEdit: () => void; focusEdit: boolean }) {
   return (
     <TableRow>
       <TableCell className="min-w-40 font-medium">{event.title}</TableCell>
@@ -74,7 +74,7 @@ function EventRow({ event, onEdit }: { event: PlannerEvent; onEdit: () => void }
       <TableCell className="whitespace-nowrap">{formatDateTime(event.start_time)}</TableCell>
       <TableCell className="whitespace-nowrap">{formatDateTime(event.end_time)}</TableCell>
       <TableCell className="text-right whitespace-nowrap">
-        <Button variant="ghost" size="sm" onClick={onEdit} aria-label={`Edit event ${event.title}`}>
+        <Button variant="ghost" size="sm" onClick={onEdit} autoFocus={focusEdit} aria-label={`Edit event ${event.title}`}>
           Edit
         </Button>
         <DeleteButton path={`/api/events/${event.id}`} name={event.title} kind="event" />
@@ -93,7 +93,7 @@ function EventEditRow({ event, onDone }: { event: PlannerEvent; onDone: () => vo
     if (await submit.run(() => api<PlannerEvent>(`/api/events/${event.id}`, { method: "PATCH", body }))) onDone();
   }
   return (
-    <TableRow className="bg-muted/40">
+    <TableRow className="bg-muted/40" onKeyDown={cancelOnEscape(onDone)}>
       <TableCell>
         <CellInput form={formId} name="title" label="Title" defaultValue={event.title} error={errors.title} autoFocus />
       </TableCell>
@@ -122,7 +122,7 @@ function EventEditRow({ event, onDone }: { event: PlannerEvent; onDone: () => vo
 }
 
 export function EventsTable() {
-  const [editing, setEditing] = useState<string | null>(null);
+  const rows = useRowEditing();
   const list = useLiveList<PlannerEvent>("events.list", ARGS);
   return (
     <div className="grid gap-4">
@@ -140,10 +140,10 @@ export function EventsTable() {
         <TableBody>
           <ListStateRow list={list} columns={5} empty="No events yet." />
           {list.rows?.map((event) =>
-            editing === event.id ? (
-              <EventEditRow key={event.id} event={event} onDone={() => setEditing(null)} />
+            rows.editing === event.id ? (
+              <EventEditRow key={event.id} event={event} onDone={rows.finish} />
             ) : (
-              <EventRow key={event.id} event={event} onEdit={() => setEditing(event.id)} />
+              <EventRow key={event.id} event={event} onEdit={() => rows.start(event.id)} focusEdit={rows.returnsFocus(event.id)} />
             ),
           )}
         </TableBody>

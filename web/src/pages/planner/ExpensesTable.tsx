@@ -10,7 +10,7 @@ import { formatDateTime, fromLocalInput, toLocalInput } from "@/lib/format";
 
 import { localInputValue } from "./dates";
 import { formatCents, toCents } from "./money";
-import { CellInput, DeleteButton, FormError, ListStateRow, LoadMore } from "./parts";
+import { cancelOnEscape, CellInput, DeleteButton, FormError, ListStateRow, LoadMore, useRowEditing } from "./parts";
 import type { Expense, ExpenseInput } from "./types";
 import { useLiveList } from "./useLiveList";
 import { useSubmit } from "./useSubmit";
@@ -65,7 +65,7 @@ function CreateExpense() {
   );
 }
 
-function ExpenseRow({ expense, onEdit }: { expense: Expense; onEdit: () => void }) {
+function ExpenseRow({ expense, onEdit, focusEdit }: { expense: Expense; onEdit: () => void; focusEdit: boolean }) {
   const name = `${showAmount(expense.amount)} on ${expense.category}`;
   return (
     <TableRow>
@@ -73,7 +73,7 @@ function ExpenseRow({ expense, onEdit }: { expense: Expense; onEdit: () => void 
       <TableCell className="min-w-32">{expense.category}</TableCell>
       <TableCell className="whitespace-nowrap">{formatDateTime(expense.incurred_at)}</TableCell>
       <TableCell className="text-right whitespace-nowrap">
-        <Button variant="ghost" size="sm" onClick={onEdit} aria-label={`Edit expense ${name}`}>
+        <Button variant="ghost" size="sm" onClick={onEdit} autoFocus={focusEdit} aria-label={`Edit expense ${name}`}>
           Edit
         </Button>
         <DeleteButton path={`/api/expenses/${expense.id}`} name={name} kind="expense" />
@@ -92,7 +92,7 @@ function ExpenseEditRow({ expense, onDone }: { expense: Expense; onDone: () => v
     if (await submit.run(() => api<Expense>(`/api/expenses/${expense.id}`, { method: "PATCH", body }))) onDone();
   }
   return (
-    <TableRow className="bg-muted/40">
+    <TableRow className="bg-muted/40" onKeyDown={cancelOnEscape(onDone)}>
       <TableCell>
         <CellInput form={formId} name="amount" label="Amount" inputMode="decimal" defaultValue={expense.amount} error={errors.amount} autoFocus />
       </TableCell>
@@ -118,7 +118,7 @@ function ExpenseEditRow({ expense, onDone }: { expense: Expense; onDone: () => v
 }
 
 export function ExpensesTable() {
-  const [editing, setEditing] = useState<string | null>(null);
+  const rows = useRowEditing();
   const list = useLiveList<Expense>("expenses.list", ARGS);
   return (
     <div className="grid gap-4">
@@ -135,10 +135,10 @@ export function ExpensesTable() {
         <TableBody>
           <ListStateRow list={list} columns={4} empty="No expenses yet." />
           {list.rows?.map((expense) =>
-            editing === expense.id ? (
-              <ExpenseEditRow key={expense.id} expense={expense} onDone={() => setEditing(null)} />
+            rows.editing === expense.id ? (
+              <ExpenseEditRow key={expense.id} expense={expense} onDone={rows.finish} />
             ) : (
-              <ExpenseRow key={expense.id} expense={expense} onEdit={() => setEditing(expense.id)} />
+              <ExpenseRow key={expense.id} expense={expense} onEdit={() => rows.start(expense.id)} focusEdit={rows.returnsFocus(expense.id)} />
             ),
           )}
         </TableBody>

@@ -10,7 +10,7 @@ import { api, errorMessage } from "@/lib/api";
 import { formatDateTime, fromLocalInput, toLocalInput } from "@/lib/format";
 import { cn } from "@/lib/utils";
 
-import { CellInput, DeleteButton, FormError, ListStateRow, LoadMore } from "./parts";
+import { cancelOnEscape, CellInput, DeleteButton, FormError, ListStateRow, LoadMore, useRowEditing } from "./parts";
 import type { Task, TaskInput } from "./types";
 import { useLiveList } from "./useLiveList";
 import { useSubmit } from "./useSubmit";
@@ -78,7 +78,7 @@ export function CompleteBox({ task }: { task: Task }) {
   );
 }
 
-function TaskRow({ task, onEdit }: { task: Task; onEdit: () => void }) {
+function TaskRow({ task, onEdit, focusEdit }: { task: Task; onEdit: () => void; focusEdit: boolean }) {
   return (
     <TableRow>
       <TableCell className="w-10">
@@ -87,7 +87,7 @@ function TaskRow({ task, onEdit }: { task: Task; onEdit: () => void }) {
       <TableCell className={cn("min-w-48", task.is_complete && "text-muted-foreground line-through")}>{task.title}</TableCell>
       <TableCell className="whitespace-nowrap">{formatDateTime(task.due_date)}</TableCell>
       <TableCell className="text-right whitespace-nowrap">
-        <Button variant="ghost" size="sm" onClick={onEdit} aria-label={`Edit task ${task.title}`}>
+        <Button variant="ghost" size="sm" onClick={onEdit} autoFocus={focusEdit} aria-label={`Edit task ${task.title}`}>
           Edit
         </Button>
         <DeleteButton path={`/api/tasks/${task.id}`} name={task.title} kind="task" />
@@ -105,7 +105,7 @@ function TaskEditRow({ task, onDone }: { task: Task; onDone: () => void }) {
     if (await submit.run(() => api<Task>(`/api/tasks/${task.id}`, { method: "PATCH", body }))) onDone();
   }
   return (
-    <TableRow className="bg-muted/40">
+    <TableRow className="bg-muted/40" onKeyDown={cancelOnEscape(onDone)}>
       <TableCell className="w-10">
         <CompleteBox task={task} />
       </TableCell>
@@ -139,7 +139,7 @@ function TaskEditRow({ task, onDone }: { task: Task; onDone: () => void }) {
 
 export function TasksTable() {
   const [show, setShow] = useState<Show>("all");
-  const [editing, setEditing] = useState<string | null>(null);
+  const rows = useRowEditing();
   const list = useLiveList<Task>("tasks.list", FILTERS[show]);
   const filterId = useId();
   return (
@@ -165,10 +165,10 @@ export function TasksTable() {
         <TableBody>
           <ListStateRow list={list} columns={4} empty="No tasks yet." />
           {list.rows?.map((task) =>
-            editing === task.id ? (
-              <TaskEditRow key={task.id} task={task} onDone={() => setEditing(null)} />
+            rows.editing === task.id ? (
+              <TaskEditRow key={task.id} task={task} onDone={rows.finish} />
             ) : (
-              <TaskRow key={task.id} task={task} onEdit={() => setEditing(task.id)} />
+              <TaskRow key={task.id} task={task} onEdit={() => rows.start(task.id)} focusEdit={rows.returnsFocus(task.id)} />
             ),
           )}
         </TableBody>

@@ -1,5 +1,5 @@
 /** Pieces the three planner tables share: in-row fields, delete with confirmation, list states. */
-import { type InputHTMLAttributes, type ReactNode, useId, useState } from "react";
+import { type InputHTMLAttributes, type KeyboardEvent, type ReactNode, useId, useState } from "react";
 
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -121,3 +121,34 @@ export function LoadMore({ list, label }: { list: Pick<LiveList<{ id: string }>,
     </div>
   );
 }
+
+/** Which row is being edited; when an edit ends, focus goes back to that row's Edit button
+ * (the row is drawn anew, so without this the keyboard user would be sent to the page top). */
+export function useRowEditing(): {
+  editing: string | null;
+  start: (id: string) => void;
+  finish: () => void;
+  returnsFocus: (id: string) => boolean;
+} {
+  const [editing, setEditing] = useState<string | null>(null);
+  const [finished, setFinished] = useState<string | null>(null);
+  return {
+    editing,
+    start: (id) => {
+      setFinished(null);
+      setEditing(id);
+    },
+    finish: () => {
+      setFinished(editing);
+      setEditing(null);
+    },
+    returnsFocus: (id) => finished === id,
+  };
+}
+
+/** Escape in an edited row cancels the edit. */
+export const cancelOnEscape =
+  (cancel: () => void) =>
+  (event: KeyboardEvent<HTMLTableRowElement>): void => {
+    if (event.key === "Escape") cancel();
+  };
