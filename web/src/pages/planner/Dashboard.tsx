@@ -225,7 +225,8 @@ function SpendingCard({ className }: { className?: string }) {
             className="w-44"
             value={month}
             required
-            onChange={(event) => event.target.value && setMonth(event.target.value)}
+            // Browsers without a month picker give free text: only a whole month is taken.
+            onChange={(event) => monthRange(event.target.value) && setMonth(event.target.value)}
           />
         </div>
       </CardHeader>

@@ -11,6 +11,7 @@ import { cn } from "@/lib/utils";
 import { DashboardCards } from "./Dashboard";
 import { EventsTable } from "./EventsTable";
 import { ExpensesTable } from "./ExpensesTable";
+import { LiveStatus } from "./LiveStatus";
 import { TasksTable } from "./TasksTable";
 
 const TABS = [
@@ -87,7 +88,11 @@ function RecordTabs() {
 export default function PlannerPage() {
   return (
     <>
-      <PageHeader title="Planner" description="Your day, your tasks and your spending. Changes made anywhere show up here at once." />
+      <PageHeader
+        title="Planner"
+        description="Your day, your tasks and your spending. Changes made anywhere show up here at once."
+        actions={<LiveStatus />}
+      />
       <DashboardCards />
       <RecordTabs />
     </>
