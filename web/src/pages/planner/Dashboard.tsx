@@ -245,6 +245,9 @@ function SpendingCard({ className }: { className?: string }) {
             series={series}
             showTable
             formatValue={formatTwoDecimals}
+            // A track that may shrink below the canvas's drawn width, so Chart.js can redraw
+            // it narrower when the window narrows (an "auto" track keeps the old width).
+            className="grid-cols-[minmax(0,1fr)]"
           />
         )}
       </CardContent>

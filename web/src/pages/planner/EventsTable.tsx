@@ -46,7 +46,7 @@ function CreateEvent() {
     <form key={formKey} onSubmit={create} noValidate aria-label="New event" className="grid gap-3">
       <div className="grid items-start gap-3 sm:grid-cols-2 lg:grid-cols-[minmax(0,2fr)_minmax(0,1fr)_minmax(0,1fr)_auto]">
         <Field label="Title" error={submit.fieldErrors.title}>
-          {(p) => <Input {...p} name="title" required maxLength={200} placeholder="Lunch with Sam" />}
+          {(p) => <Input {...p} name="title" required maxLength={200} placeholder="e.g. Lunch with Sam" />}
         </Field>
         <Field label="Starts" error={submit.fieldErrors.start_time}>
           {(p) => <Input {...p} name="start_time" type="datetime-local" required defaultValue={slot.start} />}

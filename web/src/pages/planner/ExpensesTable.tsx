@@ -48,10 +48,10 @@ function CreateExpense() {
     <form key={formKey} onSubmit={create} noValidate aria-label="New expense" className="grid gap-3">
       <div className="grid items-start gap-3 sm:grid-cols-3 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)_minmax(0,1fr)_auto]">
         <Field label="Amount" error={submit.fieldErrors.amount}>
-          {(p) => <Input {...p} name="amount" inputMode="decimal" autoComplete="off" required placeholder="12.50" />}
+          {(p) => <Input {...p} name="amount" inputMode="decimal" autoComplete="off" required placeholder="e.g. 12.50" />}
         </Field>
         <Field label="Category" error={submit.fieldErrors.category}>
-          {(p) => <Input {...p} name="category" required maxLength={50} placeholder="food" />}
+          {(p) => <Input {...p} name="category" required maxLength={50} placeholder="e.g. food" />}
         </Field>
         <Field label="When" error={submit.fieldErrors.incurred_at}>
           {(p) => <Input {...p} name="incurred_at" type="datetime-local" required defaultValue={now} />}

@@ -39,7 +39,7 @@ function CreateTask() {
     <form onSubmit={create} noValidate aria-label="New task" className="grid gap-3">
       <div className="grid items-start gap-3 sm:grid-cols-[minmax(0,2fr)_minmax(0,1fr)_auto]">
         <Field label="Title" error={submit.fieldErrors.title}>
-          {(p) => <Input {...p} name="title" required maxLength={200} placeholder="Pay rent" />}
+          {(p) => <Input {...p} name="title" required maxLength={200} placeholder="e.g. Pay rent" />}
         </Field>
         <Field label="Due (optional)" error={submit.fieldErrors.due_date}>
           {(p) => <Input {...p} name="due_date" type="datetime-local" />}
