@@ -17,7 +17,8 @@ export function LiveStatus() {
           Live
         </Badge>
       ) : (
-        <Badge variant="outline">{state === "connecting" ? "Connecting…" : "Reconnecting…"}</Badge>
+        // Closed is also the state before the first subscription and between retries.
+        <Badge variant="outline">Connecting…</Badge>
       )}
     </span>
   );

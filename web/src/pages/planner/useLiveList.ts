@@ -1,19 +1,16 @@
 /**
  * A live list with "load more": the first page is one live subscription whose `limit` grows
- * by a page at a time up to the API's maximum (200), so every row shown stays live; past that,
- * each further page is a live subscription of its own from the previous page's cursor.
+ * by a page at a time up to the API's maximum (200), so every row shown stays live. Past that,
+ * each further page is a live subscription of its own, starting at the previous page's
+ * *current* `next_cursor`: when a new row pushes one off the end of a page, the next page is
+ * asked again from the new cursor, so that row moves down instead of vanishing.
  */
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import type { Page } from "@/lib/api";
 import { type Args, live, type LiveError } from "@/lib/live";
 
 const MAX_LIMIT = 200;
-
-interface PageSpec {
-  limit: number;
-  cursor?: string;
-}
 
 export interface LiveList<T> {
   /** undefined until the first page arrives. */
@@ -24,54 +21,87 @@ export interface LiveList<T> {
   loadMore: () => void;
 }
 
+interface Shape {
+  argsKey: string;
+  firstLimit: number;
+  /** How many pages after the first were asked for. */
+  extraPages: number;
+}
+
 export function useLiveList<T extends { id: string }>(query: string, args: Args, pageSize = 50): LiveList<T> {
   const argsKey = JSON.stringify(args);
-  const [state, setState] = useState({ argsKey, specs: [{ limit: pageSize }] as PageSpec[] });
+  const [shape, setShape] = useState<Shape>({ argsKey, firstLimit: pageSize, extraPages: 0 });
   const [pages, setPages] = useState<(Page<T> | undefined)[]>([]);
   const [error, setError] = useState<LiveError | null>(null);
+  const subscriptions = useRef(new Map<number, { key: string; stop: () => void }>());
 
   // New arguments start again from one page (state adjusted while rendering, not in an effect,
   // so no frame shows the old arguments' rows).
-  let specs = state.specs;
-  if (state.argsKey !== argsKey) {
-    specs = [{ limit: pageSize }];
-    setState({ argsKey, specs });
+  let current = shape;
+  if (shape.argsKey !== argsKey) {
+    current = { argsKey, firstLimit: pageSize, extraPages: 0 };
+    setShape(current);
     setPages([]);
     setError(null);
   }
 
-  const specsKey = JSON.stringify(specs);
+  // The arguments of each page to hold now; a page waits for the cursor of the one before it.
+  const wanted: string[] = [JSON.stringify({ ...args, limit: current.firstLimit })];
+  for (let index = 1; index <= current.extraPages; index++) {
+    const cursor = pages[index - 1]?.next_cursor;
+    if (!cursor) break;
+    wanted.push(JSON.stringify({ ...args, limit: MAX_LIMIT, cursor }));
+  }
+  const wantedKey = JSON.stringify(wanted);
+
   useEffect(() => {
-    const base = JSON.parse(argsKey) as Args;
-    const wanted = JSON.parse(specsKey) as PageSpec[];
-    // Pages are kept by position, so a page being re-subscribed shows its last rows meanwhile.
-    const stops = wanted.map((spec, index) =>
-      live.subscribe(
+    const held = subscriptions.current;
+    const keys = JSON.parse(wantedKey) as string[];
+    keys.forEach((key, index) => {
+      const existing = held.get(index);
+      if (existing?.key === key) return;
+      // Until the new subscription's first result, the page keeps its last rows.
+      existing?.stop();
+      const stop = live.subscribe(
         query,
-        { ...base, ...spec },
+        JSON.parse(key) as Args,
         (data) =>
           setPages((all) => {
-            const next = all.slice(0, wanted.length);
+            const next = [...all];
             next[index] = data as Page<T>;
             return next;
           }),
         setError,
-      ),
-    );
-    return () => stops.forEach((stop) => stop());
-  }, [query, argsKey, specsKey]);
+      );
+      held.set(index, { key, stop });
+    });
+    for (const [index, subscription] of held) {
+      if (index >= keys.length) {
+        subscription.stop();
+        held.delete(index);
+      }
+    }
+    setPages((all) => (all.length > keys.length ? all.slice(0, keys.length) : all));
+  }, [query, wantedKey]);
 
-  const first = pages[0];
-  const loaded = pages.slice(0, specs.length);
-  const complete = loaded.length === specs.length && loaded.every(Boolean);
-  const last = complete ? loaded[loaded.length - 1] : undefined;
+  // Everything ends with the component (or the query).
+  useEffect(() => {
+    const held = subscriptions.current;
+    return () => {
+      for (const subscription of held.values()) subscription.stop();
+      held.clear();
+    };
+  }, [query]);
+
+  const loaded = pages.slice(0, wanted.length);
+  const complete = loaded.length === wanted.length && loaded.every(Boolean);
   let rows: T[] | undefined;
-  if (first) {
+  if (loaded[0]) {
     const seen = new Set<string>();
     rows = [];
     for (const page of loaded) {
       for (const row of page?.data ?? []) {
-        // Keyset pages can overlap for a moment while rows move between them.
+        // Pages can overlap for a moment while a row moves from one to the next.
         if (!seen.has(row.id)) {
           seen.add(row.id);
           rows.push(row);
@@ -79,22 +109,23 @@ export function useLiveList<T extends { id: string }>(query: string, args: Args,
       }
     }
   }
+  const last = complete ? loaded[loaded.length - 1] : undefined;
+  const waitingForPage = wanted.length < 1 + current.extraPages;
 
   const loadMore = () => {
     if (!last?.next_cursor) return;
-    const head = specs[0] ?? { limit: pageSize };
-    const nextSpecs =
-      specs.length === 1 && head.limit < MAX_LIMIT
-        ? [{ limit: Math.min(MAX_LIMIT, head.limit + pageSize) }]
-        : [...specs, { limit: MAX_LIMIT, cursor: last.next_cursor }];
-    setState({ argsKey, specs: nextSpecs });
+    setShape(
+      current.extraPages === 0 && current.firstLimit < MAX_LIMIT
+        ? { ...current, firstLimit: Math.min(MAX_LIMIT, current.firstLimit + pageSize) }
+        : { ...current, extraPages: current.extraPages + 1 },
+    );
   };
 
   return {
     rows,
     error,
-    hasMore: Boolean(last?.next_cursor),
-    loadingMore: Boolean(first) && !complete,
+    hasMore: Boolean(last?.next_cursor) && !waitingForPage,
+    loadingMore: Boolean(loaded[0]) && !complete,
     loadMore,
   };
 }
