@@ -53,17 +53,26 @@ function CreateTask() {
   );
 }
 
+/** Ticks a task done or open. The box shows the new state at once and keeps it until the
+ * live list brings the saved row; it stays focusable meanwhile (a disabled box drops focus). */
 export function CompleteBox({ task }: { task: Task }) {
   const toast = useToast();
-  const [pending, setPending] = useState<boolean | null>(null);
+  const [shown, setShown] = useState<{ value: boolean; since: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  // The live row has caught up: it holds our change, or any later one (another tab's).
+  if (shown && !busy && (task.is_complete === shown.value || task.updated_at !== shown.since)) setShown(null);
+
   async function toggle(is_complete: boolean) {
-    setPending(is_complete);
+    if (busy) return;
+    setShown({ value: is_complete, since: task.updated_at });
+    setBusy(true);
     try {
       await api<Task>(`/api/tasks/${task.id}`, { method: "PATCH", body: { is_complete } });
     } catch (error) {
+      setShown(null);
       toast({ title: "Could not update the task", description: errorMessage(error), variant: "destructive" });
     } finally {
-      setPending(null);
+      setBusy(false);
     }
   }
   return (
@@ -71,8 +80,8 @@ export function CompleteBox({ task }: { task: Task }) {
       type="checkbox"
       className="size-4 accent-primary"
       aria-label={`Done: ${task.title}`}
-      checked={pending ?? task.is_complete}
-      disabled={pending !== null}
+      aria-busy={busy || undefined}
+      checked={shown?.value ?? task.is_complete}
       onChange={(event) => void toggle(event.target.checked)}
     />
   );
