@@ -112,6 +112,9 @@ async function run(context, page) {
   await second.getByRole("tab", { name: "Tasks" }).click();
   const secondTasks = second.getByRole("table", { name: "Tasks" });
   await secondTasks.getByText("No tasks yet.").waitFor({ timeout: TIMEOUT });
+  // The first tab acts; a background tab gets few animation frames, which Playwright's
+  // clicks wait for. The second tab, in the background, still hears the socket.
+  await page.bringToFront();
 
   // --- an event for today (the browser's today), through the form ---
   const eventForm = page.getByRole("form", { name: "New event" });
