@@ -1,5 +1,5 @@
 /** Pieces the three planner tables share: in-row fields, delete with confirmation, list states. */
-import { type InputHTMLAttributes, type KeyboardEvent, type ReactNode, useId, useState } from "react";
+import { type InputHTMLAttributes, type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
 
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -46,14 +46,34 @@ export function DeleteButton({ path, name, kind }: { path: string; name: string;
   const [open, setOpen] = useState(false);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const trigger = useRef<HTMLSpanElement>(null);
+  const focusAfterClose = useRef<HTMLElement | null>(null);
+
+  function closed() {
+    setOpen(false);
+    focusAfterClose.current?.focus();
+    focusAfterClose.current = null;
+  }
+
+  // The row, and the button the dialog would give focus back to, are about to go: its panel
+  // takes focus instead, once the dialog has closed (a modal makes the rest inert) or, when
+  // the live list drops the row first, once the row is gone.
+  useEffect(
+    () => () => {
+      focusAfterClose.current?.focus();
+    },
+    [],
+  );
 
   async function confirm() {
     setPending(true);
     setError(null);
+    focusAfterClose.current = trigger.current?.closest<HTMLElement>("[role=tabpanel]") ?? null;
     try {
       await api<void>(path, { method: "DELETE" });
       setOpen(false);
     } catch (failure) {
+      focusAfterClose.current = null;
       setError(errorMessage(failure));
     } finally {
       setPending(false);
@@ -61,11 +81,11 @@ export function DeleteButton({ path, name, kind }: { path: string; name: string;
   }
 
   return (
-    <>
+    <span ref={trigger}>
       <Button variant="ghost" size="sm" className="text-destructive" onClick={() => setOpen(true)} aria-label={`Delete ${kind} ${name}`}>
         Delete
       </Button>
-      <Dialog open={open} onClose={() => setOpen(false)} title={`Delete this ${kind}?`}>
+      <Dialog open={open} onClose={closed} title={`Delete this ${kind}?`}>
         <p className="mb-4 text-sm">
           <span className="font-medium">{name}</span> will be deleted. This cannot be undone.
         </p>
@@ -79,7 +99,7 @@ export function DeleteButton({ path, name, kind }: { path: string; name: string;
           </Button>
         </div>
       </Dialog>
-    </>
+    </span>
   );
 }
 
