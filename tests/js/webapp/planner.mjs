@@ -211,6 +211,8 @@ async function run(context, page) {
   const confirm = page.getByRole("dialog", { name: "Delete this expense?" });
   await confirm.getByRole("button", { name: "Delete" }).click();
   await expenses.getByRole("cell", { name: "Food", exact: true }).waitFor({ state: "detached", timeout: TIMEOUT });
+  // The row and its button are gone: keyboard focus lands on the table's panel, not the page top.
+  await page.waitForFunction(() => document.activeElement?.id === "planner-panel-expenses", null, { timeout: TIMEOUT });
   await spending.getByRole("row", { name: "food 0.30" }).waitFor({ timeout: TIMEOUT });
   assert.equal(await spending.getByTestId("month-total").innerText(), "0.30");
 
