@@ -59,7 +59,10 @@ async function screens(page, name) {
     await checkA11y(page, label);
     if (width === 375) {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 0, `${label}: the page is ${overflow}px wider than the screen (tables scroll, not the page)`);
+      assert.ok(
+        overflow <= 0,
+        `${label}: the page is ${overflow}px wider than the screen (tables scroll, not the page)`,
+      );
     }
   }
   await page.emulateMedia({ colorScheme: "light" });
@@ -76,9 +79,14 @@ await flow("planner", async ({ browser }) => {
   }
   try {
     await run(context, page);
-    assert.deepEqual(errors.filter((line) => !expected(line)), [], "console errors on the planner page");
+    assert.deepEqual(
+      errors.filter((line) => !expected(line)),
+      [],
+      "console errors on the planner page",
+    );
   } catch (error) {
-    for (const [index, open] of context.pages().entries()) await shot(open, `planner-failure-tab${index}`).catch(() => {});
+    for (const [index, open] of context.pages().entries())
+      await shot(open, `planner-failure-tab${index}`).catch(() => {});
     throw error;
   } finally {
     await context.close();
@@ -197,7 +205,10 @@ async function run(context, page) {
   // --- complete it: ticked in the table, gone from the open tasks, in both tabs ---
   await tasks.getByRole("checkbox", { name: "Done: Pay the rent" }).check();
   await openCard.getByText("Pay the rent").waitFor({ state: "detached", timeout: TIMEOUT });
-  await second.getByRole("region", { name: "Open tasks" }).getByText("Pay the rent").waitFor({ state: "detached", timeout: TIMEOUT });
+  await second
+    .getByRole("region", { name: "Open tasks" })
+    .getByText("Pay the rent")
+    .waitFor({ state: "detached", timeout: TIMEOUT });
   assert.ok(await secondTasks.getByRole("checkbox", { name: "Done: Pay the rent" }).isChecked());
   // ... and undone again.
   await tasks.getByRole("checkbox", { name: "Done: Pay the rent" }).uncheck();

@@ -55,14 +55,19 @@ function sameLocalDay(a: Date, b: Date): boolean {
 function eventWhen(event: PlannerEvent, today: Date): string {
   const start = new Date(event.start_time);
   const end = new Date(event.end_time);
-  if (sameLocalDay(start, today) && sameLocalDay(end, today)) return `${formatTime(event.start_time)}–${formatTime(event.end_time)}`;
+  if (sameLocalDay(start, today) && sameLocalDay(end, today))
+    return `${formatTime(event.start_time)}–${formatTime(event.end_time)}`;
   return `${formatDateTime(event.start_time)} – ${formatDateTime(event.end_time)}`;
 }
 
 function TodayCard() {
   const today = useToday();
   const range = useMemo(() => dayRange(today), [today]);
-  const { data, error } = useLiveQuery<Page<PlannerEvent>>("events.list", { ...range, sort: "start_time", limit: MAX_LIMIT });
+  const { data, error } = useLiveQuery<Page<PlannerEvent>>("events.list", {
+    ...range,
+    sort: "start_time",
+    limit: MAX_LIMIT,
+  });
   const heading = useId();
   return (
     <Card aria-labelledby={heading} role="region" className="min-w-0">
@@ -140,7 +145,9 @@ function OpenTasksCard() {
           </ul>
         )}
         {tasks.length > OPEN_TASKS_SHOWN && (
-          <p className="mt-2 text-xs text-muted-foreground">and {tasks.length - OPEN_TASKS_SHOWN} more in the tasks table.</p>
+          <p className="mt-2 text-xs text-muted-foreground">
+            and {tasks.length - OPEN_TASKS_SHOWN} more in the tasks table.
+          </p>
         )}
       </CardContent>
     </Card>
@@ -209,7 +216,10 @@ function SpendingCard({ className }: { className?: string }) {
           <CardDescription>
             {totals ? (
               <>
-                Total <span className="font-semibold text-foreground tabular-nums" data-testid="month-total">{formatCents(totals.total)}</span>{" "}
+                Total{" "}
+                <span className="font-semibold text-foreground tabular-nums" data-testid="month-total">
+                  {formatCents(totals.total)}
+                </span>{" "}
                 in {monthLabel(month)}
               </>
             ) : (

@@ -57,7 +57,11 @@ function CreateEvent() {
         <Button type="submit" className="lg:mt-5" disabled={submit.pending}>
           {submit.pending ? "Adding…" : "Add event"}
         </Button>
-        <Field label="Description (optional)" error={submit.fieldErrors.description} className="sm:col-span-2 lg:col-span-3">
+        <Field
+          label="Description (optional)"
+          error={submit.fieldErrors.description}
+          className="sm:col-span-2 lg:col-span-3"
+        >
           {(p) => <Textarea {...p} name="description" maxLength={2000} rows={2} />}
         </Field>
       </div>
@@ -74,7 +78,13 @@ function EventRow({ event, onEdit, focusEdit }: { event: PlannerEvent; onEdit: (
       <TableCell className="whitespace-nowrap">{formatDateTime(event.start_time)}</TableCell>
       <TableCell className="whitespace-nowrap">{formatDateTime(event.end_time)}</TableCell>
       <TableCell className="text-right whitespace-nowrap">
-        <Button variant="ghost" size="sm" onClick={onEdit} autoFocus={focusEdit} aria-label={`Edit event ${event.title}`}>
+        <Button
+          variant="ghost"
+          size="sm"
+          onClick={onEdit}
+          autoFocus={focusEdit}
+          aria-label={`Edit event ${event.title}`}
+        >
           Edit
         </Button>
         <DeleteButton path={`/api/events/${event.id}`} name={event.title} kind="event" />
@@ -98,13 +108,33 @@ function EventEditRow({ event, onDone }: { event: PlannerEvent; onDone: () => vo
         <CellInput form={formId} name="title" label="Title" defaultValue={event.title} error={errors.title} autoFocus />
       </TableCell>
       <TableCell>
-        <CellInput form={formId} name="description" label="Description" defaultValue={event.description ?? ""} error={errors.description} />
+        <CellInput
+          form={formId}
+          name="description"
+          label="Description"
+          defaultValue={event.description ?? ""}
+          error={errors.description}
+        />
       </TableCell>
       <TableCell>
-        <CellInput form={formId} name="start_time" type="datetime-local" label="Starts" defaultValue={toLocalInput(event.start_time)} error={errors.start_time} />
+        <CellInput
+          form={formId}
+          name="start_time"
+          type="datetime-local"
+          label="Starts"
+          defaultValue={toLocalInput(event.start_time)}
+          error={errors.start_time}
+        />
       </TableCell>
       <TableCell>
-        <CellInput form={formId} name="end_time" type="datetime-local" label="Ends" defaultValue={toLocalInput(event.end_time)} error={errors.end_time} />
+        <CellInput
+          form={formId}
+          name="end_time"
+          type="datetime-local"
+          label="Ends"
+          defaultValue={toLocalInput(event.end_time)}
+          error={errors.end_time}
+        />
       </TableCell>
       <TableCell className="text-right">
         <form id={formId} onSubmit={save} noValidate className="flex justify-end gap-1">
@@ -115,7 +145,11 @@ function EventEditRow({ event, onDone }: { event: PlannerEvent; onDone: () => vo
             Cancel
           </Button>
         </form>
-        {submit.formError && <p role="alert" className="mt-1 text-xs text-destructive">{submit.formError}</p>}
+        {submit.formError && (
+          <p role="alert" className="mt-1 text-xs text-destructive">
+            {submit.formError}
+          </p>
+        )}
       </TableCell>
     </TableRow>
   );
@@ -143,7 +177,12 @@ export function EventsTable() {
             rows.editing === event.id ? (
               <EventEditRow key={event.id} event={event} onDone={rows.finish} />
             ) : (
-              <EventRow key={event.id} event={event} onEdit={() => rows.start(event.id)} focusEdit={rows.returnsFocus(event.id)} />
+              <EventRow
+                key={event.id}
+                event={event}
+                onEdit={() => rows.start(event.id)}
+                focusEdit={rows.returnsFocus(event.id)}
+              />
             ),
           )}
         </TableBody>

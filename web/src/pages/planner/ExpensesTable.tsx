@@ -48,7 +48,9 @@ function CreateExpense() {
     <form key={formKey} onSubmit={create} noValidate aria-label="New expense" className="grid gap-3">
       <div className="grid items-start gap-3 sm:grid-cols-3 lg:grid-cols-[minmax(0,1fr)_minmax(0,1fr)_minmax(0,1fr)_auto]">
         <Field label="Amount" error={submit.fieldErrors.amount}>
-          {(p) => <Input {...p} name="amount" inputMode="decimal" autoComplete="off" required placeholder="e.g. 12.50" />}
+          {(p) => (
+            <Input {...p} name="amount" inputMode="decimal" autoComplete="off" required placeholder="e.g. 12.50" />
+          )}
         </Field>
         <Field label="Category" error={submit.fieldErrors.category}>
           {(p) => <Input {...p} name="category" required maxLength={50} placeholder="e.g. food" />}
@@ -94,13 +96,34 @@ function ExpenseEditRow({ expense, onDone }: { expense: Expense; onDone: () => v
   return (
     <TableRow className="bg-muted/40" onKeyDown={cancelOnEscape(onDone)}>
       <TableCell>
-        <CellInput form={formId} name="amount" label="Amount" inputMode="decimal" defaultValue={expense.amount} error={errors.amount} autoFocus />
+        <CellInput
+          form={formId}
+          name="amount"
+          label="Amount"
+          inputMode="decimal"
+          defaultValue={expense.amount}
+          error={errors.amount}
+          autoFocus
+        />
       </TableCell>
       <TableCell>
-        <CellInput form={formId} name="category" label="Category" defaultValue={expense.category} error={errors.category} />
+        <CellInput
+          form={formId}
+          name="category"
+          label="Category"
+          defaultValue={expense.category}
+          error={errors.category}
+        />
       </TableCell>
       <TableCell>
-        <CellInput form={formId} name="incurred_at" type="datetime-local" label="When" defaultValue={toLocalInput(expense.incurred_at)} error={errors.incurred_at} />
+        <CellInput
+          form={formId}
+          name="incurred_at"
+          type="datetime-local"
+          label="When"
+          defaultValue={toLocalInput(expense.incurred_at)}
+          error={errors.incurred_at}
+        />
       </TableCell>
       <TableCell className="text-right">
         <form id={formId} onSubmit={save} noValidate className="flex justify-end gap-1">
@@ -111,7 +134,11 @@ function ExpenseEditRow({ expense, onDone }: { expense: Expense; onDone: () => v
             Cancel
           </Button>
         </form>
-        {submit.formError && <p role="alert" className="mt-1 text-xs text-destructive">{submit.formError}</p>}
+        {submit.formError && (
+          <p role="alert" className="mt-1 text-xs text-destructive">
+            {submit.formError}
+          </p>
+        )}
       </TableCell>
     </TableRow>
   );
@@ -138,7 +165,12 @@ export function ExpensesTable() {
             rows.editing === expense.id ? (
               <ExpenseEditRow key={expense.id} expense={expense} onDone={rows.finish} />
             ) : (
-              <ExpenseRow key={expense.id} expense={expense} onEdit={() => rows.start(expense.id)} focusEdit={rows.returnsFocus(expense.id)} />
+              <ExpenseRow
+                key={expense.id}
+                expense={expense}
+                onEdit={() => rows.start(expense.id)}
+                focusEdit={rows.returnsFocus(expense.id)}
+              />
             ),
           )}
         </TableBody>

@@ -29,7 +29,12 @@ function RecordTabs() {
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
     const index = TABS.findIndex((tab) => tab.id === active);
-    const moves: Record<string, number> = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: TABS.length - 1 };
+    const moves: Record<string, number> = {
+      ArrowRight: index + 1,
+      ArrowLeft: index - 1,
+      Home: 0,
+      End: TABS.length - 1,
+    };
     const target = moves[event.key];
     if (target === undefined) return;
     event.preventDefault();
@@ -45,7 +50,12 @@ function RecordTabs() {
       <h2 id="planner-records" className="text-xl font-semibold tracking-tight">
         Your records
       </h2>
-      <div role="tablist" aria-label="Records" className="inline-flex w-fit gap-1 rounded-lg bg-muted p-1" onKeyDown={onKeyDown}>
+      <div
+        role="tablist"
+        aria-label="Records"
+        className="inline-flex w-fit gap-1 rounded-lg bg-muted p-1"
+        onKeyDown={onKeyDown}
+      >
         {TABS.map((tab, index) => (
           <button
             key={tab.id}

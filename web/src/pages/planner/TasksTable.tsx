@@ -93,7 +93,9 @@ function TaskRow({ task, onEdit, focusEdit }: { task: Task; onEdit: () => void; 
       <TableCell className="w-10">
         <CompleteBox task={task} />
       </TableCell>
-      <TableCell className={cn("min-w-48", task.is_complete && "text-muted-foreground line-through")}>{task.title}</TableCell>
+      <TableCell className={cn("min-w-48", task.is_complete && "text-muted-foreground line-through")}>
+        {task.title}
+      </TableCell>
       <TableCell className="whitespace-nowrap">{formatDateTime(task.due_date)}</TableCell>
       <TableCell className="text-right whitespace-nowrap">
         <Button variant="ghost" size="sm" onClick={onEdit} autoFocus={focusEdit} aria-label={`Edit task ${task.title}`}>
@@ -119,7 +121,14 @@ function TaskEditRow({ task, onDone }: { task: Task; onDone: () => void }) {
         <CompleteBox task={task} />
       </TableCell>
       <TableCell>
-        <CellInput form={formId} name="title" label="Title" defaultValue={task.title} error={submit.fieldErrors.title} autoFocus />
+        <CellInput
+          form={formId}
+          name="title"
+          label="Title"
+          defaultValue={task.title}
+          error={submit.fieldErrors.title}
+          autoFocus
+        />
       </TableCell>
       <TableCell>
         <CellInput
@@ -140,7 +149,11 @@ function TaskEditRow({ task, onDone }: { task: Task; onDone: () => void }) {
             Cancel
           </Button>
         </form>
-        {submit.formError && <p role="alert" className="mt-1 text-xs text-destructive">{submit.formError}</p>}
+        {submit.formError && (
+          <p role="alert" className="mt-1 text-xs text-destructive">
+            {submit.formError}
+          </p>
+        )}
       </TableCell>
     </TableRow>
   );
@@ -177,7 +190,12 @@ export function TasksTable() {
             rows.editing === task.id ? (
               <TaskEditRow key={task.id} task={task} onDone={rows.finish} />
             ) : (
-              <TaskRow key={task.id} task={task} onEdit={() => rows.start(task.id)} focusEdit={rows.returnsFocus(task.id)} />
+              <TaskRow
+                key={task.id}
+                task={task}
+                onEdit={() => rows.start(task.id)}
+                focusEdit={rows.returnsFocus(task.id)}
+              />
             ),
           )}
         </TableBody>

@@ -1,5 +1,13 @@
 /** Pieces the three planner tables share: in-row fields, delete with confirmation, list states. */
-import { type InputHTMLAttributes, type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState } from "react";
+import {
+  type InputHTMLAttributes,
+  type KeyboardEvent,
+  type ReactNode,
+  useEffect,
+  useId,
+  useRef,
+  useState,
+} from "react";
 
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -82,7 +90,13 @@ export function DeleteButton({ path, name, kind }: { path: string; name: string;
 
   return (
     <span ref={trigger}>
-      <Button variant="ghost" size="sm" className="text-destructive" onClick={() => setOpen(true)} aria-label={`Delete ${kind} ${name}`}>
+      <Button
+        variant="ghost"
+        size="sm"
+        className="text-destructive"
+        onClick={() => setOpen(true)}
+        aria-label={`Delete ${kind} ${name}`}
+      >
         Delete
       </Button>
       <Dialog open={open} onClose={closed} title={`Delete this ${kind}?`}>
@@ -109,7 +123,7 @@ export function ListStateRow({
   columns,
   empty,
 }: {
-  list: Pick<LiveList<unknown & { id: string }>, "rows" | "error">;
+  list: { rows: readonly unknown[] | undefined; error: LiveError | null };
   columns: number;
   empty: string;
 }) {
@@ -131,7 +145,13 @@ export function LiveErrorText({ error }: { error: LiveError }) {
   return <span className="text-destructive">Could not load the list: {error.message}</span>;
 }
 
-export function LoadMore({ list, label }: { list: Pick<LiveList<{ id: string }>, "hasMore" | "loadingMore" | "loadMore">; label: string }) {
+export function LoadMore({
+  list,
+  label,
+}: {
+  list: Pick<LiveList<unknown>, "hasMore" | "loadingMore" | "loadMore">;
+  label: string;
+}) {
   if (!list.hasMore) return null;
   return (
     <div className="mt-3 flex justify-center">
