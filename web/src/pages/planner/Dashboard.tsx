@@ -13,7 +13,7 @@ import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { api, errorMessage, type Page } from "@/lib/api";
-import { formatDateTime, formatTime } from "@/lib/format";
+import { formatDateTime, formatTime, localTimeZone } from "@/lib/format";
 import { useLiveQuery } from "@/lib/live";
 import { cn } from "@/lib/utils";
 
@@ -73,7 +73,10 @@ function TodayCard() {
     <Card aria-labelledby={heading} role="region" className="min-w-0">
       <CardHeader>
         <CardTitle id={heading}>Today</CardTitle>
-        <CardDescription>{new Intl.DateTimeFormat(undefined, { dateStyle: "full" }).format(today)}</CardDescription>
+        <CardDescription>
+          {new Intl.DateTimeFormat(undefined, { dateStyle: "full" }).format(today)}{" "}
+          <span className="whitespace-nowrap">({localTimeZone()})</span>
+        </CardDescription>
       </CardHeader>
       <CardContent>
         {error ? (
