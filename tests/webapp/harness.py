@@ -130,6 +130,17 @@ class Server:
     log: Path
     env: dict[str, str] = field(repr=False)
 
+    async def create_admin(self, email: str, password: str, name: str = "Front Desk") -> None:
+        """`everything-app create-admin` on this server's database, as an operator runs it
+        (the password on stdin)."""
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "everything_app", "create-admin", email, "--name", name,
+            env=self.env, cwd=self.data_dir.parent,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(f"{password}\n".encode()), 60)
+        assert process.returncode == 0, (out + err).decode()
+
     async def run_flow(self, flow: str, *, time_limit: float = FLOW_TIMEOUT, **env: str) -> str:
         """`run_flow` against this server, its log shown when the flow fails."""
         return await run_flow(

@@ -9,15 +9,11 @@ booking, deleting a booked service, walk-ins skipped and advanced
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
-import sys
-
 import pytest
 
 from tests.conftest import PASSWORD
 from tests.webapp.conftest import ServeWebapp
-from tests.webapp.harness import SCREENSHOTS, Server
+from tests.webapp.harness import SCREENSHOTS
 
 pytestmark = pytest.mark.slow  # a server process and a browser
 
@@ -37,17 +33,6 @@ SCREENSHOT_NAMES = (
 )
 
 
-async def create_admin(server: Server, email: str, password: str) -> None:
-    """`everything-app create-admin` on the server's database, the password on stdin."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "everything_app", "create-admin", email, "--name", "Front Desk",
-        env=server.env, cwd=server.data_dir.parent,
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(f"{password}\n".encode()), 60)
-    assert process.returncode == 0, (out + err).decode()
-
-
 async def test_booking_the_full_slot_and_the_admin_calling_your_turn(
     start_webapp: ServeWebapp,
 ) -> None:
@@ -56,7 +41,7 @@ async def test_booking_the_full_slot_and_the_admin_calling_your_turn(
     server = await start_webapp(
         RESERVATIONS_AUTO_CONFIRM="true", QUEUE_CHECKIN_EARLY_MINUTES="1440"
     )
-    await create_admin(server, ADMIN_EMAIL, PASSWORD)
+    await server.create_admin(ADMIN_EMAIL, PASSWORD)
     await server.run_flow("reservations", ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=PASSWORD)
     for name in SCREENSHOT_NAMES:
         assert (SCREENSHOTS / server.db / f"{name}.png").is_file(), name
@@ -67,6 +52,6 @@ async def test_moving_canceling_refusals_and_a_queue_of_walk_ins(
 ) -> None:
     # The default check-in window (15 minutes before the slot): tomorrow's booking is early.
     server = await start_webapp(RESERVATIONS_AUTO_CONFIRM="true")
-    await create_admin(server, ADMIN_EMAIL, PASSWORD)
+    await server.create_admin(ADMIN_EMAIL, PASSWORD)
     await server.run_flow("reservations-changes", ADMIN_EMAIL=ADMIN_EMAIL, ADMIN_PASSWORD=PASSWORD)
     assert (SCREENSHOTS / server.db / "reservations-changes-too-early.png").is_file()
