@@ -17,6 +17,10 @@ import { baseURL, checkA11y, flow, openPage, shot, signIn, uniqueEmail } from ".
 const ADMIN_EMAIL = process.env.ADMIN_EMAIL;
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD;
 const TIMEOUT = 30_000;
+// Open around the clock, every day: the flow books whenever it runs.
+const ALL_DAY = Object.fromEntries(
+  ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map((day) => [day, [{ open: "00:00", close: "24:00" }]]),
+);
 
 await flow("journey", async ({ browser, context, page, errors }) => {
   assert.ok(ADMIN_EMAIL && ADMIN_PASSWORD, "ADMIN_EMAIL and ADMIN_PASSWORD are set");
@@ -73,7 +77,7 @@ await flow("journey", async ({ browser, context, page, errors }) => {
   await signIn(admin.page, ADMIN_EMAIL, ADMIN_PASSWORD);
   const service = `Clinic ${randomUUID().slice(0, 6)}`;
   const created = await admin.page.request.post("/api/services", {
-    data: { name: service, duration_minutes: 30, capacity: 1, timezone: "UTC" },
+    data: { name: service, duration_minutes: 30, capacity: 1, timezone: "UTC", opening_hours: ALL_DAY },
     headers: { Origin: baseURL() },
   });
   assert.equal(created.status(), 201, await created.text());
