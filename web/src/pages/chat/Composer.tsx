@@ -14,6 +14,7 @@ export function Composer({
   onSend,
   onStop,
   busy,
+  streaming,
   models,
   model,
   onModel,
@@ -25,6 +26,8 @@ export function Composer({
   onStop: () => void;
   /** An answer is on its way: no new question until it ends (the server says 409). */
   busy: boolean;
+  /** We are reading an answer: it can be stopped. */
+  streaming: boolean;
   models: ModelList | null;
   model: string;
   onModel: (model: string) => void;
@@ -87,7 +90,7 @@ export function Composer({
           Enter sends, Shift+Enter starts a new line.
         </p>
         <div className="ml-auto flex gap-2">
-          {busy ? (
+          {streaming ? (
             <Button type="button" variant="outline" onClick={onStop}>
               Stop
             </Button>

@@ -64,9 +64,12 @@ export function Conversation(props: ConversationProps) {
   const [input, setInput] = useState("");
   const inputId = useId();
 
+  /** We stopped reading an answer because the browser went offline. */
+  const [cut, setCut] = useState(false);
   const connectionLost =
-    status === "error" &&
-    (isDisconnect(error) || (error instanceof ApiError && error.status === 0 && lastAction.current === "resume"));
+    cut ||
+    (status === "error" &&
+      (isDisconnect(error) || (error instanceof ApiError && error.status === 0 && lastAction.current === "resume")));
 
   // --- the session's address, once the server has made it --------------------------------
   const sessionId = messages.findLast((m) => m.role === "assistant" && m.metadata?.sessionId)?.metadata?.sessionId;
@@ -142,10 +145,24 @@ export function Conversation(props: ConversationProps) {
     return () => controller.abort();
   }, [nothingToResume, chat, chatId]);
 
-  // --- back online: pick the answer up again -----------------------------------------------
+  // --- offline and back: the answer goes on on the server; read it again from there --------
   const resumeAnswer = useCallback(() => {
+    setCut(false);
     lastAction.current = "resume";
     void chat.resumeStream();
+  }, [chat]);
+  useEffect(() => {
+    function offline() {
+      if (chat.status !== "submitted" && chat.status !== "streaming") return;
+      // A dead network seldom fails a stream promptly; it stalls. Stop reading now (the
+      // server keeps writing the answer) and resume from the server once back online.
+      setCut(true);
+      void chat.stop().then(() => {
+        streamBroke.current = true;
+      });
+    }
+    window.addEventListener("offline", offline);
+    return () => window.removeEventListener("offline", offline);
   }, [chat]);
   useEffect(() => {
     if (!connectionLost) return;
@@ -282,7 +299,8 @@ export function Conversation(props: ConversationProps) {
         onChange={setInput}
         onSend={() => void send()}
         onStop={() => void stopAnswer()}
-        busy={busy}
+        busy={busy || connectionLost}
+        streaming={busy}
         models={models}
         model={model}
         onModel={onModel}
