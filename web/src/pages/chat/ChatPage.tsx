@@ -138,13 +138,13 @@ export default function ChatPage() {
         </Button>
         <h1 className="min-w-0 truncate text-xl font-semibold tracking-tight">{title}</h1>
       </div>
-      <div className="relative flex min-h-0 flex-1 gap-4">
+      <div className="flex min-h-0 flex-1 gap-4">
         <aside
           id={listId}
           aria-label="Chats"
           className={cn(
-            "min-h-0 w-full flex-col bg-background md:static md:flex md:w-64 md:shrink-0 md:border-r md:pr-3",
-            listOpen ? "absolute inset-0 z-20 flex" : "hidden",
+            "min-h-0 w-full flex-col md:flex md:w-64 md:shrink-0 md:border-r md:pr-3",
+            listOpen ? "flex" : "hidden",
           )}
         >
           <SessionList
@@ -156,7 +156,8 @@ export default function ChatPage() {
             onDeleted={onDeleted}
           />
         </aside>
-        <div className="flex min-h-0 min-w-0 flex-1 flex-col">
+        {/* On a phone the list takes the place of the conversation while it is open. */}
+        <div className={cn("min-h-0 min-w-0 flex-1 flex-col", listOpen ? "hidden md:flex" : "flex")}>
           {modelsError && (
             <Alert variant="destructive" className="mb-2">
               Could not load the models: {modelsError}

@@ -71,6 +71,9 @@ export function Conversation(props: ConversationProps) {
     (status === "error" &&
       (isDisconnect(error) || (error instanceof ApiError && error.status === 0 && lastAction.current === "resume")));
 
+  // Leaving this chat stops reading its answer (the server finishes and stores it).
+  useEffect(() => () => void chat.stop(), [chat]);
+
   // --- the session's address, once the server has made it --------------------------------
   const sessionId = messages.findLast((m) => m.role === "assistant" && m.metadata?.sessionId)?.metadata?.sessionId;
   useEffect(() => {

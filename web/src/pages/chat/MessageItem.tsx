@@ -1,13 +1,22 @@
 /** One message of the conversation: its text (plain text, line breaks kept; React escapes
  * it, so no HTML from a model or a user is ever interpreted) and its tool calls as cards. */
 import { isToolUIPart } from "ai";
+import { memo } from "react";
 
 import { cn } from "@/lib/utils";
 
 import type { ChatMessage } from "./types";
 import { ToolCard } from "./ToolCard";
 
-export function MessageItem({ message, streaming }: { message: ChatMessage; streaming: boolean }) {
+// useChat replaces only the message that changes, so while an answer streams the others
+// keep their identity and skip rendering.
+export const MessageItem = memo(function MessageItem({
+  message,
+  streaming,
+}: {
+  message: ChatMessage;
+  streaming: boolean;
+}) {
   const mine = message.role === "user";
   const status = message.metadata?.status;
   const parts = message.parts.filter((part) => part.type === "text" || isToolUIPart(part));
@@ -44,4 +53,4 @@ export function MessageItem({ message, streaming }: { message: ChatMessage; stre
       </article>
     </li>
   );
-}
+});
