@@ -12,7 +12,7 @@ import { api, ApiError, errorMessage } from "@/lib/api";
 import { localTimeZone } from "@/lib/format";
 
 import { Composer } from "./Composer";
-import { loadHistory, newChatId } from "./history";
+import { type HistoryPage, loadHistory, newChatId } from "./history";
 import { MessageItem } from "./MessageItem";
 import { isDisconnect, ServerChatTransport } from "./transport";
 import type { ChatMessage, ModelList } from "./types";
@@ -43,21 +43,42 @@ export function Conversation(props: ConversationProps) {
   modelRef.current = model;
   /** The last stream broke off (network): what we show may be short of the stored answer. */
   const streamBroke = useRef(false);
-  const [nothingToResume, setNothingToResume] = useState(0);
-  const [chat] = useState(
-    () =>
-      new Chat<ChatMessage>({
-        id: chatId,
-        messages: props.initial,
-        transport: new ServerChatTransport({
-          extraBody: () => ({ model: modelRef.current || undefined, timezone: localTimeZone() }),
-          onNothingToResume: () => setNothingToResume((n) => n + 1),
-        }),
-        onFinish: ({ isDisconnect: broke }) => {
-          streamBroke.current = broke;
-        },
+  const [olderCursor, setOlderCursor] = useState(props.olderCursor);
+  const older = useRef({ cursor: props.olderCursor, loading: false });
+  const [chat] = useState(() => {
+    const created: Chat<ChatMessage> = new Chat<ChatMessage>({
+      id: chatId,
+      messages: props.initial,
+      transport: new ServerChatTransport({
+        extraBody: () => ({ model: modelRef.current || undefined, timezone: localTimeZone() }),
+        onNothingToResume: () => void refreshIfStale(),
       }),
-  );
+      onFinish: ({ isDisconnect: broke }) => {
+        streamBroke.current = broke;
+      },
+    });
+    /** A resume found nothing streaming: an answer we showed partly (a broken stream, or a
+     * reload's history taken mid-answer) ended while we were away, so read it as stored. */
+    async function refreshIfStale() {
+      const last = created.lastMessage;
+      const stale = streamBroke.current || last?.role === "user" || last?.metadata?.status === "streaming";
+      if (!stale) return;
+      const shown = created.messages;
+      let page: HistoryPage;
+      try {
+        page = await loadHistory(chatId);
+      } catch {
+        return; // a chat the server never made (its first question never arrived)
+      }
+      // Only if nothing happened meanwhile (a new question, an answer streaming).
+      if (created.messages !== shown || created.status === "submitted" || created.status === "streaming") return;
+      streamBroke.current = false;
+      created.messages = page.messages;
+      older.current.cursor = page.olderCursor;
+      setOlderCursor(page.olderCursor);
+    }
+    return created;
+  });
   const { messages, status, error, clearError } = useChat({ chat, resume });
   const busy = status === "submitted" || status === "streaming";
   const lastAction = useRef<Action | null>(resume ? "resume" : null);
@@ -95,10 +116,8 @@ export function Conversation(props: ConversationProps) {
     }
   }, [messages, status]);
 
-  const [olderCursor, setOlderCursor] = useState(props.olderCursor);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState<string | null>(null);
-  const older = useRef({ cursor: props.olderCursor, loading: false });
 
   const loadOlder = useCallback(async () => {
     const { cursor, loading } = older.current;
@@ -128,25 +147,6 @@ export function Conversation(props: ConversationProps) {
     stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_PX;
     if (el.scrollTop < OLDER_PX && el.scrollHeight > el.clientHeight) void loadOlder();
   }
-
-  // --- an answer that ended while we were away: read it from the server -----------------
-  useEffect(() => {
-    if (!nothingToResume) return;
-    const last = chat.lastMessage;
-    const stale = streamBroke.current || last?.role === "user" || last?.metadata?.status === "streaming";
-    if (!stale) return;
-    const controller = new AbortController();
-    loadHistory(chatId, null, controller.signal).then(
-      (page) => {
-        streamBroke.current = false;
-        chat.messages = page.messages;
-        older.current.cursor = page.olderCursor;
-        setOlderCursor(page.olderCursor);
-      },
-      () => undefined, // a chat the server never made (the first question never arrived)
-    );
-    return () => controller.abort();
-  }, [nothingToResume, chat, chatId]);
 
   // --- offline and back: the answer goes on on the server; read it again from there --------
   const resumeAnswer = useCallback(() => {
