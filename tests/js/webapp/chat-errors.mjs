@@ -35,9 +35,10 @@ await flow("chat-errors", async ({ page, errors }) => {
   // --- Stop: the server stops writing, and keeps what it wrote ---------------------------------
   const slow = slowQuestion(150, 40);
   await send(page, slow.question);
-  await waitForAnswerLength(page, 30);
+  await waitForAnswerLength(page, 2, 30);
   await page.getByRole("button", { name: "Stop" }).click();
   await page.getByText("Stopped.").waitFor();
+  await page.getByRole("button", { name: "Regenerate" }).waitFor(); // the stream has ended
   const kept = await waitForStoredAnswer(page, sessionId, "canceled");
   assert.ok(kept.content.length < slow.answer.length, "the answer was cut short");
   assert.equal(await answers(page).last().textContent(), kept.content, "the page shows what was kept");

@@ -69,12 +69,16 @@ export async function waitForAnswer(page, text, timeout = 30_000) {
   );
 }
 
-/** Until the newest answer has shown at least `length` characters. */
-export async function waitForAnswerLength(page, length) {
-  await page.waitForFunction((min) => {
-    const all = document.querySelectorAll('[data-testid="answer-text"]');
-    return all.length > 0 && all[all.length - 1].textContent.length >= min;
-  }, length);
+/** Until the page shows `count` answers, the newest with at least `length` characters (the
+ * count tells a new answer from the one before it). */
+export async function waitForAnswerLength(page, count, length) {
+  await page.waitForFunction(
+    ([expected, min]) => {
+      const all = document.querySelectorAll('[data-testid="answer-text"]');
+      return all.length === expected && all[all.length - 1].textContent.length >= min;
+    },
+    [count, length],
+  );
 }
 
 export function sessionIdOf(page) {

@@ -30,7 +30,7 @@ await flow("chat-resume", async ({ context, page }) => {
   await send(page, long.question);
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
   const sessionId = sessionIdOf(page);
-  await waitForAnswerLength(page, 40);
+  await waitForAnswerLength(page, 1, 40);
   await page.reload();
   await page.getByRole("button", { name: "Stop" }).waitFor(); // still being written
   await shot(page, "chat-resumed-after-reload");
@@ -52,7 +52,7 @@ await flow("chat-resume", async ({ context, page }) => {
   // --- the network drops mid-answer, and comes back --------------------------------------------
   const second = slowQuestion(150, 40, "second");
   await send(page, second.question);
-  await waitForAnswerLength(page, 40);
+  await waitForAnswerLength(page, 2, 40);
   await context.setOffline(true);
   const lost = page.getByRole("alert").filter({ hasText: "Connection lost" });
   await lost.waitFor();
@@ -67,7 +67,7 @@ await flow("chat-resume", async ({ context, page }) => {
   // --- offline until the answer has ended on the server: read from the stored answer --------
   const third = slowQuestion(40, 30, "third");
   await send(page, third.question);
-  await waitForAnswerLength(page, 40);
+  await waitForAnswerLength(page, 3, 40);
   await context.setOffline(true);
   await lost.waitFor();
   await waitForStoredAnswer(page, sessionId); // page.request is not offline: the API's view

@@ -73,9 +73,12 @@ await flow("chat", async ({ browser, context, page, errors }) => {
 
   // --- regenerate the last answer: replaced, and the task is not made twice -----------------
   const before = await page.locator("article").count();
+  const regenerated = page.waitForResponse(
+    (response) => response.request().method() === "POST" && new URL(response.url()).pathname === "/api/chat",
+  );
   await page.getByRole("button", { name: "Regenerate" }).click();
-  await page.getByRole("button", { name: "Stop" }).waitFor({ state: "detached" });
-  await page.getByRole("button", { name: "Regenerate" }).waitFor();
+  await (await regenerated).finished(); // the whole new answer has arrived
+  await page.getByRole("button", { name: "Regenerate" }).waitFor(); // and the page has it
   await card.last().waitFor();
   assert.equal(await page.locator("article").count(), before, "regenerate replaces the answer");
   const again = await (await page.request.get("/api/tasks")).json();

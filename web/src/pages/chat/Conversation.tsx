@@ -83,6 +83,8 @@ export function Conversation(props: ConversationProps) {
   const busy = status === "submitted" || status === "streaming";
   const lastAction = useRef<Action | null>(resume ? "resume" : null);
   const [input, setInput] = useState("");
+  /** The answer the user stopped (until its stored status says so after a reload). */
+  const [stoppedId, setStoppedId] = useState<string | null>(null);
   const inputId = useId();
 
   /** We stopped reading an answer because the browser went offline. */
@@ -156,7 +158,9 @@ export function Conversation(props: ConversationProps) {
   }, [chat]);
   useEffect(() => {
     function offline() {
-      if (chat.status !== "submitted" && chat.status !== "streaming") return;
+      // Only an answer already coming is cut: a question still on its way either arrives
+      // (and its answer streams) or fails as a send, which gives the text back.
+      if (chat.status !== "streaming") return;
       // A dead network seldom fails a stream promptly; it stalls. Stop reading now (the
       // server keeps writing the answer) and resume from the server once back online.
       setCut(true);
@@ -202,22 +206,19 @@ export function Conversation(props: ConversationProps) {
   }
 
   async function stopAnswer() {
-    // The answer belongs to the server: closing our connection alone would not stop it.
-    let stopped = false;
+    // The answer belongs to the server: closing our connection alone would not stop it. The
+    // server ends the stream once stopped, so what the page shows is what it stored.
+    const answer = chat.lastMessage?.role === "assistant" ? chat.lastMessage.id : null;
     try {
-      stopped = (await api<{ stopped: boolean }>(`/api/chat/${encodeURIComponent(chatId)}/stop`, { method: "POST" }))
-        .stopped;
+      const { stopped } = await api<{ stopped: boolean }>(`/api/chat/${encodeURIComponent(chatId)}/stop`, {
+        method: "POST",
+      });
+      if (stopped && answer) setStoppedId(answer);
+      if (stopped) return;
     } catch {
       // Unreachable server: at least stop reading.
     }
     await chat.stop();
-    if (stopped) {
-      chat.messages = chat.messages.map((m, index, all) =>
-        index === all.length - 1 && m.role === "assistant"
-          ? { ...m, metadata: { ...m.metadata, status: "canceled" } }
-          : m,
-      );
-    }
   }
 
   const last = messages[messages.length - 1];
@@ -260,6 +261,7 @@ export function Conversation(props: ConversationProps) {
               key={message.id}
               message={message}
               streaming={busy && message === last && message.role === "assistant"}
+              stopped={message.id === stoppedId}
             />
           ))}
         </ol>

@@ -13,9 +13,12 @@ import { ToolCard } from "./ToolCard";
 export const MessageItem = memo(function MessageItem({
   message,
   streaming,
+  stopped = false,
 }: {
   message: ChatMessage;
   streaming: boolean;
+  /** Stopped by the user just now. */
+  stopped?: boolean;
 }) {
   const mine = message.role === "user";
   const status = message.metadata?.status;
@@ -44,7 +47,7 @@ export const MessageItem = memo(function MessageItem({
           ) : null,
         )}
         {empty && streaming && <p className="text-muted-foreground">Thinking…</p>}
-        {status === "canceled" && <p className="mt-1 text-xs text-muted-foreground">Stopped.</p>}
+        {(stopped || status === "canceled") && <p className="mt-1 text-xs text-muted-foreground">Stopped.</p>}
         {status === "error" && (
           <p className="mt-1 text-xs text-destructive">
             The answer broke off{message.metadata?.error ? `: ${message.metadata.error}` : "."}
