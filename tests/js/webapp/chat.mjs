@@ -29,6 +29,15 @@ await flow("chat", async ({ browser, context, page, errors }) => {
   await shot(page, "chat-empty");
   await checkA11y(page, "chat, empty");
 
+  // Shift+Enter is a new line; Enter sends.
+  const input = page.getByTestId("chat-input");
+  await input.pressSequentially("line one");
+  await input.press("Shift+Enter");
+  await input.pressSequentially("line two");
+  assert.equal(await input.inputValue(), "line one\nline two");
+  assert.equal(await page.locator("article").count(), 0, "Shift+Enter does not send");
+  await input.fill("");
+
   // --- an answer streams in -----------------------------------------------------------------
   const { question, answer } = slowQuestion(60, 30);
   await resetAnswerLengths(page);
