@@ -18,6 +18,9 @@ import { isSessionId, loadHistory, newChatId } from "./history";
 import { SessionList, untitled } from "./SessionList";
 import type { ChatMessage, ChatSession, ModelList } from "./types";
 
+const SESSIONS_PAGE = 50;
+const SESSIONS_MAX = 200; // the API's largest page
+
 interface OpenChat {
   id: string;
   /** new: not yet sent; loading/ready: a stored chat; missing: no such chat of yours. */
@@ -52,7 +55,10 @@ export default function ChatPage() {
   const [, navigate] = useLocation();
   const listId = useId();
   const [listOpen, setListOpen] = useState(false);
-  const sessions = useLiveQuery<Page<ChatSession>>("chat.sessions", {});
+  // The list stays live as it grows: "Show more" asks for a longer first page, up to the
+  // API's page limit, rather than static older pages that would not follow changes.
+  const [listLimit, setListLimit] = useState(SESSIONS_PAGE);
+  const sessions = useLiveQuery<Page<ChatSession>>("chat.sessions", { limit: listLimit });
   const [open, setOpen] = useState<OpenChat>(() => (params.id ? stored(params.id) : fresh()));
   const [attempt, setAttempt] = useState(0);
 
@@ -154,6 +160,11 @@ export default function ChatPage() {
             onNew={startNew}
             onOpen={() => setListOpen(false)}
             onDeleted={onDeleted}
+            onMore={
+              sessions.data?.next_cursor && listLimit < SESSIONS_MAX
+                ? () => setListLimit((limit) => Math.min(SESSIONS_MAX, limit + SESSIONS_PAGE))
+                : undefined
+            }
           />
         </aside>
         {/* On a phone the list takes the place of the conversation while it is open. */}

@@ -96,6 +96,7 @@ export function SessionList({
   onNew,
   onOpen,
   onDeleted,
+  onMore,
 }: {
   sessions: ChatSession[] | undefined;
   error: string | null;
@@ -103,6 +104,8 @@ export function SessionList({
   onNew: () => void;
   onOpen: () => void;
   onDeleted: (id: string) => void;
+  /** Show more chats (absent when all are shown). */
+  onMore?: () => void;
 }) {
   const toast = useToast();
   const [renaming, setRenaming] = useState<string | null>(null);
@@ -182,6 +185,13 @@ export function SessionList({
             )}
           </li>
         ))}
+        {onMore && (
+          <li className="py-1">
+            <Button size="sm" variant="ghost" className="w-full" onClick={onMore}>
+              Show more chats
+            </Button>
+          </li>
+        )}
       </ul>
       <Dialog open={deleting !== null} onClose={() => setDeleting(null)} title="Delete this chat?">
         <p className="text-sm">
