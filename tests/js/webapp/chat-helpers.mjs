@@ -49,9 +49,15 @@ export async function signedInChat(context) {
   return { page, user };
 }
 
+/** Type a question and press Enter, once the page takes one (not while an answer streams:
+ * Enter then does nothing and the text waits in the box). */
 export async function send(page, text) {
   const input = page.getByTestId("chat-input");
   await input.fill(text);
+  await page.waitForFunction(() => {
+    const button = [...document.querySelectorAll("button[type=submit]")].find((b) => b.textContent === "Send");
+    return button && !button.disabled;
+  });
   await input.press("Enter");
 }
 
