@@ -1,5 +1,19 @@
 # syntax=docker/dockerfile:1
-# Multi-stage: build wheels with a compiler, run on a slim image with only runtime packages.
+# Multi-stage: build the web app with node, build wheels with a compiler, run on a slim image
+# with only runtime packages.
+
+# The web app (web/: TypeScript + React, Vite). Vite writes it to
+# ../src/everything_app/webapp/static, the package directory `serve` serves at /.
+FROM node:20-slim AS web
+WORKDIR /build/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web ./
+# A gzip copy beside each text asset, as scripts/build-web.sh makes (served when accepted).
+RUN npm run build \
+    && find /build/src/everything_app/webapp/static/assets -type f \
+       \( -name '*.js' -o -name '*.css' -o -name '*.svg' -o -name '*.json' \) \
+       -exec gzip -9 --keep --force {} +
 
 FROM python:3.11-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
@@ -7,6 +21,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
 WORKDIR /src
 COPY pyproject.toml requirements.lock README.md ./
 COPY src ./src
+# The built web app, inside the package before it is installed (pyproject package-data).
+COPY --from=web /build/src/everything_app/webapp/static ./src/everything_app/webapp/static
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
     && /opt/venv/bin/pip install --no-cache-dir -c requirements.lock .

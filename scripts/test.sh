@@ -11,6 +11,8 @@ python3 -m venv .venv
 if command -v npm >/dev/null 2>&1; then
   (cd tests/js && npm ci --silent --no-audit --no-fund)
 fi
+# The web app the browser tests (tests/webapp) drive, built when stale; CI=true: npm required.
+bash scripts/build-web.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy

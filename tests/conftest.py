@@ -243,12 +243,16 @@ async def truncate_all(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     if settings.is_sqlite:
         return
+    await truncate_pg_database(settings.resolved_migration_database_url.replace("+asyncpg", ""))
+
+
+async def truncate_pg_database(owner_url: str) -> None:
+    """Empty every table of the PostgreSQL database at `owner_url` (the tables' owner)."""
     # DELETE, not TRUNCATE: on tables of a few rows it takes a millisecond where TRUNCATE
     # (new files for every table) took a quarter of a second, for every test. As the owner,
     # a superuser: row security does not apply, and `replica` turns off triggers (foreign
     # keys included: the order does not matter), as TRUNCATE fires none either.
     deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables))
-    owner_url = settings.resolved_migration_database_url.replace("+asyncpg", "")
     conn = await asyncpg.connect(owner_url)
     try:
         await conn.execute(f"SET session_replication_role = replica; {deletes}")

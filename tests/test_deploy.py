@@ -142,3 +142,24 @@ def test_workers_back_up_as_the_read_only_backup_login(compose: dict[str, Any]) 
         'backup_password="$BACKUP_DB_PASSWORD"'
         in (ROOT / "deploy/postgres/init-roles.sh").read_text()
     )
+
+
+def test_the_image_builds_the_web_app_into_the_package_before_installing_it() -> None:
+    """A node stage runs `npm ci` and `npm run build` in web/; its output is copied into the
+    package's webapp/static before `pip install`, so the wheel (package-data) carries it."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    stages = re.findall(r"^FROM (\S+) AS (\S+)$", dockerfile, flags=re.MULTILINE)
+    assert stages[0] == ("node:20-slim", "web")
+    web_stage = dockerfile.split("FROM python")[0]
+    assert "npm ci" in web_stage
+    assert web_stage.index("npm ci") < web_stage.index("npm run build")
+    copy = (
+        "COPY --from=web /build/src/everything_app/webapp/static ./src/everything_app/webapp/static"
+    )
+    assert copy in dockerfile
+    assert dockerfile.index(copy) < dockerfile.index(
+        "pip install --no-cache-dir -c requirements.lock ."
+    )
+    assert "src/everything_app/webapp/static" in (ROOT / ".dockerignore").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"webapp/static/**/*"' in pyproject

@@ -39,6 +39,7 @@ async def test_no_server_errors_and_no_schema_violations(database_url: str, tmp_
         "RATE_LIMIT_SIGN_UP_IP": "100000/minute",
         "RATE_LIMIT_CHAT_USER": "100000/minute",
         "RATE_LIMIT_KEY_CREATE_USER": "100000/hour",
+        "RATE_LIMIT_ACTIONS_USER": "100000/minute",
         "RATE_LIMIT_GATEWAY_KEY": "100000/minute",
         "CHAT_MAX_CONCURRENT_STREAMS": "1000",
     }

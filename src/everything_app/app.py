@@ -24,6 +24,7 @@ from everything_app import (
     planner,
     realtime,
     reservations,
+    webapp,
 )
 from everything_app.ai import OfflineRules, build_providers, model_registry
 from everything_app.auth import CredentialCache
@@ -67,6 +68,7 @@ FEATURES: tuple[Feature, ...] = (
     realtime.feature,
     housekeeping.feature,
     mail.feature,
+    webapp.feature,
 )
 
 
@@ -188,6 +190,8 @@ def create_app(
     for feature in all_features:
         for router in feature.routers:
             app.include_router(router)
+    # Last: `/`, and the fallback that answers the app's client routes where nothing else did.
+    webapp.mount_webapp(app, settings)
 
     # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, BodyLimit
     # (security headers outermost, so they are on the 500 that RequestContext renders too).

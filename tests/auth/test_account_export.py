@@ -45,7 +45,7 @@ from everything_app.auth.account_export import (
 from everything_app.auth.export_sections import ExportSection, Row, table_section
 from everything_app.chat import ChatSession, Message, ToolCallRecord
 from everything_app.core.db import utcnow
-from everything_app.core.jobs import JobFailed, JobKinds
+from everything_app.core.jobs import Job, JobFailed, JobKinds
 from everything_app.core.security import new_token, token_hash
 from everything_app.gateway import AiUsage
 from everything_app.notifications import Notification
@@ -79,6 +79,7 @@ SECTION_TABLES: dict[str, type[DeclarativeBase]] = {
     "linked_accounts": Account,
     "identity_provider_subjects": OidcIdentity,
     "notifications": Notification,
+    "jobs": Job,
 }
 
 
@@ -134,6 +135,7 @@ async def _seed(db: AsyncSession, user_id: uuid.UUID, service: Service, n: int) 
                 user_id=user_id, issuer="https://issuer.example", subject=f"sub-{user_id}"
             ),
             Notification(user_id=user_id, kind="reminder", title="Soon", body="In an hour"),
+            Job(user_id=user_id, kind="planner.import", status="succeeded", result={"rows": 1}),
         ]
     )
     await db.flush()

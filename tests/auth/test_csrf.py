@@ -12,7 +12,15 @@ import pytest
 from fastapi import FastAPI
 
 from everything_app.auth.cookies import COOKIE_NAME
-from tests.conftest import BASE_URL, PASSWORD, ClientFactory, SignedIn, sign_up, unique_email
+from tests.conftest import (
+    BASE_URL,
+    PASSWORD,
+    AppWith,
+    ClientFactory,
+    SignedIn,
+    sign_up,
+    unique_email,
+)
 
 EVIL = "https://evil.example"
 # Unsafe routes that take no credential at all (the cookie authenticates nothing there).
@@ -165,3 +173,86 @@ async def test_a_foreign_page_cannot_sign_a_browser_in(
     if not signs_in:
         retry = await client.post(path, json=body)
         assert retry.status_code == 200, retry.text
+
+
+# The address a user typed (`serve` binds 127.0.0.1:8000 while BASE_URL says localhost).
+TYPED = "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [
+        (TYPED, True),
+        ("HTTP://127.0.0.1:8000", True),  # the same origin, spelled otherwise
+        (f"{TYPED}/chat?x=1", True),  # a Referer-like URL on it
+        ("http://127.0.0.1:9000", False),  # another port
+        ("http://localhost:8000", False),  # another host (not BASE_URL here)
+        ("https://127.0.0.1:8000", False),  # another scheme
+        ("null", False),
+    ],
+)
+async def test_a_cookie_write_from_the_requests_own_origin_is_trusted(
+    app_with: AppWith, origin: str, accepted: bool
+) -> None:
+    running = await app_with()  # BASE_URL http://testserver, no TRUSTED_ORIGINS
+    browser = running.client(origin=origin, base_url=TYPED)
+    signed = await browser.post(
+        "/api/auth/sign-up/email",
+        json={"email": unique_email(), "password": PASSWORD, "name": "Typed"},
+    )
+    assert signed.status_code == (200 if accepted else 403), signed.text
+    if not accepted:
+        return
+    task = await browser.post("/api/tasks", json={"title": "same origin"})
+    assert task.status_code == 201, task.text
+    forged = await browser.post(
+        "/api/tasks", json={"title": "forged"}, headers={"Origin": "http://127.0.0.1:9000"}
+    )
+    assert (forged.status_code, forged.json()["error"]["code"]) == (403, "invalid_origin")
+
+
+async def test_a_referer_from_the_requests_own_origin_is_trusted(app_with: AppWith) -> None:
+    running = await app_with()
+    browser = running.client(origin=TYPED, base_url=TYPED)
+    await sign_up(browser)
+    del browser.headers["Origin"]
+    by_referer = await browser.post(
+        "/api/tasks", json={"title": "referer"}, headers={"Referer": f"{TYPED}/planner"}
+    )
+    assert by_referer.status_code == 201, by_referer.text
+    foreign = await browser.post(
+        "/api/tasks", json={"title": "x"}, headers={"Referer": "http://127.0.0.1:1/planner"}
+    )
+    assert foreign.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("proxies", "accepted"),
+    [(["127.0.0.0/8"], True), ([], False), (["10.0.0.0/8"], False)],
+)
+async def test_the_scheme_comes_from_a_trusted_proxy_only(
+    app_with: AppWith, proxies: list[str], accepted: bool
+) -> None:
+    """Behind a TLS-terminating proxy the app hears http; the proxy's X-Forwarded-Proto says
+    the page was https, believed only from a TRUSTED_PROXIES address (the test client's is
+    127.0.0.1)."""
+    running = await app_with(trusted_proxies=proxies)
+    browser = running.client(origin="https://app.internal", base_url="http://app.internal")
+    browser.headers["X-Forwarded-Proto"] = "https"
+    signed = await browser.post(
+        "/api/auth/sign-up/email",
+        json={"email": unique_email(), "password": PASSWORD, "name": "Proxied"},
+    )
+    assert signed.status_code == (200 if accepted else 403), signed.text
+
+
+async def test_a_host_header_naming_no_origin_is_no_origin_of_ours(app_with: AppWith) -> None:
+    running = await app_with()
+    browser = running.client(origin="http://evil.example", base_url=TYPED)
+    for host in ("evil.example/x", "user@evil.example", "evil.example?x", ""):
+        signed = await browser.post(
+            "/api/auth/sign-up/email",
+            json={"email": unique_email(), "password": PASSWORD, "name": "Host"},
+            headers={"Host": host},
+        )
+        assert signed.status_code == 403, (host, signed.text)

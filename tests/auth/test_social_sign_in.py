@@ -104,6 +104,15 @@ async def _me(client: httpx.AsyncClient) -> dict[str, Any]:
     return body
 
 
+async def _confirm_email(running: Running, user_id: str) -> None:
+    """What following the verification mail's link does (tested in test_email_verification)."""
+    async with privileged_db(running.app) as db:
+        user = await db.get(User, uuid.UUID(user_id))
+        assert user is not None
+        user.email_verified = True
+        await db.commit()
+
+
 async def _count(running: Running, model: type[Any]) -> int:
     async with privileged_db(running.app) as db:
         return int(await db.scalar(select(func.count()).select_from(model)) or 0)
@@ -266,8 +275,14 @@ async def test_linking_to_an_existing_user_needs_a_verified_email(
     assert refused.error == "account_not_linked"
     assert refused.location.startswith("/sign-in-failed?")
     assert await _count(running, Account) == 0
-    # It does: the account is linked to the existing user.
+    # It does, but our user never confirmed the address (it may be a squatter's account,
+    # waiting for the real owner's social sign-in): no link either.
     provider.login(ProviderUser(sub="verified", email=email.upper(), email_verified=True))
+    squatted = await _sign_in(running.client())
+    assert squatted.error == "account_not_linked"
+    assert await _count(running, Account) == 0
+    # Both have verified it: the account is linked to the existing user.
+    await _confirm_email(running, owner["user"]["id"])
     browser = running.client()
     assert (await _sign_in(browser)).location == "/dashboard"
     me = await _me(browser)
@@ -306,7 +321,8 @@ async def test_list_and_unlink_accounts(app_with: AppWith, provider: OAuthServer
     assert last.json()["code"] == "FAILED_TO_UNLINK_LAST_ACCOUNT"
     # A password user with the provider linked can.
     email = unique_email("both")
-    await sign_up(running.client(), email)
+    both_user = await sign_up(running.client(), email)
+    await _confirm_email(running, both_user["user"]["id"])
     provider.login(ProviderUser(sub="both", email=email, email_verified=True))
     both = running.client()
     await _sign_in(both)

@@ -200,6 +200,8 @@ def _served_http_routes(app: FastAPI) -> set[tuple[str, str]]:
             path = getattr(context, "path", "")
             if not methods or path == "/openapi.json" or path.startswith("/docs"):
                 continue  # WebSocket routes have no methods (and no place in OpenAPI)
+            if path == "/" or path.startswith("/assets/"):
+                continue  # the web app's pages and files (everything_app.webapp), no API
             served |= {(path, m.lower()) for m in methods if m != "HEAD"}
     return served
 

@@ -170,6 +170,22 @@ async def test_metrics_token_is_enforced_when_set(app_with: AppWith) -> None:
     assert "everything_app_http_requests_total" in right.text
 
 
+async def test_readyz_details_need_the_metrics_token_when_it_is_set(app_with: AppWith) -> None:
+    """A failed backup's error names paths and hosts: with METRICS_TOKEN set, only a scraper
+    holding it reads `/readyz`'s details; everyone still reads whether the instance is ready."""
+    token = "scrape-" + "t" * 20
+    guarded = (await app_with(metrics_token=token)).client(origin=None)
+    anonymous = await guarded.get("/readyz")
+    assert anonymous.status_code == 200
+    assert anonymous.json() == {"status": "ok", "database": "ok"}
+    wrong = await guarded.get("/readyz", headers={"Authorization": "Bearer nope"})
+    assert wrong.json() == {"status": "ok", "database": "ok"}
+    operator = await guarded.get("/readyz", headers={"Authorization": f"Bearer {token}"})
+    assert operator.json()["backup"] == {"status": "none"}
+    open_instance = (await app_with()).client(origin=None)
+    assert (await open_instance.get("/readyz")).json()["backup"] == {"status": "none"}
+
+
 async def test_metrics_are_documented(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     operation = schema["paths"]["/metrics"]["get"]

@@ -72,6 +72,22 @@ async def test_unknown_action_is_404_and_bad_body_422(jobs_apps: JobsApps) -> No
     assert (await client.get("/api/jobs")).json()["data"] == []  # nothing was started
 
 
+async def test_starting_actions_is_rate_limited_per_user(jobs_apps: JobsApps) -> None:
+    app = await jobs_apps.start(rate_limit_actions_user="2/minute")
+    client, other = await jobs_apps.user(app), await jobs_apps.user(app)
+    bad = await client.post("/api/actions/test.echo", json={"text": ""})
+    assert bad.status_code == 422  # refused bodies do not count
+    for _ in range(2):
+        started = await client.post("/api/actions/test.echo", json={"text": "x"})
+        assert started.status_code == 202, started.text
+    refused = await client.post("/api/actions/test.echo", json={"text": "x"})
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["retry-after"]) > 0
+    assert len((await client.get("/api/jobs")).json()["data"]) == 2  # nothing more started
+    assert (await other.post("/api/actions/test.echo", json={"text": "x"})).status_code == 202
+
+
 async def test_another_users_job_is_404_everywhere(jobs_apps: JobsApps, gate: Path) -> None:
     app = await jobs_apps.start()
     owner = await jobs_apps.user(app)

@@ -66,6 +66,7 @@ async def test_a_refused_message_is_retried_until_the_server_takes_it(
         assert job.kind == "mail.send"
         assert job.status == "succeeded"
         assert job.attempts >= 2
+        assert job.args == {}  # the link's token is not kept once the mail is sent
 
 
 async def test_a_message_waits_for_a_server_that_is_down(
@@ -103,3 +104,10 @@ async def test_without_smtp_a_reset_request_lands_in_the_outbox(app_with: AppWit
     assert isinstance(message, email.message.EmailMessage)
     assert message["To"] == email_address
     assert "/api/auth/reset-password/" in bodies(message)[0]
+    async with privileged_db(running.app) as db:
+        sent = await db.get(Job, done.row_id)
+        lookup_job = await db.get(Job, lookup.row_id)
+    assert sent is not None
+    assert sent.args == {}  # the reset token left with the mail
+    assert lookup_job is not None
+    assert lookup_job.args != {}  # other kinds keep theirs

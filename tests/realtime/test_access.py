@@ -161,3 +161,19 @@ async def test_connections_are_limited_per_user_and_per_instance(
         async with instance.http(**carol.bearer) as http:
             busy = await http.get("/api/realtime/events", params={"subscribe": "keys.list"})
         assert (busy.status_code, busy.json()["error"]["code"]) == (503, "too_many_connections")
+
+
+async def test_a_cookie_socket_from_the_servers_own_origin_is_trusted(instance: Instance) -> None:
+    """The web app opened at the address the server was reached at (not BASE_URL, which is
+    http://testserver here): its socket's Origin is the handshake's own origin."""
+    user = await new_user(instance)
+    host, _, port = instance.host.rpartition(":")
+    async with live(instance, user=user, via="cookie", origin=instance.url) as client:
+        assert (await client.subscribe("k", "keys.list"))["type"] == "result"
+    for foreign in (
+        f"http://{host}:{int(port) + 1}",  # another port
+        f"https://{instance.host}",  # another scheme
+        f"http://localhost:{port}",  # another host
+    ):
+        refused = await _refused(instance, user=user, via="cookie", origin=foreign)
+        assert refused == (4403, "invalid_origin"), foreign

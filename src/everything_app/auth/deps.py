@@ -19,7 +19,7 @@ from everything_app.auth.service import ClientInfo, SessionPolicy
 from everything_app.core.db import SAFE_METHODS, act_for_request, unit_of_work
 from everything_app.core.deps import app_settings
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
-from everything_app.core.origins import origin_refusal
+from everything_app.core.origins import connection_origin_refusal
 from everything_app.settings import Settings
 
 # Credentials in a URL end up in proxy logs and browser history, so they are refused.
@@ -56,7 +56,7 @@ def check_cookie_origin(request: Request, settings: Settings) -> None:
     if request.method in SAFE_METHODS:
         return
     value = request.headers.get("origin") or request.headers.get("referer")
-    refusal = origin_refusal(value, settings.all_trusted_origins)
+    refusal = connection_origin_refusal(request, value, settings)
     if refusal is not None:
         raise Forbidden(refusal.message, code=refusal.code)
 
@@ -68,7 +68,7 @@ def refuse_foreign_sign_in(request: Request, settings: Settings) -> None:
     value = request.headers.get("origin")
     if value is None:
         return
-    refusal = origin_refusal(value, settings.all_trusted_origins)
+    refusal = connection_origin_refusal(request, value, settings)
     if refusal is not None:
         raise Forbidden(refusal.message, code=refusal.code)
 

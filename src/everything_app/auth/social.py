@@ -12,8 +12,8 @@ The flow is OAuth 2.0's authorization code grant with PKCE (S256), through authl
    `iss`, `aud` = our client id, `exp`, and the nonce); GitHub's user and verified emails
    come from its API.
 3. `sign_in_user`: the account (provider, account id) is the user it was linked to; a new
-   one is linked to the user with the same email only when the provider says the email is
-   verified; otherwise a new user is created.
+   one is linked to the user with the same email only when both sides verified it (the
+   provider says so, and our user confirmed it by mail); otherwise a new user is created.
 
 The provider's tokens are not stored: they are used once, here, to learn who signed in.
 """
@@ -448,11 +448,13 @@ async def sign_in_user(db: AsyncSession, provider_id: str, who: ProviderUser) ->
     existing = await get_user_by_email(db, email) if email is not None else None
     is_new = False
     if existing is not None:
-        if not who.email_verified:
+        # Both must have proved the address. An unconfirmed local account may be a squatter's
+        # (pre-account takeover: sign up with the victim's address and a password, wait for
+        # the victim's social sign-in to be linked to it, keep the password): its owner
+        # confirms the address by mail first (send-verification-email).
+        if not who.email_verified or not existing.email_verified:
             raise SignInFailed("account_not_linked")
         user = existing
-        if not user.email_verified:
-            user.email_verified = True  # the provider vouches for the address
     else:
         # A new user takes the provider's address only when it is verified: an unverified
         # one would squat it (and could later be linked to whoever proves it).

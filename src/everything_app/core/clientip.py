@@ -1,4 +1,5 @@
-"""The client's address, believing X-Forwarded-For only from configured proxies."""
+"""The client's address and the scheme it used, believing X-Forwarded-For and
+X-Forwarded-Proto only from configured proxies."""
 
 from __future__ import annotations
 
@@ -34,3 +35,22 @@ def client_ip(scope: Scope, proxies: Sequence[Network]) -> str:
         if not _is_trusted(hop, proxies):
             return hop
     return hops[0] if hops else direct
+
+
+_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
+
+
+def client_scheme(scope: Scope, proxies: Sequence[Network]) -> str:
+    """`http` or `https`: what the client used to reach us. A trusted proxy's
+    X-Forwarded-Proto says it when the proxy ended TLS; from anyone else (or when it is not one
+    plain value) the header is ignored and the connection's own scheme answers, which behind a
+    TLS-terminating proxy can only make an `https` client look foreign, never the reverse."""
+    own = _SCHEMES.get(str(scope.get("scheme", "http")), "http")
+    peer = scope.get("client")
+    if not proxies or not peer or not _is_trusted(peer[0], proxies):
+        return own
+    values = [v for k, v in scope["headers"] if k == b"x-forwarded-proto"]
+    if len(values) != 1:
+        return own
+    forwarded = values[0].decode("latin-1").strip().lower()
+    return forwarded if forwarded in ("http", "https") else own

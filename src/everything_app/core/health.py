@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from everything_app.core.db import unit_of_work
 from everything_app.core.logging import get_logger
+from everything_app.core.observability import operator_access
 from everything_app.core.routers import PUBLIC
 
 log = get_logger(__name__)
@@ -65,7 +66,8 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     """The database answers (else 503). The body also carries details for operators, e.g.
-    `backup`: the last scheduled backup's time, outcome and size."""
+    `backup`: the last scheduled backup's time, outcome, size and error; with `METRICS_TOKEN`
+    set, only for `Authorization: Bearer <METRICS_TOKEN>` (an error names paths and hosts)."""
     engine: AsyncEngine = request.app.state.engine
     try:
         async with engine.connect() as conn:
@@ -74,6 +76,6 @@ async def readyz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     body: dict[str, Any] = {"status": "ok", "database": "ok"}
     registry = getattr(request.app.state, "registry", None)
-    if registry is not None:
+    if registry is not None and operator_access(request):
         body.update(await registry[ReadinessDetails].read(request.app.state.sessionmaker))
     return JSONResponse(body)

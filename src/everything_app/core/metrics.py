@@ -206,12 +206,12 @@ class AppStateCollector(Collector):
         backlog = GaugeMetricFamily(
             "everything_app_jobs",
             "Jobs queued and running (all instances), by kind and status, as this process's "
-            "scheduler last counted them (each JOBS_POLL_SECONDS).",
+            "scheduler last counted them (each JOBS_POLL_SECONDS while /metrics is scraped).",
             labels=["kind", "status"],
         )
         jobs = getattr(self._state, "jobs", None)
         if jobs is not None:
-            for (kind, status), count in sorted(jobs.backlog.items()):
+            for (kind, status), count in sorted(jobs.read_backlog().items()):
                 backlog.add_metric([kind, status], count)
         yield backlog
 

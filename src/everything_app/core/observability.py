@@ -22,6 +22,17 @@ _EXAMPLE = (
 )
 
 
+def operator_access(request: Request) -> bool:
+    """Whether the request may read operators' data (metrics, `/readyz`'s details): anyone
+    while `METRICS_TOKEN` is unset, else only `Authorization: Bearer <METRICS_TOKEN>`."""
+    settings: Settings = request.app.state.settings
+    if settings.metrics_token is None:
+        return True
+    expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+    given = request.headers.get("authorization", "").encode()
+    return hmac.compare_digest(given, expected)  # constant time: no timing oracle
+
+
 @router.get(
     "/metrics",
     response_class=Response,
@@ -36,16 +47,12 @@ _EXAMPLE = (
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of this process. Open unless `METRICS_TOKEN` is set, then it needs
     `Authorization: Bearer <METRICS_TOKEN>`."""
-    settings: Settings = request.app.state.settings
-    if settings.metrics_token is not None:
-        expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
-        given = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(given, expected):  # constant time: no timing oracle
-            raise Unauthorized(
-                "A valid metrics token is required.",
-                code="invalid_metrics_token",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    if not operator_access(request):
+        raise Unauthorized(
+            "A valid metrics token is required.",
+            code="invalid_metrics_token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     registry: CollectorRegistry = request.app.state.metrics
     features = getattr(request.app.state, "registry", None)
     if features is not None:  # what every instance shares, read from the database now

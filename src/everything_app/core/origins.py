@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ada_url import URL, check_url
+from starlette.requests import HTTPConnection
+
+from everything_app.core.clientip import client_scheme
+
+if TYPE_CHECKING:  # settings import this module (to validate origins): no import at run time
+    from everything_app.settings import Settings
 
 WEB_SCHEMES = frozenset({"http:", "https:"})
 
@@ -67,6 +74,51 @@ def origin_refusal(value: str | None, trusted_origins: frozenset[str]) -> Refusa
     if normalize_origin(value) not in trusted_origins:
         return INVALID_ORIGIN
     return None
+
+
+# Characters no host[:port] has; a Host header holding one names no origin of ours.
+_NOT_IN_HOST = frozenset("/\\?#@ \t\r\n")
+
+
+def request_origin(conn: HTTPConnection, settings: Settings) -> str | None:
+    """The origin the client addressed: its scheme (X-Forwarded-Proto from a trusted proxy,
+    core.clientip) and the Host header, serialized as `normalize_origin` does; None without a
+    usable Host."""
+    host = conn.headers.get("host", "")
+    if not host or _NOT_IN_HOST.intersection(host):
+        return None
+    return normalize_origin(
+        f"{client_scheme(conn.scope, settings.trusted_proxy_networks)}://{host}"
+    )
+
+
+def connection_origin_refusal(
+    conn: HTTPConnection, value: str | None, settings: Settings
+) -> Refusal | None:
+    """Why the `Origin` (or `Referer`) `value` of a request or handshake is not trusted, or
+    None when it is: BASE_URL's origin, TRUSTED_ORIGINS, or the request's own origin. The one
+    rule for the CSRF check (auth.deps) and the realtime handshakes (realtime.identity).
+
+    The request's own origin (same-origin) is trusted so that the web app works at whatever
+    address it is opened (`http://127.0.0.1:8000` while BASE_URL says `localhost`, a LAN
+    address) without configuration. This is safe: the check exists because browsers attach
+    our session cookie to requests that other sites' pages make, and
+    - a page cannot choose the Origin its browser sends: it is the page's own origin, so an
+      Origin equal to the Host we were addressed at comes from a page served by that address,
+      which is this server (its own web app), and a cross-site page always sends its own,
+      different, origin;
+    - a page cannot choose the Host header either (the browser sets it from the URL), and
+      cookies are kept per host: a request addressed at another name (DNS rebinding: a hostile
+      name resolving to us) carries that name's cookies, never the session of the user's own
+      address, so trusting it authenticates nothing it could not already reach without
+      cookies;
+    - the scheme is the connection's own, or X-Forwarded-Proto from a trusted proxy only, so an
+      `http` page cannot pass for the `https` site (cookies marked Secure stay with https).
+    A different port, host or scheme is another origin and stays refused unless configured.
+    """
+    if value and value != "null" and normalize_origin(value) == request_origin(conn, settings):
+        return None
+    return origin_refusal(value, settings.all_trusted_origins)
 
 
 def trusted_redirect(url: str, base_url: str, trusted_origins: frozenset[str]) -> str:

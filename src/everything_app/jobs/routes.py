@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from everything_app.auth import CurrentUser, require_user
 from everything_app.core.db import SessionDep
+from everything_app.core.deps import LimiterDep, SettingsDep
 from everything_app.core.errors import NotFound
 from everything_app.core.jobs import Job, JobKind, JobKinds, JobStatus, enqueue
 from everything_app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
@@ -98,6 +99,8 @@ async def start_action(
     db: SessionDep,
     kinds: KindsDep,
     response: Response,
+    settings: SettingsDep,
+    limiter: LimiterDep,
     body: Annotated[dict[str, Any] | None, Body()] = None,
 ) -> JobOut:
     """Start a server action: the body is validated against the action's input schema
@@ -112,6 +115,8 @@ async def start_action(
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from None
+    # After validation: a malformed body costs the user nothing but a 422.
+    await limiter.hit(settings.rate_limit_actions_user, "action-start", str(user.id))
     job_id = await enqueue(db, kind.name, args, user_id=user.id)
     job = await service.get_job(db, user.id, job_id)
     response.headers["Location"] = f"/api/jobs/{job_id}"

@@ -68,5 +68,6 @@ def mail_kind() -> JobKind[MailArgs]:
         MailArgs,
         send_mail_job,
         max_attempts=10,
+        secret_args=True,  # reset and verification links carry their tokens
         summary="Send one message (rendered from a template) over SMTP, or to the outbox.",
     )

@@ -35,7 +35,7 @@ from everything_app.auth import (
 )
 from everything_app.core.changes import ChangeBus
 from everything_app.core.db import unit_of_work, utcnow
-from everything_app.core.origins import origin_refusal
+from everything_app.core.origins import connection_origin_refusal
 from everything_app.realtime.protocol import (
     CLOSE_BAD_REQUEST,
     CLOSE_FORBIDDEN,
@@ -99,7 +99,7 @@ def check_origin(conn: HTTPConnection, settings: Settings, *, required: bool) ->
     origin = conn.headers.get("origin")
     if origin is None and not required:
         return
-    refusal = origin_refusal(origin, settings.all_trusted_origins)
+    refusal = connection_origin_refusal(conn, origin, settings)
     if refusal is not None:
         raise Refused(CLOSE_FORBIDDEN, refusal.code)
 

@@ -32,6 +32,7 @@ from everything_app.settings.server import (
     cores,
     default_workers,
 )
+from everything_app.settings.webapp import WebAppSettings
 
 __all__ = [
     "MIN_SECRET_LENGTH",
@@ -50,6 +51,7 @@ __all__ = [
     "ReservationSettings",
     "ServerSettings",
     "Settings",
+    "WebAppSettings",
     "cores",
     "default_workers",
 ]
@@ -69,6 +71,7 @@ class Settings(
     ReservationSettings,
     HousekeepingSettings,
     JobsSettings,
+    WebAppSettings,
 ):
     """Every setting of the app (see each feature's class for what it means)."""
 

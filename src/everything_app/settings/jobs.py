@@ -10,6 +10,9 @@ class JobsSettings(BaseSettings):
     # Empty: a Redis stream on REDIS_URL when set, else the embedded queue (jobs run inside
     # `serve`, resumed from the database after a restart). Or `redis://…`, `amqp://…`, `memory`.
     jobs_broker_url: str = ""
+    # Server actions (`POST /api/actions/{name}`) one user may start: each is real work
+    # (an export zips every row the user has), and a loop of them would starve everyone.
+    rate_limit_actions_user: str = "30/minute"
     # Whether `serve` runs jobs itself; false leaves them to `everything-app worker`.
     jobs_in_serve: bool = True
     # Jobs one process runs at once.

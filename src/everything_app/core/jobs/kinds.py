@@ -79,6 +79,9 @@ class JobKind(Generic[ArgsT]):
     action: bool = False
     max_attempts: int = 5
     summary: str = ""  # one line, for the API docs and `GET /api/actions`
+    # The arguments hold a secret (a mailed link's token): emptied on the row once the job
+    # is over, so the database keeps it no longer than it is needed.
+    secret_args: bool = False
 
 
 @dataclass(frozen=True)

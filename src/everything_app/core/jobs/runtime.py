@@ -50,6 +50,8 @@ from everything_app.settings import Settings
 
 log = get_logger(__name__)
 TASK_NAME = "everything_app.job"
+# The scheduler counts the backlog while /metrics was scraped this recently.
+BACKLOG_INTEREST_SECONDS = 120.0
 ServiceT = TypeVar("ServiceT")
 
 # taskiq logs every message at INFO through the standard library; ours say more, per job.
@@ -179,7 +181,10 @@ class JobsRuntime:
         self._broker_up = False
         self._starting: asyncio.Task[None] | None = None
         # Counts by (kind, status) of the queued and running jobs, read at each scrape.
-        self.backlog: dict[tuple[str, str], int] = {}
+        # Counted by the scheduler only while someone scrapes (`read_backlog`): a count
+        # each second is a grouped scan of `jobs` no request asked for.
+        self._backlog: dict[tuple[str, str], int] = {}
+        self._backlog_read_at: float | None = None
 
     # --- the dispatcher side (core.jobs.store.Dispatcher) ------------------------------
 
@@ -189,6 +194,15 @@ class JobsRuntime:
     def max_attempts(self, kind: str) -> int:
         found = self.kinds.get(kind)
         return found.max_attempts if found is not None else 1
+
+    def read_backlog(self) -> dict[tuple[str, str], int]:
+        """The last count, for the metrics scrape; asks the scheduler to keep counting."""
+        self._backlog_read_at = time.monotonic()
+        return self._backlog
+
+    def _backlog_wanted(self) -> bool:
+        read_at = self._backlog_read_at
+        return read_at is not None and time.monotonic() - read_at < BACKLOG_INTEREST_SECONDS
 
     @property
     def sends_now(self) -> bool:
@@ -430,16 +444,17 @@ class JobsRuntime:
             bound.warning("job_error", error=error, retry_in_s=retry_at and delay, exc_info=True)
         entry.in_handler = False
         elapsed = round(time.monotonic() - started, 3)
+        secret = kind is not None and kind.secret_args
         try:
             async with self.engine_work() as db:
                 if error is None:
-                    mine = await store.succeed(db, entry.job, self.owner, result)
+                    mine = await store.succeed(db, entry.job, self.owner, result, clear_args=secret)
                     status = "succeeded" if mine else "lost"  # canceled meanwhile
                 else:
-                    status = (
-                        await store.fail(db, entry.job, self.owner, error, retry_at=retry_at)
-                        or "lost"
+                    failed = await store.fail(
+                        db, entry.job, self.owner, error, retry_at=retry_at, clear_args=secret
                     )
+                    status = failed or "lost"
         except Exception:
             bound.exception("job_store_failed")
             return True  # not acked: the lease expires and it runs again
@@ -508,7 +523,8 @@ class JobsRuntime:
             async with self.engine_work() as db:
                 await store.expire_leases(db)
             await self._send_due()
-        await self._count_backlog()
+        if self._backlog_wanted():
+            await self._count_backlog()
 
     async def _enqueue_schedules(self, last: datetime, now: datetime) -> None:
         periods: list[tuple[str, str, dict[str, Any], datetime]] = []
@@ -545,13 +561,13 @@ class JobsRuntime:
     async def _count_backlog(self) -> None:
         from sqlalchemy import func, select
 
-        async with self.engine_work() as db:
+        async with self.engine_work(write=False) as db:
             rows = await db.execute(
                 select(Job.kind, Job.status, func.count())
                 .where(Job.status.in_(["queued", "running"]))
                 .group_by(Job.kind, Job.status)
             )
-            self.backlog = {(kind, status): count for kind, status, count in rows.all()}
+            self._backlog = {(kind, status): count for kind, status, count in rows.all()}
 
 
 class _EngineWork:

@@ -258,21 +258,27 @@ async def renew(
     return set(rows.scalars())
 
 
-async def succeed(db: AsyncSession, job: JobRef, owner: str, result: Any) -> bool:
+async def succeed(
+    db: AsyncSession, job: JobRef, owner: str, result: Any, *, clear_args: bool = False
+) -> bool:
+    """Succeeded with `result`; `clear_args` empties the arguments (JobKind.secret_args)."""
     now = utcnow()
+    values: dict[str, Any] = {
+        "status": JobStatus.SUCCEEDED,
+        "progress": 100,
+        "result": result,
+        "error": None,
+        "finished_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if clear_args:
+        values["args"] = {}
     row = await db.execute(
         update(Job)
         .where(_mine(job.id, owner))
-        .values(
-            status=JobStatus.SUCCEEDED,
-            progress=100,
-            result=result,
-            error=None,
-            finished_at=now,
-            updated_at=now,
-            lease_owner=None,
-            lease_until=None,
-        )
+        .values(**values)
         .returning(Job.id)
         .execution_options(synchronize_session=False)
     )
@@ -289,8 +295,10 @@ async def fail(
     error: str,
     *,
     retry_at: datetime | None,
+    clear_args: bool = False,
 ) -> str | None:
-    """Failed for good, or (`retry_at`) queued again for then; the status set, or None."""
+    """Failed for good, or (`retry_at`) queued again for then; the status set, or None.
+    `clear_args` empties the arguments of a job failed for good (JobKind.secret_args)."""
     now = utcnow()
     values: dict[str, Any] = {
         "error": error[:4000],
@@ -300,6 +308,8 @@ async def fail(
     }
     if retry_at is None:
         values.update(status=JobStatus.FAILED, finished_at=now)
+        if clear_args:
+            values["args"] = {}
     else:
         values.update(status=JobStatus.QUEUED, run_at=retry_at, dispatched_at=None)
     row = await db.execute(

@@ -39,21 +39,28 @@ export function Layout({ children }: { children: ReactNode }) {
         Skip to content
       </a>
       <header className="sticky top-0 z-40 border-b bg-background/95 backdrop-blur">
-        <div className="mx-auto flex max-w-7xl items-center gap-3 px-4 py-2">
-          <Link href="/chat" className="font-semibold whitespace-nowrap">
+        {/* One row on a wide screen; on a phone the links take a scrolling row of their own
+            under the brand and the controls, instead of being squeezed to nothing. */}
+        <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-3 gap-y-1 px-4 py-2">
+          <Link href="/chat" className="mr-auto font-semibold whitespace-nowrap md:mr-0">
             Everything-App
           </Link>
-          <nav aria-label="Main" className="flex min-w-0 flex-1 gap-1 overflow-x-auto">
+          <nav
+            aria-label="Main"
+            className="order-last -mx-1 flex w-full min-w-0 gap-1 overflow-x-auto px-1 md:order-none md:mx-0 md:w-auto md:flex-1 md:px-0"
+          >
             {links.map((route) => {
               const href = route.path.replace(/\/:[^/]+\??$/, "");
               return <NavLink key={route.path} href={href} label={route.nav?.label ?? href} />;
             })}
           </nav>
-          <NotificationBell />
-          <ThemeToggle />
-          <Button variant="ghost" size="sm" onClick={() => void signOut()}>
-            Sign out
-          </Button>
+          <div className="flex shrink-0 items-center gap-2">
+            <NotificationBell />
+            <ThemeToggle />
+            <Button variant="ghost" size="sm" onClick={() => void signOut()}>
+              Sign out
+            </Button>
+          </div>
         </div>
       </header>
       <main id="main" tabIndex={-1} className="mx-auto w-full max-w-7xl flex-1 px-4 py-6">
