@@ -16,9 +16,11 @@ import { cn } from "@/lib/utils";
 import { Conversation } from "./Conversation";
 import { isSessionId, loadHistory, newChatId } from "./history";
 import { SessionList, untitled } from "./SessionList";
+import { useFillViewport } from "./useFillViewport";
 import type { ChatMessage, ChatSession, ModelList } from "./types";
 
 const SESSIONS_PAGE = 50;
+const MAIN_BOTTOM_PADDING_PX = 24; // the shell's <main> py-6
 const SESSIONS_MAX = 200; // the API's largest page
 
 interface OpenChat {
@@ -54,6 +56,8 @@ export default function ChatPage() {
   const params = useParams<{ id?: string }>();
   const [, navigate] = useLocation();
   const listId = useId();
+  const pageRef = useRef<HTMLDivElement>(null);
+  useFillViewport(pageRef, MAIN_BOTTOM_PADDING_PX);
   const [listOpen, setListOpen] = useState(false);
   // The list stays live as it grows: "Show more" asks for a longer first page, up to the
   // API's page limit, rather than static older pages that would not follow changes.
@@ -130,7 +134,7 @@ export default function ChatPage() {
   const title = current ? untitled(current) : open.phase === "new" ? "New chat" : "Chat";
 
   return (
-    <div className="flex h-[calc(100dvh-6.5rem)] min-h-[26rem] flex-col">
+    <div ref={pageRef} className="flex h-[calc(100dvh-6.5rem)] min-h-[26rem] flex-col">
       <div className="mb-3 flex items-center gap-2">
         <Button
           variant="outline"

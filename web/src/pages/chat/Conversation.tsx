@@ -118,6 +118,17 @@ export function Conversation(props: ConversationProps) {
     }
   }, [messages, status]);
 
+  useEffect(() => {
+    // The log got shorter or taller (window resized, an alert shown): stay at the latest.
+    const el = scrollRef.current;
+    if (!el) return;
+    const observer = new ResizeObserver(() => {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [olderError, setOlderError] = useState<string | null>(null);
 
