@@ -1,4 +1,4 @@
-import { Suspense, useEffect } from "react";
+import { Suspense, useEffect, useRef } from "react";
 import { Redirect, Route, Switch, useLocation, useSearch } from "wouter";
 
 import { HOME, ROUTES } from "@/app/routes";
@@ -29,6 +29,11 @@ function SignedInOnly({ children }: { children: React.ReactNode }) {
 
 export function App() {
   const { data, isPending } = useSession();
+  // better-auth's refetches (window focus, after sign-up) report `isPending` again while
+  // signed out; only the first load waits, or a signed-out page would be unmounted and lose
+  // what its form held (a "check your inbox" answer, a half-typed email).
+  const settled = useRef(false);
+  if (!isPending) settled.current = true;
   useEffect(() => {
     // The server closed the live socket because the session ended (signed out elsewhere,
     // revoked, banned): ask better-auth again, which sends this tab to /sign-in.
@@ -38,7 +43,7 @@ export function App() {
     if (!data) live.reset();
   }, [data]);
 
-  if (isPending) {
+  if (isPending && !settled.current) {
     return (
       <div className="grid min-h-dvh place-items-center">
         <Spinner />
@@ -58,9 +63,11 @@ export function App() {
           <Route path="/">
             <Redirect to={HOME} replace />
           </Route>
-          {ROUTES.map(({ path, page: Page, public: isPublic }) => (
+          {ROUTES.map(({ path, page: Page, public: isPublic, signedInToo }) => (
             <Route key={path} path={path}>
-              {isPublic ? (
+              {isPublic && signedInToo ? (
+                <Page />
+              ) : isPublic ? (
                 <SignedOutOnly>
                   <Page />
                 </SignedOutOnly>

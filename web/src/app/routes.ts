@@ -10,6 +10,9 @@ export interface PageRoute {
   page: LazyExoticComponent<ComponentType>;
   /** Reachable signed out (the sign-in pages); everything else redirects to /sign-in. */
   public?: boolean;
+  /** A public page that a signed-in visitor sees too, rather than being sent on (the
+   * landings of mailed links, which may be opened in a signed-in browser). */
+  signedInToo?: boolean;
   nav?: { label: string; adminOnly?: boolean };
 }
 
@@ -17,8 +20,18 @@ export const ROUTES: PageRoute[] = [
   { path: "/sign-in", page: lazy(() => import("@/pages/auth/SignInPage")), public: true },
   { path: "/sign-up", page: lazy(() => import("@/pages/auth/SignUpPage")), public: true },
   { path: "/forgot-password", page: lazy(() => import("@/pages/auth/ForgotPasswordPage")), public: true },
-  { path: "/reset-password", page: lazy(() => import("@/pages/auth/ResetPasswordPage")), public: true },
-  { path: "/verify-email", page: lazy(() => import("@/pages/auth/VerifyEmailPage")), public: true },
+  {
+    path: "/reset-password",
+    page: lazy(() => import("@/pages/auth/ResetPasswordPage")),
+    public: true,
+    signedInToo: true,
+  },
+  {
+    path: "/verify-email",
+    page: lazy(() => import("@/pages/auth/VerifyEmailPage")),
+    public: true,
+    signedInToo: true,
+  },
   { path: "/chat/:id?", page: lazy(() => import("@/pages/chat/ChatPage")), nav: { label: "Chat" } },
   { path: "/planner", page: lazy(() => import("@/pages/planner/PlannerPage")), nav: { label: "Planner" } },
   {

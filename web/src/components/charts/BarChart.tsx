@@ -76,35 +76,39 @@ export function BarChart({
         <canvas ref={canvas} role="img" aria-label={title} />
       </div>
       <figcaption className="sr-only">{title}</figcaption>
-      <table className={cn("text-sm", showTable ? "w-full" : "sr-only")}>
-        <caption className="sr-only">{title}</caption>
-        <thead>
-          <tr>
-            <th scope="col" className="text-left font-medium">
-              &nbsp;
-            </th>
-            {series.map((s) => (
-              <th key={s.label} scope="col" className="text-right font-medium">
-                {s.label}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {labels.map((label, row) => (
-            <tr key={label}>
-              <th scope="row" className="text-left font-normal">
-                {label}
+      {/* A table ignores `sr-only`'s 1 px width and grows to its content, so a hidden one
+          would widen a phone's page: its wrapper is what is hidden. */}
+      <div className={showTable ? undefined : "sr-only"}>
+        <table className={cn("text-sm", showTable && "w-full")}>
+          <caption className="sr-only">{title}</caption>
+          <thead>
+            <tr>
+              <th scope="col" className="text-left font-medium">
+                &nbsp;
               </th>
               {series.map((s) => (
-                <td key={s.label} className="text-right tabular-nums">
-                  {formatValue(s.values[row] ?? 0)}
-                </td>
+                <th key={s.label} scope="col" className="text-right font-medium">
+                  {s.label}
+                </th>
               ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {labels.map((label, row) => (
+              <tr key={label}>
+                <th scope="row" className="text-left font-normal">
+                  {label}
+                </th>
+                {series.map((s) => (
+                  <td key={s.label} className="text-right tabular-nums">
+                    {formatValue(s.values[row] ?? 0)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

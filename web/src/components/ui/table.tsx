@@ -2,8 +2,15 @@ import type { HTMLAttributes, TdHTMLAttributes, ThHTMLAttributes } from "react";
 
 import { cn } from "@/lib/utils";
 
-export const Table = ({ className, ...props }: HTMLAttributes<HTMLTableElement>) => (
-  <div className="w-full overflow-x-auto">
+/** `scrollLabel`: names the scroll box and lets the keyboard reach it, for a table that may
+ * scroll sideways on a phone with nothing focusable in it (axe: scrollable-region-focusable). */
+export const Table = ({ className, scrollLabel, ...props }: HTMLAttributes<HTMLTableElement> & { scrollLabel?: string }) => (
+  // `relative`: an `sr-only` header (absolutely positioned) is held inside the scroll box;
+  // otherwise it sits past the table's right edge and widens the whole page on a phone.
+  <div
+    className="relative w-full overflow-x-auto"
+    {...(scrollLabel ? { role: "region", "aria-label": scrollLabel, tabIndex: 0 } : {})}
+  >
     <table className={cn("w-full caption-bottom text-sm", className)} {...props} />
   </div>
 );

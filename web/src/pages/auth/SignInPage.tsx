@@ -9,6 +9,7 @@ import { Field } from "@/components/ui/label";
 import { signIn } from "@/lib/auth";
 
 import { AuthShell } from "./AuthShell";
+import { appUrl, authErrorMessage } from "./messages";
 
 export default function SignInPage() {
   const search = useSearch();
@@ -18,16 +19,25 @@ export default function SignInPage() {
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
+    const email = String(form.get("email")).trim();
+    const password = String(form.get("password"));
+    if (!email || !password) {
+      setError("Enter your email and your password.");
+      return;
+    }
     setBusy(true);
     setError(null);
     const { error: failure } = await signIn.email({
-      email: String(form.get("email")),
-      password: String(form.get("password")),
+      email,
+      password,
       rememberMe: form.get("remember") === "on",
-      callbackURL: safeNext(search),
+      // better-auth sends the browser here after a sign-in, and an unverified account's
+      // fresh verification link (REQUIRE_EMAIL_VERIFICATION) lands here too: the page
+      // says "verified" to the latter and forwards the former on at once.
+      callbackURL: appUrl(`/verify-email?from=sign-in&next=${encodeURIComponent(safeNext(search))}`),
     });
     setBusy(false);
-    if (failure) setError(failure.message ?? "Could not sign in.");
+    if (failure) setError(authErrorMessage(failure, "Could not sign in."));
     // On success better-auth's session atom updates and the router leaves this page.
   }
 
@@ -35,9 +45,29 @@ export default function SignInPage() {
     <AuthShell title="Sign in" description="Welcome back.">
       <form className="grid gap-4" onSubmit={submit} noValidate>
         {error && <Alert variant="destructive">{error}</Alert>}
-        <Field label="Email">{(p) => <Input {...p} name="email" type="email" autoComplete="email" required />}</Field>
+        <Field label="Email">
+          {(p) => (
+            <Input
+              {...p}
+              aria-invalid={error ? true : undefined}
+              name="email"
+              type="email"
+              autoComplete="email"
+              required
+            />
+          )}
+        </Field>
         <Field label="Password">
-          {(p) => <Input {...p} name="password" type="password" autoComplete="current-password" required />}
+          {(p) => (
+            <Input
+              {...p}
+              aria-invalid={error ? true : undefined}
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+            />
+          )}
         </Field>
         <label className="flex items-center gap-2 text-sm">
           <input type="checkbox" name="remember" defaultChecked /> Keep me signed in
@@ -45,7 +75,7 @@ export default function SignInPage() {
         <Button type="submit" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </Button>
-        <div className="flex justify-between text-sm">
+        <div className="flex flex-wrap justify-between gap-2 text-sm">
           <Link href="/forgot-password" className="underline underline-offset-4">
             Forgot password?
           </Link>

@@ -9,25 +9,50 @@ import { Field } from "@/components/ui/label";
 import { signUp } from "@/lib/auth";
 
 import { AuthShell } from "./AuthShell";
+import { appUrl, authErrorMessage } from "./messages";
 
 export default function SignUpPage() {
   const search = useSearch();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Set when the server holds the sign-in back until the email is verified. */
+  const [mailedTo, setMailedTo] = useState<string | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
+    const email = String(form.get("email")).trim();
+    const password = String(form.get("password"));
+    if (!email) return setError("Enter your email.");
+    if (password.length < 8) return setError("The password is too short: use at least 8 characters.");
     setBusy(true);
     setError(null);
-    const { error: failure } = await signUp.email({
-      name: String(form.get("name")),
-      email: String(form.get("email")),
-      password: String(form.get("password")),
-      callbackURL: safeNext(search),
+    const { data, error: failure } = await signUp.email({
+      name: String(form.get("name")).trim() || email.split("@")[0] || email,
+      email,
+      password,
+      // Where the verification link (mailed when mail is set up) lands: our page, then on.
+      callbackURL: appUrl(`/verify-email?next=${encodeURIComponent(safeNext(search))}`),
     });
     setBusy(false);
-    if (failure) setError(failure.message ?? "Could not create the account.");
+    if (failure) setError(authErrorMessage(failure, "Could not create the account."));
+    else if (data && !data.token) setMailedTo(email);
+    // With a session, better-auth's session atom updates and the router leaves this page.
+  }
+
+  if (mailedTo) {
+    return (
+      <AuthShell title="Check your inbox">
+        <Alert variant="success">
+          We sent a link to {mailedTo}. Open it to verify your email, then sign in.
+        </Alert>
+        <p className="mt-4 text-sm">
+          <Link href="/sign-in" className="underline underline-offset-4">
+            Go to sign in
+          </Link>
+        </p>
+      </AuthShell>
+    );
   }
 
   return (
