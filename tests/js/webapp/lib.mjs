@@ -107,6 +107,24 @@ export async function checkA11y(page, name) {
   return violations;
 }
 
+/** Sign in through the API in `page`'s context (the cookie lands there). */
+export async function signIn(page, email, password) {
+  const response = await page.request.post("/api/auth/sign-in/email", {
+    data: { email, password },
+    headers: { Origin: baseURL() },
+  });
+  if (response.status() !== 200) {
+    throw new Error(`sign-in of ${email} failed: HTTP ${response.status()} ${await response.text()}`);
+  }
+}
+
+/** Another browser (its own cookies) with one page whose errors are collected. */
+export async function openPage(browser, options = {}) {
+  const context = await newContext(browser, options);
+  const page = await context.newPage();
+  return { context, page, errors: collectErrors(page) };
+}
+
 export function uniqueEmail(prefix = "user") {
   return `${prefix}-${randomUUID().slice(0, 10)}@example.com`;
 }

@@ -9,27 +9,14 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 
-import { baseURL, checkA11y, collectErrors, flow, newContext, shot, signUp, uniqueEmail } from "./lib.mjs";
+import { nextDay } from "./booking.mjs";
+import { checkA11y, collectErrors, flow, newContext, shot, signIn, signUp, uniqueEmail } from "./lib.mjs";
 
 const ADMIN_EMAIL = process.env.ADMIN_EMAIL;
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD;
 // Refusals the browser logs as failed loads, each expected by a step below.
 const expectedRefusal = (line) => /status of 409/.test(line);
 
-async function signIn(page, email, password) {
-  const response = await page.request.post("/api/auth/sign-in/email", {
-    data: { email, password },
-    headers: { Origin: baseURL() },
-  });
-  assert.equal(response.status(), 200, `sign-in of ${email}: ${await response.text()}`);
-}
-
-/** The day after `YYYY-MM-DD` (the page's own "today", in the browser's zone). */
-function nextDay(day) {
-  const date = new Date(`${day}T12:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + 1);
-  return date.toISOString().slice(0, 10);
-}
 const toast = (page, text) => page.getByTestId("toast").filter({ hasText: text });
 
 await flow("reservations-changes", async ({ browser, page: admin, errors: adminErrors }) => {

@@ -13,7 +13,8 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 
-import { baseURL, checkA11y, collectErrors, flow, newContext, shot, signUp, uniqueEmail } from "./lib.mjs";
+import { pickDayWithSlot, slotButton, slotList } from "./booking.mjs";
+import { checkA11y, flow, openPage, shot, signIn, signUp, uniqueEmail } from "./lib.mjs";
 
 const ADMIN_EMAIL = process.env.ADMIN_EMAIL;
 const ADMIN_PASSWORD = process.env.ADMIN_PASSWORD;
@@ -21,47 +22,6 @@ const SLOT_TAKEN = "That slot was just taken";
 // The browser reports every non-2xx answer as a console error: the 409 of the booking that
 // lost the race is expected here, nothing else is.
 const expected409 = (line) => /status of 409/.test(line);
-
-async function signIn(page, email, password) {
-  const response = await page.request.post("/api/auth/sign-in/email", {
-    data: { email, password },
-    headers: { Origin: baseURL() },
-  });
-  assert.equal(response.status(), 200, `sign-in of ${email}: ${await response.text()}`);
-}
-
-async function openPage(browser, options = {}) {
-  const context = await newContext(browser, options);
-  const page = await context.newPage();
-  return { context, page, errors: collectErrors(page) };
-}
-
-/** The day after `YYYY-MM-DD` (the page's own "today", in the browser's zone). */
-function nextDay(day) {
-  const date = new Date(`${day}T12:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + 1);
-  return date.toISOString().slice(0, 10);
-}
-const slotList = (page) => page.getByRole("list", { name: "Slots" });
-const enabledSlots = (page) => slotList(page).locator("button:enabled");
-
-/** Choose `service` and land on a day that still has a bookable slot (today, else tomorrow);
- * returns the accessible name of the slot to book (not the very next one, which could start
- * while the test runs). */
-async function pickDayWithSlot(page, service) {
-  await page.goto("/reservations");
-  await page.getByRole("radio", { name: new RegExp(service) }).check();
-  await slotList(page).or(page.getByText(/No more slots|Closed on this day/)).first().waitFor();
-  const today = await enabledSlots(page).count();
-  if (today >= 2) return (await enabledSlots(page).nth(1).textContent()).trim();
-  const day = page.getByLabel("Day", { exact: true });
-  await day.fill(nextDay(await day.inputValue()));
-  await enabledSlots(page).first().waitFor();
-  return (await enabledSlots(page).first().textContent()).trim();
-}
-
-/** The slot button whose text starts with `slot`'s time range. */
-const slotButton = (page, slot) => slotList(page).getByRole("button", { name: new RegExp(`^${slot.split(",")[0]}`) });
 
 await flow("reservations", async ({ browser, page: adminPage, errors: adminErrors }) => {
   assert.ok(ADMIN_EMAIL && ADMIN_PASSWORD, "ADMIN_EMAIL and ADMIN_PASSWORD are set");

@@ -24,6 +24,7 @@ export function BarChart({
   stacked = false,
   showTable = false,
   formatValue = (value: number) => String(value),
+  labelHeading = "Label",
   className,
 }: {
   title: string;
@@ -32,6 +33,8 @@ export function BarChart({
   stacked?: boolean;
   showTable?: boolean;
   formatValue?: (value: number) => string;
+  /** The table's first column heading (what the bars are: "Category", "Model"). */
+  labelHeading?: string;
   className?: string;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -84,7 +87,7 @@ export function BarChart({
           <thead>
             <tr>
               <th scope="col" className="text-left font-medium">
-                &nbsp;
+                {labelHeading}
               </th>
               {series.map((s) => (
                 <th key={s.label} scope="col" className="text-right font-medium">
