@@ -77,6 +77,33 @@ async def test_messages_of_a_session_in_reading_order(signed_in: SignedIn) -> No
     assert seen == ["one", "two", "three"]
 
 
+async def test_messages_newest_first_page_back_to_the_first(signed_in: SignedIn) -> None:
+    """`order=newest`: a chat view opens at the latest messages and scrolls up through
+    older pages until the first one."""
+    client = await signed_in()
+    session_id = (await _chat(client, "one"))["session_id"]
+    for text in ("two", "three"):
+        await _chat(client, text, session_id=session_id)
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"sessionId": session_id, "limit": 2, "order": "newest"}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/api/chat/messages", params=params)).json()
+        pages.append([m["role"] for m in page["data"]])
+        if page["data"][-1]["role"] == "user":
+            pages[-1][-1] = page["data"][-1]["content"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [["assistant", "three"], ["assistant", "two"], ["assistant", "one"]]
+    bad = await client.get(
+        "/api/chat/messages", params={"sessionId": session_id, "order": "sideways"}
+    )
+    assert bad.status_code == 422
+
+
 async def test_history_pages_backwards_across_sessions(signed_in: SignedIn) -> None:
     client = await signed_in()
     for text in ("a", "b", "c"):

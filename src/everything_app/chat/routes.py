@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
@@ -233,10 +233,12 @@ async def list_messages(
     session_id: Annotated[uuid.UUID, Query(alias="sessionId")],
     limit: Limit = DEFAULT_LIMIT,
     cursor: str | None = None,
+    order: Literal["oldest", "newest"] = "oldest",
 ) -> Page[MessageOut]:
-    """The messages of one of your sessions, oldest first (`?sessionId=`)."""
+    """The messages of one of your sessions (`?sessionId=`), oldest first; `order=newest`
+    starts from the latest and pages back in time (a chat view scrolling up)."""
     rows, next_cursor = await service.list_messages(
-        db, user.id, session_id, cursor=cursor, limit=limit
+        db, user.id, session_id, cursor=cursor, limit=limit, newest_first=order == "newest"
     )
     return Page[MessageOut](
         data=[MessageOut.model_validate(r) for r in rows], next_cursor=next_cursor

@@ -221,11 +221,15 @@ async def list_messages(
     *,
     cursor: str | None,
     limit: int,
+    newest_first: bool = False,
 ) -> tuple[list[Message], str | None]:
-    """A session's messages oldest first (reading order), keyset paginated."""
+    """A session's messages oldest first (reading order), keyset paginated; `newest_first`
+    pages backwards from the latest, as a chat view opening at its end and scrolling up
+    needs (each page's cursor leads to older messages)."""
     await get_session(db, user_id, session_id)
     query = select(Message).where(Message.session_id == session_id)
-    return await keyset_page(db, query, READING_ORDER, cursor=cursor, limit=limit)
+    order = NEWEST_FIRST if newest_first else READING_ORDER
+    return await keyset_page(db, query, order, cursor=cursor, limit=limit)
 
 
 async def history(

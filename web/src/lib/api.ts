@@ -50,7 +50,8 @@ export function withQuery(path: string, query?: Query): string {
   return text ? `${path}?${text}` : path;
 }
 
-async function toError(response: Response): Promise<ApiError> {
+/** The `ApiError` a failed response stands for (its `{"error": …}` body, Retry-After). */
+export async function toError(response: Response): Promise<ApiError> {
   let code = `http_${response.status}`;
   let message = response.statusText || "Request failed";
   let details: ErrorDetail[] = [];
