@@ -54,7 +54,7 @@ await flow("journey", async ({ browser, context, page, errors }) => {
   await shot(page, "journey-2-chat-answer");
   await checkA11y(page, "chat with an answer");
   await page.reload();
-  await page.getByText("Hello! What can you do?").waitFor({ timeout: TIMEOUT });
+  await page.getByRole("article", { name: "You" }).getByText("Hello! What can you do?").waitFor({ timeout: TIMEOUT });
   assert.equal((await answers(page).first().innerText()).trim(), answer, "the reload shows the same answer");
   await shot(page, "journey-3-chat-after-reload");
 
@@ -65,7 +65,7 @@ await flow("journey", async ({ browser, context, page, errors }) => {
   await openTasks.waitFor();
   await page.bringToFront();
   await send(page, "remind me to call the dentist");
-  await page.getByText("call the dentist").first().waitFor({ timeout: TIMEOUT }); // the tool's card
+  await page.getByRole("heading", { name: "Task added" }).waitFor({ timeout: TIMEOUT }); // the tool's card
   await shot(page, "journey-4-chat-task-card");
   await openTasks.getByText("call the dentist").waitFor({ timeout: TIMEOUT }); // no reload
   await planner.bringToFront();
