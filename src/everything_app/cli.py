@@ -75,6 +75,7 @@ def serve(
         proxy_headers=False,  # client IPs come from TRUSTED_PROXIES, see core.clientip
         log_config=None,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.keep_alive_seconds,
         # A live-query frame is built once and sent to many sockets; permessage-deflate would
         # compress it again for every socket that asks (browsers do): at 1,000 subscribers of
         # a 10 KB result that took the write -> notified p50 from ~80 to 190-224 ms

@@ -92,6 +92,11 @@ class ServerSettings(BaseSettings):
     )
     db_max_overflow: int = Field(default=0, ge=0, le=400)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # How long an idle keep-alive connection stays open. Longer than what clients and
+    # proxies keep theirs (Node's agent 5 s, nginx's upstream pool 60 s): when the server
+    # closes first, a request sent on the connection at that moment is reset (ECONNRESET,
+    # a 502 from the proxy), and nobody retries a POST.
+    keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
 
     @field_validator("trusted_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -37,6 +37,9 @@ async def serve(
         log_level="warning",
         ws=ws,
         timeout_graceful_shutdown=shutdown_timeout,
+        # Above clients' idle timeouts (httpx and Node: 5 s), as `serve` does: a request sent
+        # on a connection the server is closing would be reset.
+        timeout_keep_alive=75,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))

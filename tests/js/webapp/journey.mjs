@@ -48,6 +48,8 @@ await flow("journey", async ({ browser, context, page, errors }) => {
   assert.match(response.headers()["content-type"], /^text\/event-stream/, "the answer is streamed");
   assert.equal(response.headers()["x-vercel-ai-ui-message-stream"], "v1");
   await answers(page).first().waitFor({ timeout: TIMEOUT });
+  // Regenerate is offered once the answer is over: read it whole, not mid-stream.
+  await page.getByRole("button", { name: "Regenerate" }).waitFor({ timeout: TIMEOUT });
   await page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
   const answer = (await answers(page).first().innerText()).trim();
   assert.ok(answer.length > 0, "an answer is shown");
