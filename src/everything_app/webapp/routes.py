@@ -36,44 +36,38 @@ SERVER_SEGMENTS = frozenset(
 NAVIGATION_METHODS = frozenset({"GET", "HEAD"})
 
 
-def accepts_html(accept: str) -> bool:
-    """Whether an Accept header lists text/html (with a q above 0): what a browser sends when
-    it navigates, and what `fetch()` or an SDK does not."""
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        if media.lower() != "text/html":
+def _listed(header: str, wanted: frozenset[str]) -> bool:
+    """Whether a negotiation header (Accept, Accept-Encoding) lists one of `wanted` with a
+    q above 0."""
+    for item in header.split(","):
+        name, *params = (part.strip() for part in item.split(";"))
+        if name.lower() not in wanted:
             continue
         for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
                 try:
                     return float(value) > 0
                 except ValueError:
                     return False
         return True
     return False
+
+
+def accepts_html(accept: str) -> bool:
+    """Whether Accept lists text/html: what a browser sends when it navigates, and what
+    `fetch()` or an SDK does not."""
+    return _listed(accept, frozenset({"text/html"}))
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    return _listed(accept_encoding, frozenset({"gzip", "*"}))
 
 
 def is_navigation(method: str, path: str, accept: str) -> bool:
     """A browser opening one of the app's client routes (see the module's docstring)."""
     first = path.lstrip("/").split("/", 1)[0]
     return method in NAVIGATION_METHODS and first not in SERVER_SEGMENTS and accepts_html(accept)
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    for item in accept_encoding.split(","):
-        coding, *params = (part.strip() for part in item.split(";"))
-        if coding.lower() not in ("gzip", "*"):
-            continue
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    return float(value) > 0
-                except ValueError:
-                    return False
-        return True
-    return False
 
 
 def _file(
