@@ -9,7 +9,7 @@ from everything_app.core.db import utcnow
 from everything_app.gateway.models import AiUsage
 from everything_app.testing import Reply
 
-from .conftest import Gateway, complete
+from .conftest import Gateway, complete, stream
 
 HELLO = [{"role": "user", "content": "hello there"}]  # 2 input tokens
 
@@ -46,6 +46,21 @@ async def test_usage_by_model_and_by_key(gateway: Gateway) -> None:
     assert by_key["laptop"]["prefix"] == laptop["prefix"]
     assert (by_key["laptop"]["requests"], by_key["laptop"]["output_tokens"]) == (2, 5)
     assert by_key["server"]["requests"] == 2
+
+
+async def test_an_answer_received_is_already_in_the_usage(gateway: Gateway) -> None:
+    # No waiting for the gateway to go idle: a client that holds the whole answer (JSON or
+    # streamed to [DONE]) reads its usage at once, as a dashboard's "Refresh" does.
+    session = await gateway.sign_up()
+    key = await gateway.new_key(session)
+    gateway.script.push(Reply("a b c"), Reply("d e"))
+    await complete(gateway.client(key["key"]), model="gpt-4o", messages=HELLO)
+    first = (await gateway.http.get("/api/usage", headers=session)).json()
+    await stream(gateway.client(key["key"]), model="gpt-4o", messages=HELLO)
+    second = (await gateway.http.get("/api/usage", headers=session)).json()
+
+    assert (first["totals"]["requests"], first["totals"]["output_tokens"]) == (1, 3)
+    assert second["totals"]["requests"] == 2
 
 
 async def test_usage_is_private_and_filtered_by_range(gateway: Gateway) -> None:

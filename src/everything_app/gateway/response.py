@@ -61,6 +61,7 @@ class _GatewayResponse(Response):
         self.raw_headers = [(k, v) for k, v in self.raw_headers if k != b"content-length"]
         self._on_done = on_done
         self._inflight = inflight
+        self._reported = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._inflight.enter()
@@ -71,13 +72,26 @@ class _GatewayResponse(Response):
             outcome.status = "error"  # a bug of ours; the middleware answers 500 if it can
             raise
         finally:
-            # After the last byte went out (never before the first): the usage row. Shielded:
-            # a server shutting down must not lose the row of an answer it served.
-            done = asyncio.ensure_future(self._on_done(outcome))
-            done.add_done_callback(lambda _: self._inflight.exit())
-            await asyncio.shield(done)
+            # An answer cut short (the client left, a bug) is reported here.
+            await self._report(outcome)
         if self.background is not None:
             await self.background()
+
+    async def _report(self, outcome: Outcome) -> None:
+        """The usage row, once. Shielded: a server shutting down must not lose the row of an
+        answer it served."""
+        if self._reported:
+            return
+        self._reported = True
+        done = asyncio.ensure_future(self._on_done(outcome))
+        done.add_done_callback(lambda _: self._inflight.exit())
+        await asyncio.shield(done)
+
+    async def _end(self, send: Send, outcome: Outcome, body: bytes) -> None:
+        """The body's last bytes, after the usage row (never before the first byte): a client
+        holding the whole answer can read its usage at once (`GET /api/usage`)."""
+        await self._report(outcome)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def _produce(self, send: Send, outcome: Outcome) -> None:
         raise NotImplementedError
@@ -90,11 +104,18 @@ class _GatewayResponse(Response):
         }
         await send(start)
 
-    async def _send_error(self, send: Send, error: ProviderError) -> None:
-        await self._send_json(send, error.status_code, _error_object(error), error.headers)
+    async def _send_error(self, send: Send, outcome: Outcome, error: ProviderError) -> None:
+        outcome.status = "error"
+        body = _error_object(error)
+        await self._send_json(send, outcome, error.status_code, body, error.headers)
 
     async def _send_json(
-        self, send: Send, status: int, body: dict[str, Any], extra: dict[str, str] | None = None
+        self,
+        send: Send,
+        outcome: Outcome,
+        status: int,
+        body: dict[str, Any],
+        extra: dict[str, str] | None = None,
     ) -> None:
         payload = json_bytes(body)
         headers = [
@@ -105,7 +126,7 @@ class _GatewayResponse(Response):
         await send(
             {"type": "http.response.start", "status": status, "headers": self._all_headers(headers)}
         )
-        await send({"type": "http.response.body", "body": payload, "more_body": False})
+        await self._end(send, outcome, payload)
 
     def _all_headers(self, own: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         return [*own, *self.raw_headers]
@@ -140,8 +161,7 @@ class RelayResponse(_GatewayResponse):
             try:
                 first = await anext(chunks, None)
             except ProviderError as error:
-                outcome.status = "error"
-                await self._send_error(send, error)
+                await self._send_error(send, outcome, error)
                 return
             await self._start_stream(send)
             # Every write passes the whole middleware stack: what comes once the answer has
@@ -163,7 +183,7 @@ class RelayResponse(_GatewayResponse):
             else:
                 outcome.status = "complete"
                 tail += relay.end()
-        await send({"type": "http.response.body", "body": tail, "more_body": False})
+        await self._end(send, outcome, tail)
 
 
 class CompletionResponse(_GatewayResponse):
@@ -195,8 +215,7 @@ class CompletionResponse(_GatewayResponse):
             try:
                 first = await anext(events, None)
             except ProviderError as error:
-                outcome.status = "error"
-                await self._send_error(send, error)
+                await self._send_error(send, outcome, error)
                 return
             await self._start_stream(send)
             head = encoder.start() + (encoder.event(first) if first is not None else b"")
@@ -220,7 +239,7 @@ class CompletionResponse(_GatewayResponse):
             else:
                 outcome.status = "complete"
                 tail += encoder.end(outcome.usage)
-        await send({"type": "http.response.body", "body": tail, "more_body": False})
+        await self._end(send, outcome, tail)
 
     async def _produce_json(self, send: Send, outcome: Outcome) -> None:
         builder = wire.CompletionBuilder(self._model)
@@ -231,11 +250,10 @@ class CompletionResponse(_GatewayResponse):
                         outcome.usage = event
                     builder.feed(event)
             except ProviderError as error:
-                outcome.status = "error"
-                await self._send_error(send, error)
+                await self._send_error(send, outcome, error)
                 return
         outcome.status = "complete"
-        await self._send_json(send, 200, builder.body(outcome.usage))
+        await self._send_json(send, outcome, 200, builder.body(outcome.usage))
 
 
 def _error_object(exc: BaseException) -> dict[str, Any]:
