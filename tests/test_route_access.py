@@ -4,6 +4,7 @@ anonymous caller. A route whose router forgot its auth dependency fails here."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -63,3 +64,22 @@ async def test_every_route_not_marked_public_refuses_an_anonymous_caller(
             if response.status_code != 401:
                 opened.append(f"{method} {path}: {response.status_code}")
     assert opened == [], "routes neither marked PUBLIC nor refusing anonymous callers"
+
+
+def _runs_inline(call: Callable[..., Any]) -> bool:
+    function = call if inspect.isroutine(call) else getattr(call, "__call__", call)  # noqa: B004
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
+
+
+def test_every_endpoint_and_dependency_runs_on_the_event_loop(app: FastAPI) -> None:
+    # FastAPI runs a plain `def` endpoint or dependency in its thread pool: a thread hop on
+    # every request (the PUBLIC marker alone cost a session check a third of its req/s).
+    in_threads = {
+        f"{path}: {getattr(call, '__qualname__', call)}"
+        for context in iter_route_contexts(app.routes)
+        if context.path != OPENAPI
+        for path in [str(context.path)]
+        for call in (context.dependant.call, *_calls(context.dependant))
+        if call is not None and not _runs_inline(call)
+    }
+    assert in_threads == set()

@@ -70,7 +70,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers or settings.workers,
-        loop="uvloop",
+        loop=settings.event_loop,
         http="httptools",
         proxy_headers=False,  # client IPs come from TRUSTED_PROXIES, see core.clientip
         log_config=None,

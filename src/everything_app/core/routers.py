@@ -13,11 +13,13 @@ from __future__ import annotations
 from fastapi import Depends
 
 
-def public() -> None:
+# Both markers are coroutines: FastAPI runs a plain `def` dependency in its thread pool, a
+# thread hop on every request of every public route (get-session, health) for nothing.
+async def public() -> None:
     """Marks a route (or a router) open to anyone, deliberately. Does nothing at run time."""
 
 
-def self_authenticated() -> None:
+async def self_authenticated() -> None:
     """Marks a WebSocket route that authenticates in its handshake (closing the socket with
     an auth close code) rather than through a dependency. Does nothing at run time."""
 

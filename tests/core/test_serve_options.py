@@ -1,0 +1,55 @@
+"""`serve` hands uvicorn the settings that shape the server: the event loop, keep-alive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from everything_app import cli
+from everything_app.core import migrations
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    monkeypatch.setattr(migrations, "upgrade", lambda settings: None)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("EVENT_LOOP", raising=False)
+    return calls
+
+
+def test_serve_runs_the_standard_event_loop_by_default(uvicorn_calls: list[dict[str, Any]]) -> None:
+    result = CliRunner().invoke(cli.cli, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    [options] = uvicorn_calls
+    assert options["loop"] == "asyncio"
+    assert options["timeout_keep_alive"] == 75
+
+
+def test_serve_runs_uvloop_when_asked(
+    uvicorn_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENT_LOOP", "uvloop")
+
+    result = CliRunner().invoke(cli.cli, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    assert uvicorn_calls[0]["loop"] == "uvloop"
+
+
+def test_an_unknown_event_loop_is_refused_before_serving(
+    uvicorn_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENT_LOOP", "trio")
+
+    result = CliRunner().invoke(cli.cli, ["serve"])
+
+    assert result.exit_code == 2
+    assert "EVENT_LOOP" in result.output
+    assert uvicorn_calls == []
