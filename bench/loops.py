@@ -1,14 +1,15 @@
-"""Benchmark: the server's event loop (EVENT_LOOP=asyncio, the default, against uvloop).
+"""Benchmark: the server's event loop, EVENT_LOOP=asyncio against uvloop, on each database.
 
-Starts `everything-app serve` once per loop on PostgreSQL (one worker each), signs a user up,
+Starts `everything-app serve` once per loop (one worker each), on PostgreSQL and then on the
+embedded SQLite, signs a user up,
 gives them 200 tasks, then loads `GET /api/auth/get-session` and `GET /api/tasks?limit=50`
 with wrk (Debian's `wrk` package; 2 threads, 64 keep-alive connections) in alternating
 rounds, and prints req/s, p50 and p99 per loop and path. Read the ratios of one run: the
 machine is shared.
 
-Why it exists: under saturation uvloop served some connections far later than others (a
-session check's p99 ~0.8-1 s against ~70 ms with the standard loop, the same req/s), which
-is why the standard loop is the default.
+Why it exists: under saturation uvloop served some connections far later than others, at
+about the same req/s, which is why the standard loop is the default (only the SQLite task
+list, whose queries wait on aiosqlite's threads, had the shorter tail with uvloop).
 
     .venv/bin/python bench/loops.py [--rounds 3] [--seconds 10]
 """
@@ -63,14 +64,9 @@ async def prepare(base: str) -> str:
     return token
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=10)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("bench/loops.py needs wrk (apt-get install wrk)")
-    databases = {loop: await fresh_database() for loop in LOOPS}
+async def measure(database: str, rounds: int, seconds: int) -> None:
+    """Both loops on `database` ("postgresql" or "sqlite"), alternating, medians printed."""
+    databases = {loop: await fresh_database() for loop in LOOPS} if database == "postgresql" else {}
     servers = []
     try:
         tokens = {}
@@ -78,10 +74,11 @@ async def main() -> None:
             base = f"http://127.0.0.1:{PORTS[loop]}"
             env = {
                 "EVENT_LOOP": loop,
-                "DATABASE_URL": databases[loop].replace("postgresql://", "postgresql+asyncpg://"),
                 "BASE_URL": base,
                 "DATA_DIR": tempfile.mkdtemp(prefix=f"bench-loops-{loop}-"),
             }
+            if loop in databases:
+                env["DATABASE_URL"] = databases[loop].replace("postgresql:", "postgresql+asyncpg:")
             servers.append(start_server(PORTS[loop], env))
             await wait_ready(f"{base}/readyz")
             tokens[loop] = await prepare(base)
@@ -89,11 +86,11 @@ async def main() -> None:
             runs: dict[str, list[dict[str, float]]] = {loop: [] for loop in LOOPS}
             for loop in LOOPS:  # warm-up
                 wrk(f"http://127.0.0.1:{PORTS[loop]}{path}", tokens[loop], 3)
-            for _ in range(args.rounds):
+            for _ in range(rounds):
                 for loop in LOOPS:
                     url = f"http://127.0.0.1:{PORTS[loop]}{path}"
-                    runs[loop].append(wrk(url, tokens[loop], args.seconds))
-            print(f"GET {path} (64 connections, {args.rounds} x {args.seconds} s, medians)")
+                    runs[loop].append(wrk(url, tokens[loop], seconds))
+            print(f"{database}: GET {path} (64 connections, {rounds} x {seconds} s, medians)")
             for loop in LOOPS:
                 median = {k: statistics.median(r[k] for r in runs[loop]) for k in runs[loop][0]}
                 print(
@@ -104,6 +101,17 @@ async def main() -> None:
         stop_processes(servers)
         for url in databases.values():
             await drop_database(url)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/loops.py needs wrk (apt-get install wrk)")
+    for database in ("postgresql", "sqlite"):
+        await measure(database, args.rounds, args.seconds)
 
 
 if __name__ == "__main__":

@@ -12,18 +12,28 @@ from typer.testing import CliRunner
 from everything_app import cli
 from everything_app.core import migrations
 
+POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
 
 @pytest.fixture
 def uvicorn_calls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
+    """What `serve` passes to uvicorn.run (nothing is started, nothing migrated)."""
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
     monkeypatch.setattr(migrations, "upgrade", lambda settings: None)
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("EVENT_LOOP", raising=False)
+    for name in ("EVENT_LOOP", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
     return calls
 
 
-def test_serve_runs_the_standard_event_loop_by_default(uvicorn_calls: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("database_url", [None, POSTGRES], ids=["sqlite", "postgres"])
+def test_serve_runs_the_standard_event_loop_by_default(
+    uvicorn_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, database_url: str | None
+) -> None:
+    if database_url is not None:
+        monkeypatch.setenv("DATABASE_URL", database_url)
+
     result = CliRunner().invoke(cli.cli, ["serve"])
 
     assert result.exit_code == 0, result.output
@@ -32,15 +42,17 @@ def test_serve_runs_the_standard_event_loop_by_default(uvicorn_calls: list[dict[
     assert options["timeout_keep_alive"] == 75
 
 
-def test_serve_runs_uvloop_when_asked(
-    uvicorn_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_serve_runs_the_event_loop_asked_for(
+    uvicorn_calls: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch, loop: str
 ) -> None:
-    monkeypatch.setenv("EVENT_LOOP", "uvloop")
+    monkeypatch.setenv("EVENT_LOOP", loop)
+    monkeypatch.setenv("DATABASE_URL", POSTGRES)
 
     result = CliRunner().invoke(cli.cli, ["serve"])
 
     assert result.exit_code == 0, result.output
-    assert uvicorn_calls[0]["loop"] == "uvloop"
+    assert uvicorn_calls[0]["loop"] == loop
 
 
 def test_an_unknown_event_loop_is_refused_before_serving(

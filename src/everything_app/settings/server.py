@@ -93,8 +93,11 @@ class ServerSettings(BaseSettings):
     db_max_overflow: int = Field(default=0, ge=0, le=400)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # The server's event loop. The standard library's by default: under saturation uvloop
-    # served some connections far later than others (64 connections on a session check:
-    # p99 0.8-0.9 s against 70 ms with `asyncio`, at the same req/s; bench/loops.py).
+    # served some connections far later than others (64 connections, bench/loops.py: a
+    # session check's p99 ~0.9 s against ~70 ms on PostgreSQL, ~0.44 s against ~65 ms on
+    # SQLite; the task list on PostgreSQL ~1.2 s against ~0.55 s; about the same req/s). Only
+    # the SQLite task list, whose queries wait on aiosqlite's threads, had the shorter tail
+    # with uvloop (~0.7 s against ~1.15 s).
     event_loop: Literal["asyncio", "uvloop"] = "asyncio"
     # How long an idle keep-alive connection stays open. Longer than what clients and
     # proxies keep theirs (Node's agent 5 s, nginx's upstream pool 60 s): when the server
