@@ -29,7 +29,8 @@ async def test_offline_sentences_make_records(signed_in: SignedIn) -> None:
         "Added the task pay rent"
     )
     assert "to your calendar" in await _say(client, "lunch with Sam tomorrow 12:30-13:30")
-    assert "12.50" in await _say(client, "spent 12.50 on food yesterday")
+    # "today", not "yesterday": on the 1st of a month (in Paris) yesterday was last month.
+    assert "12.50" in await _say(client, "spent 12.50 on food today")
     assert "done" in await _say(client, "mark pay rent done")
     tasks = (await client.get("/api/tasks", params={"is_complete": "true"})).json()["data"]
     assert [(t["title"], t["is_complete"]) for t in tasks] == [("pay rent", True)]

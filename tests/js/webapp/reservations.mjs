@@ -204,9 +204,13 @@ await flow("reservations", async ({ browser, page: adminPage, errors: adminError
   await adminPage.getByLabel("Service", { exact: true }).selectOption({ label: service });
   await adminPage.getByRole("button", { name: "Advance: done, call next" }).click();
   await adminPage.getByTestId("now-serving").getByText("Nobody is being served.").waitFor();
-  const umaToday = adminPage.getByRole("listitem").filter({ hasText: uma.email });
-  await umaToday.getByText("Left the queue").waitFor();
-  assert.equal(await umaToday.getByRole("button", { name: /^Check in/ }).count(), 0, "served: no check-in");
+  // The board lists today's reservations: late in the day the flow books tomorrow's slot
+  // (pickDayWithSlot), which is then not among them.
+  if (day === new Date().toISOString().slice(0, 10)) {
+    const umaToday = adminPage.getByRole("listitem").filter({ hasText: uma.email });
+    await umaToday.getByText("Left the queue").waitFor();
+    assert.equal(await umaToday.getByRole("button", { name: /^Check in/ }).count(), 0, "served: no check-in");
+  }
   await banner.waitFor({ state: "detached" });
   await mine.getByText("Left the queue").waitFor();
   assert.equal(await mine.getByRole("button", { name: "Check in" }).count(), 0, "no second check-in");

@@ -12,11 +12,15 @@ import type { Availability, Slot } from "./types";
 
 /** A day's slots of a service, read in the browser's zone, refetched when `version` changes. */
 export function useAvailability(serviceId: string | null, day: string, version: number) {
-  const [state, setState] = useState<{ data: Availability | null; error: string | null; loading: boolean }>({
-    data: null,
-    error: null,
-    loading: false,
-  });
+  // `of`: the service and day the data is for. Another day's slots are never shown while
+  // this day's load (a click on them would book the wrong day).
+  const [state, setState] = useState<{
+    of: string;
+    data: Availability | null;
+    error: string | null;
+    loading: boolean;
+  }>({ of: "", data: null, error: null, loading: false });
+  const of = `${serviceId ?? ""}/${day}`;
   const load = useCallback(
     async (signal?: AbortSignal) => {
       if (!serviceId || !day) return;
@@ -26,10 +30,10 @@ export function useAvailability(serviceId: string | null, day: string, version: 
           query: { date: day, tz: localTimeZone() },
           signal,
         });
-        setState({ data, error: null, loading: false });
+        setState({ of: `${serviceId}/${day}`, data, error: null, loading: false });
       } catch (error) {
         if (error instanceof DOMException && error.name === "AbortError") return;
-        setState({ data: null, error: errorMessage(error), loading: false });
+        setState({ of: `${serviceId}/${day}`, data: null, error: errorMessage(error), loading: false });
       }
     },
     [serviceId, day],
@@ -47,7 +51,8 @@ export function useAvailability(serviceId: string | null, day: string, version: 
     document.addEventListener("visibilitychange", onFocus);
     return () => document.removeEventListener("visibilitychange", onFocus);
   }, [load]);
-  return state;
+  if (state.of === of) return state;
+  return { of, data: null, error: null, loading: Boolean(serviceId && day) };
 }
 
 function slotNote(slot: Slot): string {
