@@ -30,7 +30,7 @@ from everything_app.ai import OfflineRules, build_providers, model_registry
 from everything_app.auth import CredentialCache
 from everything_app.chat import ChatLimits, Generations, mark_orphaned_answers
 from everything_app.core import backup as backups
-from everything_app.core import docs, health, observability
+from everything_app.core import docs, health, observability, route_index
 from everything_app.core.db import (
     create_engine,
     create_sessionmaker,
@@ -192,6 +192,7 @@ def create_app(
             app.include_router(router)
     # Last: `/`, and the fallback that answers the app's client routes where nothing else did.
     webapp.mount_webapp(app, settings)
+    route_index.install(app)  # every route is in: narrow the first matching pass (see there)
 
     # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, BodyLimit
     # (security headers outermost, so they are on the 500 that RequestContext renders too).

@@ -31,7 +31,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.base import Executable
 from starlette.requests import HTTPConnection
 
-from everything_app.core import rls
+from everything_app.core import rls, sqlite_calls
 from everything_app.core.changes import (
     PENDING_KEY,
     ChangeBus,
@@ -177,7 +177,8 @@ def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
         database = make_url(url).database
         if database and database != ":memory:":
             _create_private_sqlite_file(Path(database))
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Short reads run on the loop's thread, the rest on aiosqlite's (core.sqlite_calls).
+        engine = create_async_engine(url, async_creator=sqlite_calls.connector(url, timeout=30))
         _configure_sqlite(engine)
         return engine
     # Named in pg_stat_activity, so that `restore` can tell a server is connected.
@@ -462,12 +463,19 @@ async def read_once(
     in it (same snapshot and scope as the rest)."""
     if db.in_transaction() or db.new or db.dirty or db.deleted:
         return await (await db.connection()).execute(statement, parameters)
-    bind = db.get_bind()
-    options: dict[str, Any] = (
-        {_SINGLE_STATEMENT: True}
-        if bind.dialect.name == "sqlite"
-        else {"isolation_level": "AUTOCOMMIT"}
-    )
+    if db.get_bind().dialect.name == "sqlite":
+        # A short read: on the loop's thread, no hand-over to the driver's (core.sqlite_calls).
+        with sqlite_calls.calls_on_loop():
+            return await _read_alone(db, statement, parameters, {_SINGLE_STATEMENT: True})
+    return await _read_alone(db, statement, parameters, {"isolation_level": "AUTOCOMMIT"})
+
+
+async def _read_alone(
+    db: AsyncSession,
+    statement: Executable,
+    parameters: dict[str, Any] | None,
+    options: dict[str, Any],
+) -> Result[Any]:
     connection = await db.connection(execution_options=options)
     try:
         # Fetched whole (an async result is buffered), so it outlives the connection.
