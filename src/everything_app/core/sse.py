@@ -18,8 +18,9 @@ import json
 from collections.abc import Awaitable
 from typing import Any
 
-from pydantic_core import PydanticSerializationError, to_json
 from starlette.types import Receive
+
+from everything_app.core import fastjson
 
 __all__ = ["DONE", "PING", "event", "json_bytes", "until_disconnect"]
 
@@ -35,10 +36,10 @@ def event(data: bytes | str) -> bytes:
 
 
 def json_bytes(value: Any) -> bytes:
-    """Compact UTF-8 JSON by pydantic-core's Rust encoder (a quarter of the stdlib's time)."""
+    """Compact UTF-8 JSON (core.fastjson: a fraction of the stdlib's time)."""
     try:
-        return to_json(value)
-    except PydanticSerializationError:
+        return fastjson.dumps(value)
+    except TypeError:
         # A lone surrogate (a model may send one as an escape) is not UTF-8: escaped instead.
         return json.dumps(value, separators=(",", ":")).encode()
 

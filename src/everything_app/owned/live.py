@@ -24,8 +24,7 @@ def owned_list(table: OwnedTable) -> Runner[ListQuery]:
     """`GET /api/<table>`, live: the same filters, sort and paging as the REST list."""
 
     async def run(db: AsyncSession, viewer: Viewer, args: ListQuery) -> dict[str, Any]:
-        rows, cursor = await service.list_rows(db, table, viewer.user_id, args)
-        return {"data": [table.read.model_validate(r) for r in rows], "next_cursor": cursor}
+        return await service.list_page(db, table, viewer.user_id, args)
 
     return run
 

@@ -10,11 +10,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
-import pydantic_core
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from everything_app.core import fastjson
 from everything_app.core.changes import Change, record_change
 from everything_app.core.db import read_once
 from everything_app.core.errors import NotFound, ValidationFailed
@@ -92,14 +92,14 @@ def _page_query(table: OwnedTable, params: ListQuery) -> tuple[Select[Any], Keys
     return found
 
 
-async def list_page_json(
+async def list_page(
     db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, params: ListQuery
-) -> bytes:
-    """`list_rows` as the JSON of a `Page[table.read]`, for a list that is only sent: plain
-    rows (a Core select of the read model's fields, no ORM objects) written by pydantic-core
-    in one go, without validating each row again: they come from our own database through
-    typed columns (timestamps aware UTC, see core.db), and pydantic-core writes a UUID,
-    a Decimal and a UTC instant exactly as the read model does (tests pin the shape)."""
+) -> dict[str, Any]:
+    """`list_rows` as the data of a `Page[table.read]`, for a list that is only sent (the
+    REST list, the live list): plain rows of a Core select of the read model's fields (no
+    ORM objects), not validated again: they come from our own database through typed
+    columns (timestamps aware UTC, see core.db), and core.fastjson writes a UUID, a
+    Decimal and a UTC instant exactly as the read model does (tests pin the shape)."""
     query, order = _page_query(table, params)
     # Past the ORM's execute machinery (a read of plain columns needs none of it), as the
     # request's one statement where it is (one round trip, see core.db.read_once).
@@ -107,7 +107,14 @@ async def list_page_json(
     data, next_cursor = order.page(rows, params.limit)
     names = table.read.model_fields.keys()  # the selected columns, in order
     rows_out = [dict(zip(names, row, strict=True)) for row in data]  # cheaper than _asdict
-    return pydantic_core.to_json({"data": rows_out, "next_cursor": next_cursor})
+    return {"data": rows_out, "next_cursor": next_cursor}
+
+
+async def list_page_json(
+    db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, params: ListQuery
+) -> bytes:
+    """`list_page`, written as JSON in one go."""
+    return fastjson.dumps(await list_page(db, table, user_id, params))
 
 
 async def get_row(

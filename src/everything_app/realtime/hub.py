@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import from_json, to_json
+from pydantic_core import from_json
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from everything_app.core import rls
+from everything_app.core import fastjson, rls
 from everything_app.core.changes import Change
 from everything_app.core.db import database_unavailable, open_unit_of_work, utcnow
 from everything_app.core.errors import AppError
@@ -344,7 +344,7 @@ class Hub:
             try:
                 await rls.set_current_user(db, group.viewer.user_id, admin=group.viewer.is_admin)
                 data = await group.query.run(db, group.viewer, group.args)
-                return to_json(data).decode()
+                return fastjson.dumps(data).decode()
             except AppError as exc:
                 return QueryError(_error_code(exc), exc.message)
             except Exception as exc:
@@ -476,5 +476,5 @@ def _patch_ops(previous: str, data: str) -> str | None:
     ops = diff(from_json(previous), from_json(data))
     if ops is None:
         return None
-    encoded = to_json(ops).decode()
+    encoded = fastjson.dumps(ops).decode()
     return encoded if len(encoded) < len(data) else None

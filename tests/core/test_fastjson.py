@@ -1,0 +1,61 @@
+"""core.fastjson writes what pydantic would: the same bytes as pydantic-core's `to_json` for
+the values rows and events hold, so switching encoders changed no response."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+import pydantic_core
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from everything_app.core import fastjson
+from everything_app.core.sse import json_bytes
+
+# Strings as they come from the database or a model: any Unicode text without surrogates.
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT
+    | st.uuids()
+    | st.datetimes(timezones=st.just(UTC))
+    | st.dates()
+    | st.decimals(allow_nan=False, allow_infinity=False, places=2)
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=VALUES)
+def test_the_same_bytes_as_pydantic(value: Any) -> None:
+    assert fastjson.dumps(value) == pydantic_core.to_json(value)
+
+
+class Row(BaseModel):
+    amount: Decimal
+    note: str
+
+
+def test_a_model_is_written_as_its_json_mode_dump() -> None:
+    row = Row(amount=Decimal("12.50"), note="café")
+    assert json.loads(fastjson.dumps({"data": [row]})) == {
+        "data": [{"amount": "12.50", "note": "café"}]
+    }
+
+
+def test_a_lone_surrogate_is_refused_and_stream_events_escape_it() -> None:
+    with pytest.raises(TypeError):
+        fastjson.dumps({"text": "\ud800"})
+    assert json.loads(json_bytes({"text": "\ud800"})) == {"text": "\ud800"}
