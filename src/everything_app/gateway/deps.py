@@ -39,7 +39,7 @@ async def rate_limited_principal(
     if principal.api_key is not None:
         bucket = ("gateway-key", str(principal.api_key.id))
     else:
-        bucket = ("gateway-user", str(principal.user.id))
+        bucket = ("gateway-user", str(principal.account.id))
     await limiter.hit(settings.rate_limit_gateway_key, *bucket)
     return principal
 

@@ -46,7 +46,7 @@ def start_completion(
     answer is over, so the first token reaches the client as soon as the model sends it.
     """
     call = provider_call(request, registry)
-    owner = principal.user.id
+    owner = principal.account.id  # who, as verified: no ORM user is built for it
     key_id = principal.api_key.id if principal.api_key is not None else None
 
     async def record(outcome: Outcome) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Label, func, select
+from sqlalchemy import Label, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.auth import ApiKey
@@ -34,11 +34,12 @@ async def record(sessionmaker: async_sessionmaker[AsyncSession], entry: UsageRec
     """Write one row in its own short unit of work.
 
     A streamed answer ends long after the request's own unit of work committed (it commits
-    when the handler returns, before the body is sent), so this cannot ride on it.
+    when the handler returns, before the body is sent), so this cannot ride on it. One Core
+    INSERT: an ORM object and its flush were a tenth of the gateway's CPU under load.
     """
     async with unit_of_work(sessionmaker, write=True, user_id=entry.user_id) as session:
-        session.add(
-            AiUsage(
+        await session.execute(
+            insert(AiUsage).values(
                 user_id=entry.user_id,
                 api_key_id=entry.api_key_id,
                 model=entry.model,
