@@ -6,6 +6,8 @@ import json
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import PASSWORD, ClientFactory, sign_up, unique_email
 
@@ -74,3 +76,23 @@ async def test_unauthenticated_request_logged_without_user(
     line = next(x for x in lines if x.get("event") == "request")
     assert line["status"] == 401
     assert line["user_id"] is None
+
+
+FRAGMENTS = st.sampled_from(
+    ["Bearer ", "bearer\t", "ea_", "EA_", "x" * 16, "token", "TOKEN", "=", ":", "'", '"', " ",
+     "session_token=", "password", "pa\u017f\u017fword", "secret", "api_key", "ap\u0131_key",
+     "pa\u017f\u017fword=", "to\u212aen:", "ap\u0131_key=", "\u017f", "\u212a", "\u0130",
+     "/api/tasks", "abc", "_", "-"]
+)  # fmt: skip
+TEXTS = st.lists(FRAGMENTS, min_size=1, max_size=6).map("".join) | st.text(max_size=10)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(fields=st.dictionaries(st.sampled_from(["path", "method", "Path", "x", "key"]), TEXTS))
+def test_the_access_lines_shortcut_never_skips_a_redaction(fields: dict[str, str]) -> None:
+    """The access line skips the redaction pass when `_may_hold_secrets` says nothing could
+    change: whatever the values, that must be so."""
+    from everything_app.core.logging import _may_hold_secrets, redact_secrets
+
+    if not _may_hold_secrets(fields):
+        assert redact_secrets(None, "info", dict(fields)) == fields
