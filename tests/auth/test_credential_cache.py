@@ -102,3 +102,22 @@ async def test_concurrent_checks_of_an_unverified_session_read_it_once(
     assert all(a.json()["session"] is not None for a in answers)
     reads = [s for s in sent if "FROM sessions" in s]
     assert len(reads) == (1 if cached_app.state.settings.auth_cache_seconds else 8)
+
+
+async def test_a_cached_check_opens_no_unit_of_work(
+    cached_app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not even a session object (building one was a tenth of a cached check's time)."""
+    await sign_up(client)
+    assert (await client.get("/api/auth/get-session")).json()["session"] is not None
+    opened: list[object] = []
+    sessionmaker = cached_app.state.sessionmaker
+
+    def counting() -> Any:
+        opened.append(object())
+        return sessionmaker()
+
+    monkeypatch.setattr(cached_app.state, "sessionmaker", counting)
+    assert (await client.get("/api/auth/get-session")).json()["session"] is not None
+    expected = 0 if cached_app.state.settings.auth_cache_seconds else 1
+    assert len(opened) == expected

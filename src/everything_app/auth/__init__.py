@@ -13,7 +13,7 @@ from everything_app.core.exports import lazy_exports
 if TYPE_CHECKING:
     from everything_app.auth.apikeys import looks_like_key
     from everything_app.auth.cookies import read_session_cookie
-    from everything_app.auth.credentials import CredentialCache, Principal, resolve_credential
+    from everything_app.auth.credentials import CredentialCache, Principal, verify_credential
     from everything_app.auth.deps import (
         QUERY_CREDENTIAL_NAMES,
         AdminUser,
@@ -80,9 +80,9 @@ __all__ = [
     "read_session_cookie",
     "require_account",
     "require_user",
-    "resolve_credential",
     "session_policy",
     "table_section",
+    "verify_credential",
 ]
 
 # At run time only: for mypy, the names are the ones imported above, and no others.
@@ -94,7 +94,7 @@ if not TYPE_CHECKING:
             "read_session_cookie": "cookies",
             "CredentialCache": "credentials",
             "Principal": "credentials",
-            "resolve_credential": "credentials",
+            "verify_credential": "credentials",
             "QUERY_CREDENTIAL_NAMES": "deps",
             "AdminUser": "deps",
             "CurrentPrincipal": "deps",

@@ -6,17 +6,16 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from everything_app.auth.apikeys import looks_like_key
 from everything_app.auth.cookies import read_session_cookie
-from everything_app.auth.credentials import CredentialCache, UserSnapshot, resolve_credential
+from everything_app.auth.credentials import CredentialCache, UserSnapshot, verify_credential
 from everything_app.auth.credentials import Principal as Principal  # re-exported
 from everything_app.auth.models import User
 from everything_app.auth.oidc import oidc_verifier
 from everything_app.auth.service import ClientInfo, SessionPolicy
-from everything_app.core.db import SAFE_METHODS, act_for_request, unit_of_work
+from everything_app.core.db import SAFE_METHODS, act_for_request
 from everything_app.core.deps import app_settings
 from everything_app.core.errors import BadRequest, Forbidden, Unauthorized
 from everything_app.core.origins import connection_origin_refusal
@@ -79,7 +78,7 @@ def credential_cache(request: HTTPConnection) -> CredentialCache | None:
     return cache
 
 
-async def _resolve(request: Request, db: AsyncSession, settings: Settings) -> Principal | None:
+async def _resolve(request: Request, settings: Settings) -> Principal | None:
     if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
         raise BadRequest(
             "Credentials are not accepted in the URL; send them in the Authorization header.",
@@ -89,8 +88,10 @@ async def _resolve(request: Request, db: AsyncSession, settings: Settings) -> Pr
     token = bearer if bearer is not None else read_session_cookie(request, settings)
     if token is None:
         return None
-    principal = await resolve_credential(
-        db,
+    state = request.app.state
+    principal = await verify_credential(
+        state.sessionmaker,
+        getattr(state, "changes", None),
         token,
         via_bearer=bearer is not None,
         key_prefix=settings.api_key_prefix,
@@ -112,18 +113,10 @@ async def _resolve(request: Request, db: AsyncSession, settings: Settings) -> Pr
 
 
 async def optional_principal(request: Request) -> Principal | None:
-    """The caller, resolved in a unit of work of its own: none is opened on the database
-    when the credential is cached (a session check then costs no database work at all);
-    a sliding expiry or a key's last use, when due, is committed there."""
-    state = request.app.state
-    # A write unit: a verification due to slide a session's expiry or stamp a key's last use
-    # writes after reading, which on SQLite needs the write lock from the start (else a
-    # writer committing in between makes it fail with SQLITE_BUSY). It costs nothing when
-    # the credential is cached: no statement, no BEGIN.
-    async with unit_of_work(
-        state.sessionmaker, write=True, bus=getattr(state, "changes", None)
-    ) as db:
-        principal = await _resolve(request, db, app_settings(request))
+    """The caller, verified in a unit of work of its own, or from the cache with no unit of
+    work at all (auth.credentials.verify_credential); a sliding expiry or a key's last use,
+    when due, is committed there."""
+    principal = await _resolve(request, app_settings(request))
     if principal is not None:
         # The request's unit of work acts for the caller (row-level security on PostgreSQL);
         # it costs no round trip: the scope is sent with the transaction's first statement.

@@ -30,11 +30,11 @@ from everything_app.auth import (
     looks_like_key,
     oidc_verifier,
     read_session_cookie,
-    resolve_credential,
     session_policy,
+    verify_credential,
 )
 from everything_app.core.changes import ChangeBus
-from everything_app.core.db import unit_of_work, utcnow
+from everything_app.core.db import utcnow
 from everything_app.core.origins import connection_origin_refusal
 from everything_app.realtime.protocol import (
     CLOSE_BAD_REQUEST,
@@ -122,19 +122,16 @@ async def authenticate(
             raise Refused(CLOSE_UNAUTHORIZED, "unauthenticated")
         check_origin(conn, settings, required=True)
     assert token is not None
-    # Resolving may slide a session's expiry or stamp a key's last use: the unit of work
-    # commits that (and publishes its change) or, when it only read, ends quietly. A write
-    # unit, as in auth.deps: on SQLite a read-then-write needs the write lock from its BEGIN.
-    async with unit_of_work(sessionmaker, write=True, bus=bus) as db:
-        principal = await resolve_credential(
-            db,
-            token,
-            via_bearer=bearer is not None,
-            key_prefix=settings.api_key_prefix,
-            policy=session_policy(settings),
-            cache=credential_cache(conn),
-            oidc=oidc_verifier(conn),
-        )
+    principal = await verify_credential(
+        sessionmaker,
+        bus,
+        token,
+        via_bearer=bearer is not None,
+        key_prefix=settings.api_key_prefix,
+        policy=session_policy(settings),
+        cache=credential_cache(conn),
+        oidc=oidc_verifier(conn),
+    )
     if principal is None:
         is_key = bearer is not None and looks_like_key(token, settings.api_key_prefix)
         raise Refused(CLOSE_UNAUTHORIZED, "invalid_api_key" if is_key else "unauthenticated")
