@@ -4,10 +4,12 @@ the values rows and events hold, so switching encoders changed no response."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pydantic_core
 import pytest
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from pydantic import BaseModel
 
 from everything_app.core import fastjson
 from everything_app.core.sse import json_bytes
+from tests.conftest import Backends
 
 # Strings as they come from the database or a model: any Unicode text without surrogates.
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
@@ -41,6 +44,23 @@ VALUES = st.recursive(
 @given(value=VALUES)
 def test_the_same_bytes_as_pydantic(value: Any) -> None:
     assert fastjson.dumps(value) == pydantic_core.to_json(value)
+
+
+@pytest.fixture
+def pg_url(backends: Backends) -> str:
+    return backends.postgresql()
+
+
+async def test_a_drivers_uuid_subclass_is_written_as_a_uuid(pg_url: str) -> None:
+    """asyncpg returns UUIDs of its own class (a subclass of uuid.UUID)."""
+    connection = await asyncpg.connect(pg_url)
+    try:
+        row = dict(await connection.fetchrow("SELECT gen_random_uuid() AS id, now() AS at"))
+    finally:
+        await connection.close()
+    assert type(row["id"]) is not uuid.UUID
+    assert fastjson.dumps(row) == pydantic_core.to_json(row)
+    assert json.loads(fastjson.dumps(row))["id"] == str(uuid.UUID(str(row["id"])))
 
 
 class Row(BaseModel):
