@@ -249,40 +249,42 @@ class CredentialCache:
                 self.forget_user(change.row_id)
 
 
+@dataclass(frozen=True)
+class CredentialRules:
+    """What a credential is checked against: this server's key prefix, session policy,
+    credential cache and external issuer (see auth.deps.credential_rules)."""
+
+    key_prefix: str
+    policy: SessionPolicy
+    cache: CredentialCache | None
+    oidc: OidcVerifier | None = None
+
+
 async def verify_credential(
     sessionmaker: async_sessionmaker[AsyncSession],
     bus: ChangeBus | None,
     token: str,
     *,
     via_bearer: bool,
-    key_prefix: str,
-    policy: SessionPolicy,
-    cache: CredentialCache | None,
-    oidc: OidcVerifier | None = None,
+    rules: CredentialRules,
 ) -> Principal | None:
-    """Who `token` is (see `resolve_credential`): the one way requests and WebSocket
-    handshakes verify a credential. A cached credential with nothing due to be written is
-    answered here, with no unit of work (not even a session object: it was a tenth of a
-    cached check's time); otherwise a write unit of work resolves it, and commits (and
-    announces) a sliding expiry or a key's last use when one is due. A write unit: on SQLite
-    a read that then writes needs the write lock from its BEGIN; it costs nothing when no
-    statement is sent."""
-    if cache is not None:
-        entry = cache.get(token_hash(token))
+    """Who `token` (a bearer session token, API key or external issuer's JWT, or a cookie's
+    session token) is, or None when it is unknown, expired or revoked: the one way requests
+    and WebSocket handshakes verify a credential. A cached credential with nothing due to be
+    written is answered here, with no unit of work (not even a session object: it was a
+    tenth of a cached check's time); otherwise a write unit of work resolves it, and commits
+    (and announces) a sliding expiry or a key's last use when one is due (once per
+    `update_age`, once a minute). A write unit: on SQLite a read that then writes needs the
+    write lock from its BEGIN; it costs nothing when no statement is sent."""
+    via = _via(token, via_bearer, rules.key_prefix)
+    if rules.cache is not None:
+        entry = rules.cache.get(token_hash(token))
         if entry is not None:
-            found = _unwritten(entry, token, _via(token, via_bearer, key_prefix), policy)
+            found = _unwritten(entry, token, via, rules.policy)
             if isinstance(found, Principal):
                 return found
     async with unit_of_work(sessionmaker, write=True, bus=bus) as db:
-        return await resolve_credential(
-            db,
-            token,
-            via_bearer=via_bearer,
-            key_prefix=key_prefix,
-            policy=policy,
-            cache=cache,
-            oidc=oidc,
-        )
+        return await _resolve_credential(db, token, via, rules)
 
 
 def _via(token: str, via_bearer: bool, key_prefix: str) -> Via:
@@ -291,22 +293,13 @@ def _via(token: str, via_bearer: bool, key_prefix: str) -> Via:
     return "bearer" if via_bearer else "cookie"
 
 
-async def resolve_credential(
-    db: AsyncSession,
-    token: str,
-    *,
-    via_bearer: bool,
-    key_prefix: str,
-    policy: SessionPolicy,
-    cache: CredentialCache | None,
-    oidc: OidcVerifier | None = None,
+async def _resolve_credential(
+    db: AsyncSession, token: str, via: Via, rules: CredentialRules
 ) -> Principal | None:
-    """Who `token` (a bearer session token, API key or external issuer's JWT, or a cookie's
-    session token) is, or None when it is unknown, expired or revoked. From then on `db`
-    acts for that user (row-level security). Sliding a session's expiry and stamping a
-    key's last use are writes on `db`, made rarely (once per `update_age`, once a minute)."""
-    via = _via(token, via_bearer, key_prefix)
+    """`verify_credential`'s work in its unit of work: from then on `db` acts for the user
+    (row-level security)."""
     is_key = via == "api_key"
+    oidc, policy, cache = rules.oidc, rules.policy, rules.cache
     jwt = oidc if via == "bearer" and oidc and oidc.claims_issuer(token) else None
     hashed = token_hash(token)
     entry = cache.get(hashed) if cache is not None else None
@@ -488,10 +481,10 @@ async def _from_cache(
 
 __all__ = [
     "CredentialCache",
+    "CredentialRules",
     "KeyInfo",
     "Principal",
     "SessionInfo",
     "UserSnapshot",
-    "resolve_credential",
     "verify_credential",
 ]

@@ -10,7 +10,12 @@ from starlette.requests import HTTPConnection
 
 from everything_app.auth.apikeys import looks_like_key
 from everything_app.auth.cookies import read_session_cookie
-from everything_app.auth.credentials import CredentialCache, UserSnapshot, verify_credential
+from everything_app.auth.credentials import (
+    CredentialCache,
+    CredentialRules,
+    UserSnapshot,
+    verify_credential,
+)
 from everything_app.auth.credentials import Principal as Principal  # re-exported
 from everything_app.auth.models import User
 from everything_app.auth.oidc import oidc_verifier
@@ -78,6 +83,16 @@ def credential_cache(request: HTTPConnection) -> CredentialCache | None:
     return cache
 
 
+def credential_rules(conn: HTTPConnection, settings: Settings) -> CredentialRules:
+    """What this server checks a credential against (auth.credentials.verify_credential)."""
+    return CredentialRules(
+        key_prefix=settings.api_key_prefix,
+        policy=session_policy(settings),
+        cache=credential_cache(conn),
+        oidc=oidc_verifier(conn),
+    )
+
+
 async def _resolve(request: Request, settings: Settings) -> Principal | None:
     if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
         raise BadRequest(
@@ -94,17 +109,14 @@ async def _resolve(request: Request, settings: Settings) -> Principal | None:
         getattr(state, "changes", None),
         token,
         via_bearer=bearer is not None,
-        key_prefix=settings.api_key_prefix,
-        policy=session_policy(settings),
-        cache=credential_cache(request),
-        oidc=(verifier := oidc_verifier(request)),
+        rules=(rules := credential_rules(request, settings)),
     )
     if principal is None:
         if bearer is not None and looks_like_key(bearer, settings.api_key_prefix):
             raise Unauthorized(
                 "The API key is invalid, revoked or expired.", code="invalid_api_key"
             )
-        if bearer is not None and verifier is not None and verifier.claims_issuer(bearer):
+        if bearer is not None and rules.oidc is not None and rules.oidc.claims_issuer(bearer):
             raise Unauthorized("The token is invalid or expired.", code="invalid_token")
         return None
     if bearer is None:

@@ -26,11 +26,9 @@ from everything_app.auth import (
     Role,
     Session,
     User,
-    credential_cache,
+    credential_rules,
     looks_like_key,
-    oidc_verifier,
     read_session_cookie,
-    session_policy,
     verify_credential,
 )
 from everything_app.core.changes import ChangeBus
@@ -127,10 +125,7 @@ async def authenticate(
         bus,
         token,
         via_bearer=bearer is not None,
-        key_prefix=settings.api_key_prefix,
-        policy=session_policy(settings),
-        cache=credential_cache(conn),
-        oidc=oidc_verifier(conn),
+        rules=credential_rules(conn, settings),
     )
     if principal is None:
         is_key = bearer is not None and looks_like_key(token, settings.api_key_prefix)
