@@ -8,8 +8,8 @@ rounds, and prints req/s, p50 and p99 per loop and path. Read the ratios of one 
 machine is shared.
 
 Why it exists: under saturation uvloop served some connections far later than others, at
-about the same req/s, which is why the standard loop is the default (only the SQLite task
-list, whose queries wait on aiosqlite's threads, had the shorter tail with uvloop).
+about the same req/s, which is why the standard loop is the default (on every path since the
+SQLite task list's reads stopped waiting on aiosqlite's threads: core.sqlite_calls).
 
     .venv/bin/python bench/loops.py [--rounds 3] [--seconds 10]
 """
