@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import iter_route_contexts
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
@@ -134,10 +134,15 @@ OVERLAPPING = _overlapping()
 
 @settings(max_examples=400, deadline=None)
 @given(
-    segments=st.lists(st.sampled_from(["api", "tasks", "files", "live", "x", ""]), max_size=4),
+    segments=st.lists(
+        st.sampled_from(["api", "tasks", "files", "live", "x", "", "{", "a:path}", "{thing}"]),
+        max_size=4,
+    ),
     method=st.sampled_from(METHODS),
     kind=st.sampled_from(["http", "websocket"]),
 )
+@example(segments=["a:path}", "tasks"], method="GET", kind="http")  # braces in a request
+@example(segments=["{thing}", "tasks"], method="GET", kind="http")
 def test_shadowing_routes_are_found_in_fastapis_order(
     segments: list[str], method: str, kind: str
 ) -> None:

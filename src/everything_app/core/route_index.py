@@ -82,7 +82,8 @@ class RouteIndex:
         None where its own dispatch must decide (no full match, a `root_path`)."""
         if scope.get("root_path"):
             return None
-        first, second = path_key(scope["path"])
+        first, _, rest = scope["path"][1:].partition("/")
+        second = rest.partition("/")[0]  # a request's segments are literal, braces or not
         first = first if first in self.firsts else _OTHER
         second = second if second in self.seconds else _OTHER
         for route in self.candidates[first, second]:
