@@ -22,6 +22,8 @@ from tests.conftest import Backends
 
 # Strings as they come from the database or a model: any Unicode text without surrogates.
 TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
+# Keys as pydantic writes them: text, and the ints, UUIDs and dates some results are keyed by.
+KEYS = TEXT | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.uuids() | st.dates()
 SCALARS = (
     st.none()
     | st.booleans()
@@ -35,7 +37,7 @@ SCALARS = (
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(KEYS, inner, max_size=4),
     max_leaves=20,
 )
 

@@ -21,7 +21,8 @@ from pydantic_core import to_jsonable_python
 
 __all__ = ["dumps"]
 
-_OPTIONS = orjson.OPT_UTC_Z
+# Keys that are no strings (an int, a UUID, a date) are written as pydantic writes them.
+_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
 def _other(value: Any) -> Any:
