@@ -286,7 +286,7 @@ async def test_realtime_handshake_with_a_jwt(app_with: AppWith, issuer: OidcIssu
         async with live(instance, headers=_bearer(token)) as client:
             first = await client.subscribe("k", "keys.list")
             assert first["type"] == "result"
-            # Revalidation rounds (every 0.2 s here) keep a valid JWT's socket open.
+            # A revalidation round keeps a valid JWT's socket open.
             await instance.hub.revalidate()
             assert await client.barrier() == []
         expired = issuer.issue(sub="live-user", aud=AUDIENCE, expires_in=-120)
@@ -300,7 +300,9 @@ async def test_an_expiring_jwt_ends_its_socket_and_its_cached_credential(
 ) -> None:
     from contextlib import AsyncExitStack
 
-    running = await _app(app_with, issuer, oidc_leeway_seconds=0, **FAST)
+    running = await _app(
+        app_with, issuer, **{**FAST, "oidc_leeway_seconds": 0, "realtime_revalidate_seconds": 0.2}
+    )
     client = running.client(origin=None)
     async with AsyncExitStack() as stack:
         instance = await serve_instance(stack, running.app)
@@ -308,7 +310,7 @@ async def test_an_expiring_jwt_ends_its_socket_and_its_cached_credential(
         assert (await _me(client, token)).status_code == 200  # verified, and now cached
         async with live(instance, headers=_bearer(token)) as socket:
             assert (await socket.subscribe("k", "keys.list"))["type"] == "result"
-            # Re-checked every 0.2 s: closed once the token's `exp` has passed.
+            # The periodic re-check (every 0.2 s here) closes it once the token's `exp` has passed.
             assert await socket.closed() == (4401, "credentials_expired")
     # The cached credential ended with it: 401 at once, not after AUTH_CACHE_SECONDS.
     assert time.time() >= json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))["exp"]

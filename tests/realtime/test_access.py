@@ -145,6 +145,7 @@ async def test_a_session_removed_without_an_event_is_caught_by_revalidation(
             await rls.act_as_system(db, tables=("sessions",), reason="test")
             await db.execute(delete(Session).where(Session.user_id == user.id))
             await db.commit()  # no change recorded, none published
+        await instance.hub.revalidate()  # the round REALTIME_REVALIDATE_SECONDS would run
         assert await client.closed() == (4401, "credentials_expired")
 
 

@@ -196,9 +196,9 @@ async def test_without_the_option_results_stay_whole(instance: Instance) -> None
 
 async def test_one_delivery_shares_its_frames(make_instance: InstanceFactory) -> None:
     """Subscribers of one group with the same id and version get the very same string."""
-    # No revalidation while the test runs: it would close these hand-made connections (they
-    # hold no credential to check) whenever a tick came before the first result.
-    instance = await make_instance(realtime_revalidate_seconds=3600.0)
+    # No revalidation runs (the fixtures' default): it would close these hand-made connections
+    # (they hold no credential to check).
+    instance = await make_instance()
     user = await new_user(instance)
     hub = instance.hub
     identity = Identity(user_id=user.id, role="user", via="bearer")

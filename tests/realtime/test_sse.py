@@ -93,8 +93,8 @@ async def test_deleting_the_account_ends_its_api_key_socket_and_stream_at_once(
     make_instance: InstanceFactory,
 ) -> None:
     """The deletion announces the end of the account's keys, as revoking one does: no
-    periodic re-check runs during this test, so only that announcement can close them."""
-    instance = await make_instance(realtime_revalidate_seconds=3600)
+    periodic re-check runs in these tests, so only that announcement can close them."""
+    instance = await make_instance()
     user = await new_user(instance)
     key = await create_key(instance, user, "script")
     by_key = {"Authorization": f"Bearer {key['key']}"}
