@@ -53,4 +53,4 @@ def read_session_cookie(conn: HTTPConnection, settings: Settings) -> str | None:
     raw = cookie_parser(header).get(cookie_name(settings))
     if not raw:
         return None
-    return unsign(unquote(raw), settings.secret)
+    return unsign(unquote(raw) if "%" in raw else raw, settings.secret)

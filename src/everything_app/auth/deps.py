@@ -124,10 +124,15 @@ async def _resolve(request: Request, settings: Settings) -> Principal | None:
     return principal
 
 
-async def optional_principal(request: Request) -> Principal | None:
-    """The caller, verified in a unit of work of its own, or from the cache with no unit of
-    work at all (auth.credentials.verify_credential); a sliding expiry or a key's last use,
-    when due, is committed there."""
+# The caller, once resolved, on the request's scope: every dependency below asks for it
+# through `_caller`, which resolves it at most once per request.
+_CALLER = "everything_app.caller"
+
+
+async def _caller(request: Request) -> Principal | None:
+    if _CALLER in request.scope:
+        found: Principal | None = request.scope[_CALLER]
+        return found
     principal = await _resolve(request, app_settings(request))
     if principal is not None:
         # The request's unit of work acts for the caller (row-level security on PostgreSQL);
@@ -135,29 +140,40 @@ async def optional_principal(request: Request) -> Principal | None:
         account = principal.account
         await act_for_request(request, account.id, admin=account.is_admin)
         request.state.user_id = str(account.id)  # for the access log
+    request.scope[_CALLER] = principal
     return principal
 
 
-async def require_principal(
-    principal: Annotated[Principal | None, Depends(optional_principal)],
-) -> Principal:
+# Each dependency below takes only the request and calls `_caller`: a chain of dependencies
+# (account -> principal -> optional principal) cost FastAPI a solving pass per link on every
+# request, the hottest path there is.
+
+
+async def optional_principal(request: Request) -> Principal | None:
+    """The caller, verified in a unit of work of its own, or from the cache with no unit of
+    work at all (auth.credentials.verify_credential); a sliding expiry or a key's last use,
+    when due, is committed there."""
+    return await _caller(request)
+
+
+async def require_principal(request: Request) -> Principal:
+    principal = await _caller(request)
     if principal is None:
         raise Unauthorized()
     return principal
 
 
-async def require_user(principal: Annotated[Principal, Depends(require_principal)]) -> User:
-    return principal.user
+async def require_user(request: Request) -> User:
+    return (await require_principal(request)).user
 
 
-async def require_account(
-    principal: Annotated[Principal, Depends(require_principal)],
-) -> UserSnapshot:
+async def require_account(request: Request) -> UserSnapshot:
     """The caller as verified, for routes that need only who it is (no ORM object)."""
-    return principal.account
+    return (await require_principal(request)).account
 
 
-async def require_admin(user: Annotated[User, Depends(require_user)]) -> User:
+async def require_admin(request: Request) -> User:
+    user = await require_user(request)
     if not user.is_admin:
         raise Forbidden("This needs an administrator.", code="admin_required")
     return user

@@ -90,12 +90,23 @@ _SHARED = (
 )
 
 
+# The request metrics' children by (method, route template, status): `labels()` checks and
+# locks on every call, a cost on every request; the set is as bounded as the metrics' own.
+_REQUEST_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str | None, status: int, seconds: float | None) -> None:
     """`route` is the matched route's template; None (no route matched) is `unmatched`."""
-    template = route or UNMATCHED
-    HTTP_REQUESTS.labels(method, template, str(status)).inc()
+    key = (method, route or UNMATCHED, status)
+    children = _REQUEST_CHILDREN.get(key)
+    if children is None:
+        children = _REQUEST_CHILDREN[key] = (
+            HTTP_REQUESTS.labels(key[0], key[1], str(status)),
+            HTTP_LATENCY.labels(key[0], key[1]),
+        )
+    children[0].inc()
     if seconds is not None:
-        HTTP_LATENCY.labels(method, template).observe(seconds)
+        children[1].observe(seconds)
 
 
 def count_tokens(

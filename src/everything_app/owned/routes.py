@@ -9,14 +9,14 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Response, status
 
 from everything_app.auth import CurrentAccount, require_account
 from everything_app.core.db import SessionDep
 from everything_app.core.pagination import Page
-from everything_app.core.params import StrictQuery
+from everything_app.core.params import QueryModel, StrictQuery
 from everything_app.owned import service
 from everything_app.owned.registry import OwnedTable
 from everything_app.owned.schemas import ListQuery, OwnedInput
@@ -50,6 +50,7 @@ def owned_router(table: OwnedTable) -> APIRouter:
     )
     label, plural = table.label, table.path
     read_page = Page[table.read]  # type: ignore[name-defined]
+    query = QueryModel(table.query)
 
     async def list_rows(params: ListQuery, user: CurrentAccount, db: SessionDep) -> Any:
         # The hot read: JSON written straight from the rows (`response_model` still
@@ -79,7 +80,8 @@ def owned_router(table: OwnedTable) -> APIRouter:
         name=f"list_{plural}",
         summary=f"List your {plural}",
         description=_doc(table, "list", f"Your {plural}, one page at a time (keyset pagination)."),
-    )(_typed(list_rows, params=Annotated[table.query, Query()]))
+        openapi_extra=query.openapi,
+    )(_typed(list_rows, params=query.param))
     router.post(
         "",
         response_model=table.read,
