@@ -60,6 +60,7 @@ def serve(
     import uvicorn
 
     from everything_app.core import migrations
+    from everything_app.core.http_protocol import HTTP_PROTOCOL
 
     settings = _settings()
     if settings.auto_migrate:
@@ -71,7 +72,7 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         loop=settings.event_loop,
-        http="httptools",
+        http=HTTP_PROTOCOL,  # httptools, with a response's head and body sent as one write
         proxy_headers=False,  # client IPs come from TRUSTED_PROXIES, see core.clientip
         log_config=None,
         timeout_graceful_shutdown=10,

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from everything_app.core.http_protocol import HTTP_PROTOCOL
 from everything_app.testing.serve import serve
 from tests.conftest import (
     PASSWORD,
@@ -57,7 +58,7 @@ async def _run_client(*args: str) -> dict[str, dict[str, Any]]:
 async def test_the_admin_client_drives_every_endpoint(database_url: str, tmp_path: Path) -> None:
     async with AsyncExitStack() as stack:
         app = await start_app(stack, make_settings(database_url, tmp_path))
-        url = await stack.enter_async_context(serve(app))
+        url = await stack.enter_async_context(serve(app, http=HTTP_PROTOCOL))
         async with httpx.AsyncClient(base_url=url) as http:
             signed = await sign_up(http)
         await make_admin(app, signed["user"]["id"])

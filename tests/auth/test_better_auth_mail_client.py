@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from everything_app.core.http_protocol import HTTP_PROTOCOL
 from everything_app.testing.serve import serve
 from tests.conftest import PASSWORD, make_settings, require_service, start_app, unique_email
 from tests.mail.smtp_server import SmtpServer, bodies
@@ -104,7 +105,7 @@ async def test_better_auth_client_reset_verify_and_change_email(
     settings = make_settings(database_url, tmp_path, smtp_url=smtp.url, trusted_origins=TRUSTED)
     async with AsyncExitStack() as stack:
         app = await start_app(stack, settings)
-        url = await stack.enter_async_context(serve(app))
+        url = await stack.enter_async_context(serve(app, http=HTTP_PROTOCOL))
         mailbox = Mailbox(smtp, url)
         async for client in _node(url):
             email = unique_email("js")

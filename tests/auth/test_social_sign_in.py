@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from everything_app.auth import Account, User
+from everything_app.core.http_protocol import HTTP_PROTOCOL
 from everything_app.testing import OAuthServerStandin, serve
 from everything_app.testing import User as ProviderUser
 from tests.conftest import (
@@ -385,7 +386,7 @@ async def test_the_better_auth_client_starts_the_flow(
     running = await _app(app_with, provider)
     email = unique_email("js")
     provider.login(ProviderUser(sub="js-user", email=email, email_verified=True))
-    async with serve(running.app) as url:
+    async with serve(running.app, http=HTTP_PROTOCOL) as url:
         process = await asyncio.create_subprocess_exec(
             NODE,
             str(JS_DIR / "social_sign_in.mjs"),

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from everything_app.core.http_protocol import HTTP_PROTOCOL
 from everything_app.settings import Settings
 from everything_app.testing import AnthropicStandin, OpenAIStandin, serve
 from tests.conftest import BASE_URL, make_settings, sign_up, start_app
@@ -81,7 +82,7 @@ async def start_chat_server(
         **overrides,
     )
     app = await start_app(stack, settings)
-    url = await stack.enter_async_context(serve(app))
+    url = await stack.enter_async_context(serve(app, http=HTTP_PROTOCOL))
     return ChatServer(app, url, openai, anthropic)
 
 

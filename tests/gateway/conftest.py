@@ -21,6 +21,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from sqlalchemy import select
 
 from everything_app.core import rls
+from everything_app.core.http_protocol import HTTP_PROTOCOL
 from everything_app.gateway.inflight import InFlight
 from everything_app.gateway.models import AiUsage
 from everything_app.testing import AnthropicStandin, OpenAIStandin, Script, serve
@@ -128,7 +129,7 @@ async def start_gateway(app_with: AppWith) -> AsyncIterator[GatewayFactory]:
                 values.update(anthropic_base_url=standin_url, anthropic_api_key=ANTHROPIC_KEY)
             values.update(overrides)
             app = (await app_with(**values)).app
-            url = await stack.enter_async_context(serve(app))
+            url = await stack.enter_async_context(serve(app, http=HTTP_PROTOCOL))
             http = await stack.enter_async_context(
                 httpx.AsyncClient(base_url=url, headers={"Origin": BASE_URL})
             )

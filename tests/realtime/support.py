@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from everything_app.core.http_protocol import HTTP_PROTOCOL
 from everything_app.realtime.hub import Hub
 from everything_app.realtime.setup import Realtime
 from everything_app.settings import Settings
@@ -28,7 +29,9 @@ WAIT = 15.0  # generous: only reached when something is broken
 @asynccontextmanager
 async def serve_live(app: FastAPI) -> AsyncIterator[str]:
     """`app` on a real uvicorn server with WebSockets, at a free port; yields `host:port`."""
-    async with serve(app, ws="websockets-sansio", backlog=1024, shutdown_timeout=2) as url:
+    async with serve(
+        app, ws="websockets-sansio", http=HTTP_PROTOCOL, backlog=1024, shutdown_timeout=2
+    ) as url:
         yield url.removeprefix("http://")
 
 

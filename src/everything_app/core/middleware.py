@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
-import secrets
 import time
 from typing import Any
 
@@ -64,7 +64,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(16)
+        request_id = incoming if _REQUEST_ID.match(incoming) else os.urandom(16).hex()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         state["client_ip"] = client_ip(scope, self.settings.trusted_proxy_networks)

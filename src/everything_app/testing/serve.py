@@ -13,10 +13,16 @@ from starlette.types import ASGIApp
 
 @contextlib.asynccontextmanager
 async def serve(
-    app: ASGIApp, *, shutdown_timeout: int = 5, ws: str = "none", backlog: int = 128
+    app: ASGIApp,
+    *,
+    shutdown_timeout: int = 5,
+    ws: str = "none",
+    http: str = "httptools",
+    backlog: int = 128,
 ) -> AsyncIterator[str]:
     """Serve `app` on 127.0.0.1 at a free port; yields the base URL (`http://127.0.0.1:N`).
-    `ws` is uvicorn's WebSocket implementation ("none": plain HTTP only).
+    `ws` is uvicorn's WebSocket implementation ("none": plain HTTP only), `http` its HTTP
+    protocol (the app's own: `everything_app.core.http_protocol.HTTP_PROTOCOL`).
 
     The socket is bound and listening before uvicorn starts, so the URL is usable the moment it
     is yielded: connections made early wait in the listen backlog. No polling of
@@ -35,6 +41,7 @@ async def serve(
         lifespan="off",
         log_config=None,
         log_level="warning",
+        http=http,
         ws=ws,
         timeout_graceful_shutdown=shutdown_timeout,
         # Above clients' idle timeouts (httpx and Node: 5 s), as `serve` does: a request sent
