@@ -28,6 +28,7 @@ class RecordingTransport(asyncio.Transport):
     def __init__(self) -> None:
         super().__init__()
         self.writes: list[bytes] = []
+        self.protocol: asyncio.BaseProtocol | None = None
         self.closed = False
         self.aborted = False
 
@@ -45,6 +46,9 @@ class RecordingTransport(asyncio.Transport):
 
     def get_write_buffer_size(self) -> int:
         return 0
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.protocol = protocol
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(name)
@@ -136,6 +140,33 @@ async def test_closing_sends_what_is_held_and_aborting_drops_it() -> None:
     await _turns()
     assert (closed.writes, closed.closed) == ([b"headbody"], True)
     assert (aborted.writes, aborted.aborted) == ([], True)
+
+
+async def test_an_upgraded_connection_writes_through_its_own_transport() -> None:
+    app = FastAPI()
+
+    @app.websocket("/ws")
+    async def socket(websocket: WebSocket) -> None:
+        await websocket.accept()
+
+    config = Config(app, lifespan="off", log_config=None, ws="websockets-sansio")
+    config.load()
+    transport = RecordingTransport()
+    protocol = CoalescingHttpToolsProtocol(config, ServerState(), app_state={})
+    protocol.connection_made(transport)
+    protocol.data_received(
+        b"GET /ws HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    websocket = transport.protocol
+    assert websocket is not None
+    assert websocket is not protocol
+    assert websocket.transport is transport  # type: ignore[attr-defined]
+    for _ in range(20):
+        await _turns()
+        if transport.writes:
+            break
+    assert transport.writes[0].startswith(b"HTTP/1.1 101 Switching Protocols")
 
 
 async def test_a_real_server_answers_requests_streams_and_websockets() -> None:

@@ -5,8 +5,9 @@ uvicorn writes a response's head and its body with a `transport.write` each: two
 system calls for every response, a tenth of a cached task list's CPU under load. Here the
 connection's transport holds the writes made while the current callback runs and sends them
 together as soon as it returns (`loop.call_soon`), so nothing waits longer than that
-callback: a stream's events still leave on the turn they are written, and a WebSocket that
-took the connection over after an upgrade writes through the same transport.
+callback: a stream's events still leave on the turn they are written. A WebSocket writes
+each frame whole, so an upgraded connection gets the socket's own transport back (held
+writes would only make a frame sent to 1,000 sockets wait for all of them).
 
 `everything-app serve` runs uvicorn with `http=HTTP_PROTOCOL`, and so do the tests' servers
 of the app (`everything_app.testing.serve(..., http=HTTP_PROTOCOL)`).
@@ -29,6 +30,7 @@ class CoalescingTransport:
     transport's buffer. Writes held when the connection is lost are dropped with it."""
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.real = transport
         self._transport = transport
         self._loop = loop
         self._held: list[bytes] | None = None
@@ -76,3 +78,10 @@ class CoalescingHttpToolsProtocol(HttpToolsProtocol):
         assert isinstance(transport, asyncio.Transport)
         coalescing: Any = CoalescingTransport(transport, self.loop)
         super().connection_made(coalescing)
+
+    def handle_websocket_upgrade(self) -> None:
+        coalescing = self.transport
+        assert isinstance(coalescing, CoalescingTransport)
+        coalescing.flush()
+        self.transport = coalescing.real
+        super().handle_websocket_upgrade()
