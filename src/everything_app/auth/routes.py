@@ -37,6 +37,7 @@ from everything_app.auth.schemas import (
     UpdateUserBody,
     UserOut,
 )
+from everything_app.core import fastjson
 from everything_app.core.db import SessionDep, utcnow
 from everything_app.core.deps import ClientIP, LimiterDep, SettingsDep, app_settings
 from everything_app.core.errors import AppError, Forbidden
@@ -167,12 +168,14 @@ async def get_session(principal: OptionalPrincipal, request: Request) -> Respons
     With an API key the `session` describes the key (its id and expiry; no token)."""
     settings = app_settings(request)
     if principal is None:
-        response = JSONResponse(None)
+        signed_out = JSONResponse(None)
         if request.cookies:
-            clear_session_cookie(response, settings)
-        return response
+            clear_session_cookie(signed_out, settings)
+        return signed_out
     session = _session_view(principal, request)
-    response = JSONResponse({"session": session, "user": user_json(principal.account)})
+    # Written by orjson: the same bytes as JSONResponse's, on the most frequent request.
+    body = fastjson.dumps({"session": session, "user": user_json(principal.account)})
+    response = Response(body, media_type="application/json")
     if principal.refreshed and principal.via == "cookie" and principal.token:
         set_session_cookie(response, settings, principal.token)
     return response
