@@ -4,6 +4,7 @@ query string exactly as FastAPI's own `Query()` model does; a repeated scalar is
 # No `from __future__ import annotations`: the endpoints' annotations name each loop's model
 # and must be evaluated where they are written.
 from typing import Annotated, Any
+from unittest.mock import ANY
 from urllib.parse import urlencode
 
 import httpx
@@ -105,7 +106,9 @@ async def test_an_unknown_parameter_is_refused_by_name() -> None:
 async def test_a_repeated_scalar_is_a_422_not_a_silent_pick(query: str) -> None:
     _, ours = await _both("tasks", query)
     assert ours.status_code == 422
-    assert ours.json()["error"]["details"][0]["loc"][:2] == ["query", query.split("=")[0]]
+    assert ours.json()["error"]["details"] == [
+        {"loc": ["query", query.split("=")[0]], "type": "repeated_parameter", "msg": ANY}
+    ]
 
 
 def test_the_fields_are_documented_as_fastapi_documents_them() -> None:

@@ -15,7 +15,7 @@ documents its fields as the route's query parameters, as FastAPI would.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, get_origin
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -38,8 +38,7 @@ def _field_names(model: type[BaseModel]) -> set[str]:
 
 def _grouped(params: QueryParams) -> dict[str, str | list[str]]:
     """Each name's value, or its values when it is repeated (as FastAPI hands a model the
-    parameters it does not declare; a declared scalar repeated is then a 422, not a silent
-    pick of one of them)."""
+    parameters it does not declare)."""
     values: dict[str, str | list[str]] = {}
     for name, value in params.multi_items():
         held = values.get(name)
@@ -61,10 +60,31 @@ class QueryModel(Generic[M]):
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
+        # A scalar given twice is refused by name, not silently taken from one of them.
+        scalars = {
+            info.alias or name
+            for name, info in model.model_fields.items()
+            if get_origin(info.annotation) not in (list, tuple, set, frozenset)
+        }
 
         async def read_query(request: Request) -> M:
+            values = _grouped(request.query_params)
+            repeated = [
+                n for n, value in values.items() if isinstance(value, list) and n in scalars
+            ]
+            if repeated:
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ("query", name),
+                            "type": "repeated_parameter",
+                            "msg": "Give this parameter once.",
+                        }
+                        for name in repeated
+                    ]
+                )
             try:
-                return model.model_validate(_grouped(request.query_params))
+                return model.model_validate(values)
             except ValidationError as exc:
                 raise RequestValidationError(
                     [
