@@ -36,6 +36,13 @@ def _field_names(model: type[BaseModel]) -> set[str]:
     return {info.alias or name for name, info in model.model_fields.items()}
 
 
+def _refused(names: list[str], kind: str, message: str) -> RequestValidationError:
+    """A 422 naming each query parameter refused for the same reason."""
+    return RequestValidationError(
+        [{"loc": ("query", name), "type": kind, "msg": message} for name in names]
+    )
+
+
 def _grouped(params: QueryParams) -> dict[str, str | list[str]]:
     """Each name's value, or its values when it is repeated (as FastAPI hands a model the
     parameters it does not declare)."""
@@ -73,16 +80,7 @@ class QueryModel(Generic[M]):
                 n for n, value in values.items() if isinstance(value, list) and n in scalars
             ]
             if repeated:
-                raise RequestValidationError(
-                    [
-                        {
-                            "loc": ("query", name),
-                            "type": "repeated_parameter",
-                            "msg": "Give this parameter once.",
-                        }
-                        for name in repeated
-                    ]
-                )
+                raise _refused(repeated, "repeated_parameter", "Give this parameter once.")
             try:
                 return model.model_validate(values)
             except ValidationError as exc:
@@ -158,16 +156,7 @@ async def reject_unknown_query(request: Request) -> None:
     declared = _declared(route)
     unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in declared]
     if unknown:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", name),
-                    "type": "extra_forbidden",
-                    "msg": "Extra inputs are not permitted",
-                }
-                for name in unknown
-            ]
-        )
+        raise _refused(unknown, "extra_forbidden", "Extra inputs are not permitted")
 
 
 StrictQuery = Depends(reject_unknown_query)
