@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select
 
-from everything_app.auth import credentials
+from everything_app.auth import CurrentAccount, CurrentUser, OptionalPrincipal, credentials
 from everything_app.auth.models import Session
 from everything_app.core.db import utcnow
 from tests.conftest import AppWith, Running, privileged_db, sign_up
@@ -121,3 +121,27 @@ async def test_a_cached_check_opens_no_unit_of_work(
     assert (await client.get("/api/auth/get-session")).json()["session"] is not None
     expected = 0 if cached_app.state.settings.auth_cache_seconds else 1
     assert len(opened) == expected
+
+
+async def test_a_request_resolves_its_caller_once(
+    cached_app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A route asking for its caller in several forms (the user, the account, the principal,
+    optional or not) verifies the credential once, cached or not."""
+
+    @cached_app.get("/test/caller-forms")
+    async def forms(
+        user: CurrentUser, account: CurrentAccount, principal: OptionalPrincipal
+    ) -> dict[str, bool]:
+        return {"same": principal is not None and user.id == account.id == principal.account.id}
+
+    await sign_up(client)
+    calls: list[str] = []
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append("verify")
+        return await credentials.verify_credential(*args, **kwargs)
+
+    monkeypatch.setattr("everything_app.auth.deps.verify_credential", counting)
+    assert (await client.get("/test/caller-forms")).json() == {"same": True}
+    assert calls == ["verify"]
