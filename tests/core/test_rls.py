@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Uuid, event, text
+from sqlalchemy import Uuid, event, insert, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +31,7 @@ from everything_app.core.db import (
     read_once,
     unit_of_work,
     utcnow,
+    write_once,
 )
 from everything_app.core.jobs import Job
 from everything_app.core.security import token_hash
@@ -39,6 +40,7 @@ from everything_app.models import metadata
 from everything_app.notifications import Notification
 from everything_app.owned import OwnedTables
 from everything_app.planner.models import PlannerImport
+from everything_app.planner.tables import TASKS
 from everything_app.reservations.models import QueueEntry, Reservation, Service
 from everything_app.settings import Settings
 from tests.conftest import RUNTIME_LOGIN, Backends, SignedIn, privileged_db, sign_up
@@ -412,3 +414,46 @@ def _collect(statements: list[str]) -> Any:
         statements.append(statement)
 
     return before
+
+
+async def test_a_single_statement_write_is_one_statement_checked_by_its_scope(
+    people: People, one_connection: async_sessionmaker[AsyncSession], monkeypatch: Any
+) -> None:
+    """write_once on PostgreSQL: the INSERT alone (no BEGIN, no COMMIT: it commits itself),
+    under the caller's carried scope, whose policy refuses a row for someone else."""
+    sent: list[str] = []
+    original = rls.ScopedConnection.execute
+
+    async def execute(self: rls.ScopedConnection, query: str, *args: Any, **kw: Any) -> str:
+        sent.append(query)
+        return await original(self, query, *args, **kw)
+
+    monkeypatch.setattr(rls.ScopedConnection, "execute", execute)
+    engine = one_connection.kw["bind"]
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", _collect(statements))
+    await _read_owners(one_connection, people.a)  # carries A's scope
+    sent.clear()
+    statements.clear()
+
+    async def write(owner: uuid.UUID) -> uuid.UUID:
+        row_id = uuid.uuid4()
+        async with unit_of_work(one_connection, user_id=people.a, write=True) as db:
+            await write_once(db, insert(TASKS.model).values(id=row_id, user_id=owner, title="t"))
+        return row_id
+
+    mine = await write(people.a)
+    assert sent == []
+    assert len(statements) == 1
+    assert statements[0].startswith("INSERT INTO tasks")
+    b_before = await _task_ids(one_connection, people.b)
+    with pytest.raises(DBAPIError) as refused:
+        await write(people.b)
+    assert getattr(refused.value.orig, "sqlstate", None) == "42501"
+    assert mine in await _task_ids(one_connection, people.a)  # committed by itself
+    assert await _task_ids(one_connection, people.b) == b_before  # nothing written for B
+
+
+async def _task_ids(sessions: async_sessionmaker[AsyncSession], user: uuid.UUID) -> set[uuid.UUID]:
+    async with unit_of_work(sessions, user_id=user) as db:
+        return {row[0] for row in await read_once(db, text("SELECT id FROM tasks"))}

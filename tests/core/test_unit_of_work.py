@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from everything_app.auth.models import User
 from everything_app.core.changes import Change, LocalChangeBus, record_change
-from everything_app.core.db import read_once, unit_of_work
+from everything_app.core.db import read_once, unit_of_work, write_once
 from tests.conftest import privileged_db
 
 
@@ -99,3 +100,63 @@ async def test_a_read_inside_a_transaction_sees_what_it_wrote(app: FastAPI) -> N
         assert [row[0] for row in rows] == [user.id]
         await db.rollback()
     assert not await _exists(app, user.id)
+
+
+def _insert(user: User) -> Any:
+    return insert(User).values(id=user.id, email=user.email, name=user.name, password_hash="x")
+
+
+async def test_a_single_statement_write_is_committed_and_published_whatever_follows(
+    app: FastAPI, heard: tuple[LocalChangeBus, list[Change]]
+) -> None:
+    """write_once commits as it returns, so an error after it cannot take the write back,
+    and its change is published all the same."""
+    bus, received = heard
+    user = _user()
+
+    async def failing_after_the_write() -> None:
+        async with unit_of_work(app.state.sessionmaker, write=True, bus=bus) as db:
+            await write_once(db, _insert(user))
+            record_change(db, Change("users", "insert", user.id, user.id))
+            raise RuntimeError("after the write")
+
+    with pytest.raises(RuntimeError, match="after the write"):
+        await failing_after_the_write()
+    assert await _exists(app, user.id)
+    assert [c.row_id for c in received] == [user.id]
+
+
+async def test_a_unit_of_work_sealed_by_its_one_write_runs_no_other_statement(
+    app: FastAPI, heard: tuple[LocalChangeBus, list[Change]]
+) -> None:
+    bus, received = heard
+    user, other = _user(), _user()
+
+    async def writing_twice() -> None:
+        async with unit_of_work(app.state.sessionmaker, write=True, bus=bus) as db:
+            await write_once(db, _insert(user))
+            record_change(db, Change("users", "insert", user.id, user.id))
+            await db.execute(_insert(other))
+
+    with pytest.raises(RuntimeError, match="sealed by write_once"):
+        await writing_twice()
+    assert await _exists(app, user.id)
+    assert not await _exists(app, other.id)
+    assert [c.row_id for c in received] == [user.id]
+
+
+async def test_a_write_after_other_work_joins_its_transaction(app: FastAPI) -> None:
+    """Not the unit's first statement: no commit of its own, so an error undoes it."""
+    user, other = _user(), _user()
+
+    async def failing_work() -> None:
+        async with unit_of_work(app.state.sessionmaker, write=True) as db:
+            db.add(other)
+            await db.flush()
+            await write_once(db, _insert(user))
+            raise RuntimeError("the handler failed")
+
+    with pytest.raises(RuntimeError, match="the handler failed"):
+        await failing_work()
+    assert not await _exists(app, user.id)
+    assert not await _exists(app, other.id)

@@ -366,6 +366,13 @@ class UnitOfWork:
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         session = self._session
         assert session is not None
+        if session.info.get(_SEALED):
+            # `write_once` committed the work: its changes happened, whatever came after.
+            try:
+                await commit_and_publish(session, self._bus)  # nothing left to commit
+            finally:
+                await session.close()
+            return
         if exc is None and _untouched(session):
             return  # no transaction begun, nothing pending (a cached session check): no-op
         try:
@@ -469,6 +476,43 @@ async def read_once(
         with sqlite_calls.calls_on_loop():
             return await _read_alone(db, statement, parameters, {_SINGLE_STATEMENT: True})
     return await _read_alone(db, statement, parameters, {"isolation_level": "AUTOCOMMIT"})
+
+
+async def write_once(
+    db: AsyncSession, statement: Executable, parameters: dict[str, Any] | None = None
+) -> Result[Any]:
+    """Run `statement`, the one write of a unit of work that has not touched the database
+    yet, as a transaction of its own, committed as it returns: one round trip on PostgreSQL
+    (no BEGIN, no COMMIT; the row-level scope rides on the connection as for `read_once`)
+    where a unit of work's BEGIN, statement and COMMIT take three.
+
+    The unit of work is then sealed: the write cannot be rolled back with anything done
+    after it, so another statement in it is a programming error (raised at its BEGIN), and
+    the changes it recorded are published when it ends, even if an error follows. Callers
+    use it where the write is the whole of the work (a REST create or delete). On SQLite the
+    statement is the unit's transaction, committed at once: the same outcome. Inside a
+    transaction already begun, the statement simply runs in it.
+    """
+    if not _untouched(db):
+        db.info[_WROTE] = True
+        return await (await db.connection()).execute(statement, parameters)
+    if db.get_bind().dialect.name == "sqlite":
+        result = await (await db.connection()).execute(statement, parameters)
+        await db.commit()
+    else:
+        result = await _read_alone(db, statement, parameters, {"isolation_level": "AUTOCOMMIT"})
+    db.info[_SEALED] = True
+    return result
+
+
+# Session.info key: the unit of work's one write has been committed by `write_once`.
+_SEALED = "sealed"
+
+
+@event.listens_for(AsyncSession.sync_session_class, "after_begin")
+def _refuse_after_seal(session: Any, _transaction: Any, _connection: Any) -> None:
+    if session.info.get(_SEALED):
+        raise RuntimeError("a unit of work sealed by write_once runs no other statement")
 
 
 async def _read_alone(

@@ -59,7 +59,8 @@ def owned_router(table: OwnedTable) -> APIRouter:
         return Response(body, media_type="application/json")
 
     async def create_row(body: OwnedInput, user: CurrentAccount, db: SessionDep) -> Any:
-        return table.read.model_validate(await service.create_row(db, table, user.id, body))
+        body_json = await service.create_row_alone(db, table, user.id, body)
+        return Response(body_json, status.HTTP_201_CREATED, media_type="application/json")
 
     async def get_row(row_id: uuid.UUID, user: CurrentAccount, db: SessionDep) -> Any:
         return table.read.model_validate(await service.get_row(db, table, user.id, row_id))

@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Insert, Row, Select, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningDelete
 
 from everything_app.core import fastjson
 from everything_app.core.changes import Change, record_change
-from everything_app.core.db import read_once
+from everything_app.core.db import read_once, write_once
 from everything_app.core.errors import NotFound, ValidationFailed
 from everything_app.core.pagination import Keyset, decode_cursor
 from everything_app.owned.models import OwnedBase
@@ -27,10 +28,13 @@ S = TypeVar("S", bound=BaseModel)
 
 
 def _changed(
-    db: AsyncSession, table: OwnedTable, row: OwnedBase, op: Literal["insert", "update", "delete"]
+    db: AsyncSession,
+    table: OwnedTable,
+    row: OwnedBase | Row[Any],
+    user_id: uuid.UUID,
+    op: Literal["insert", "update"],
 ) -> None:
-    data = {"id": str(row.id)} if op == "delete" else to_json(table, row)
-    record_change(db, Change(table.table_name, op, row.id, row.user_id, data))
+    record_change(db, Change(table.table_name, op, row.id, user_id, to_json(table, row)))
 
 
 def to_json(table: OwnedTable, row: OwnedBase | Row[Any]) -> dict[str, Any]:
@@ -126,21 +130,51 @@ async def get_row(
         )
     ).scalar_one_or_none()
     if row is None:
-        label = table.label
-        raise NotFound(f"{label.capitalize()} not found.", code=f"{label}_not_found")
+        raise _not_found(table)
     return row
+
+
+def _not_found(table: OwnedTable) -> NotFound:
+    label = table.label
+    return NotFound(f"{label.capitalize()} not found.", code=f"{label}_not_found")
 
 
 async def create_row(
     db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, body: OwnedInput
 ) -> OwnedBase:
-    if not isinstance(body, table.create):  # e.g. a tool's arguments: same validation as REST
-        body = validate(table.create, body.model_dump(exclude_unset=True))
-    row = table.model(user_id=user_id, **body.model_dump())
+    row = table.model(user_id=user_id, **_create_values(table, body))
     db.add(row)
     await db.flush()
-    _changed(db, table, row, "insert")
+    _changed(db, table, row, user_id, "insert")
     return row
+
+
+async def create_row_alone(
+    db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, body: OwnedInput
+) -> bytes:
+    """`create_row` as the whole of its unit of work (a REST create): one INSERT, committed
+    as it returns (core.db.write_once), answering the new row as `table.read` writes it
+    (the JSON its change event carries, written once)."""
+    statement = _INSERTS.get(table.path)
+    if statement is None:
+        statement = _INSERTS[table.path] = insert(table.model).returning(*_columns(table))
+    values = {"user_id": user_id, **_create_values(table, body)}
+    row = (await write_once(db, statement, values)).one()
+    data = to_json(table, row)
+    record_change(db, Change(table.table_name, "insert", row.id, user_id, data))
+    return fastjson.dumps(data)
+
+
+# One statement object per table (its values are parameters): executed again, its compiled
+# form is found without building and hashing a new statement (see _FIRST_PAGES).
+_INSERTS: dict[str, Insert] = {}
+_DELETES: dict[str, ReturningDelete[Any]] = {}
+
+
+def _create_values(table: OwnedTable, body: OwnedInput) -> dict[str, Any]:
+    if not isinstance(body, table.create):  # e.g. a tool's arguments: same validation as REST
+        body = validate(table.create, body.model_dump(exclude_unset=True))
+    return body.model_dump()
 
 
 async def create_rows(
@@ -148,15 +182,11 @@ async def create_rows(
 ) -> list[OwnedBase]:
     """`create_row` for many rows in one flush (one multi-row INSERT where the database
     allows it), each validated the same way and each announced with its own change."""
-    rows = []
-    for body in bodies:
-        if not isinstance(body, table.create):
-            body = validate(table.create, body.model_dump(exclude_unset=True))
-        rows.append(table.model(user_id=user_id, **body.model_dump()))
+    rows = [table.model(user_id=user_id, **_create_values(table, body)) for body in bodies]
     db.add_all(rows)
     await db.flush()
     for row in rows:
-        _changed(db, table, row, "insert")
+        _changed(db, table, row, user_id, "insert")
     return rows
 
 
@@ -173,17 +203,27 @@ async def update_row(
         setattr(row, name, getattr(merged, name))
     if changes:
         await db.flush()
-        _changed(db, table, row, "update")
+        _changed(db, table, row, user_id, "update")
     return row
 
 
 async def delete_row(
     db: AsyncSession, table: OwnedTable, user_id: uuid.UUID, row_id: uuid.UUID
 ) -> None:
-    row = await get_row(db, table, user_id, row_id)
-    await db.delete(row)
-    await db.flush()
-    _changed(db, table, row, "delete")
+    """Delete the user's row as the whole of its unit of work (a REST delete): one DELETE,
+    committed as it returns (core.db.write_once); a 404 when the user has no such row."""
+    statement = _DELETES.get(table.path)
+    if statement is None:
+        model = table.model
+        statement = _DELETES[table.path] = (
+            delete(model)
+            .where(model.id == bindparam("row_id"), model.user_id == bindparam(_OWNER))
+            .returning(model.id)
+        )
+    found = await write_once(db, statement, {"row_id": row_id, _OWNER: user_id})
+    if found.one_or_none() is None:
+        raise _not_found(table)
+    record_change(db, Change(table.table_name, "delete", row_id, user_id, {"id": str(row_id)}))
 
 
 def validate(schema: type[S], values: dict[str, Any]) -> S:
