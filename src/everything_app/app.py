@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 
 from everything_app import (
@@ -45,7 +46,6 @@ from everything_app.core.metrics import build_registry
 from everything_app.core.middleware import (
     BodyLimitMiddleware,
     RequestContextMiddleware,
-    SecurityHeadersMiddleware,
 )
 from everything_app.core.ratelimit import RateLimiter
 from everything_app.core.redis import connect_redis
@@ -70,6 +70,9 @@ FEATURES: tuple[Feature, ...] = (
     mail.feature,
     webapp.feature,
 )
+
+# FastAPI's native OpenTelemetry, off (see the OPENTELEMETRY setting).
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 def register_features(features: Sequence[Feature] = FEATURES) -> Registry:
@@ -177,6 +180,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
     if settings.docs_enabled:
         app.include_router(docs.docs_router(app.title, app.openapi_url or "/openapi.json"))
@@ -194,8 +198,8 @@ def create_app(
     webapp.mount_webapp(app, settings)
     route_index.install(app)  # every route is in: narrow the first matching pass (see there)
 
-    # Added innermost first: a request passes SecurityHeaders, RequestContext, CORS, BodyLimit
-    # (security headers outermost, so they are on the 500 that RequestContext renders too).
+    # Added innermost first: a request passes RequestContext (request id, security headers,
+    # access log, the last-resort 500), CORS, BodyLimit.
     # CSRF is no middleware: auth.deps checks the origin where the session cookie is resolved.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
@@ -207,7 +211,6 @@ def create_app(
         expose_headers=["X-Request-ID", "Retry-After", "X-Retry-After", "X-Chat-Session-Id"],
     )
     app.add_middleware(RequestContextMiddleware, settings=settings)
-    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     return app
 
 

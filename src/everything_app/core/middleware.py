@@ -10,7 +10,6 @@ import time
 from typing import Any
 
 import structlog
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -46,18 +45,37 @@ def send_json_error(
     ]
 
 
+# Everything is data, except the /docs page, which sets its own CSP (core.docs). API answers
+# are per-user data: never let a shared cache keep them (Cache-Control).
+_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cache-control", b"no-store"),
+)
+_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
+
+
 class RequestContextMiddleware:
-    """Request id, client IP, one access log line per request, and the last-resort 500.
+    """Request id, client IP, security headers, one access log line per request, and the
+    last-resort 500.
 
     It sits outside the app's own handlers so that a crash still yields our error shape
-    with the request id (Starlette's own 500 page would bypass every middleware). A database
-    that cannot be reached right now (restarting, say) is no crash: 503 with Retry-After,
-    wherever in the request it was found.
+    with the request id and the security headers (Starlette's own 500 page would bypass
+    every middleware). A database that cannot be reached right now (restarting, say) is no
+    crash: 503 with Retry-After, wherever in the request it was found.
+
+    The security headers go on every response, errors included; a header the response set
+    itself is kept. Raw pairs, encoded once, added in the one pass over the response's own
+    headers that also adds the request id.
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.hsts = settings.secure_cookies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -74,12 +92,20 @@ class RequestContextMiddleware:
         status = 500
         response_started = False
 
+        defaults = _SECURITY_HEADERS
+        if self.hsts or scope.get("scheme") == "https":
+            defaults = (*defaults, _HSTS)
+
         async def send_wrapper(message: Message) -> None:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                MutableHeaders(scope=message).append("X-Request-ID", request_id)
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in defaults if pair[0] not in present)
+                headers.append((b"x-request-id", request_id.encode("latin-1")))
+                message["headers"] = headers
             elif message["type"] == "websocket.accept":
                 status = 101  # logged as the handshake's outcome; the socket lives on
             elif message["type"] == "websocket.close" and status == 500:
@@ -121,46 +147,6 @@ def _error_response(exc: Exception, path: str, request_id: str) -> list[Message]
     log.exception("unhandled_error", path=path)
     message = f"Internal server error. Quote request id {request_id} when reporting it."
     return send_json_error(500, error_body(path, "internal_error", message, status=500))
-
-
-# Everything is data, except the /docs page, which sets its own CSP (core.docs). API answers
-# are per-user data: never let a shared cache keep them (Cache-Control).
-_SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-    (b"x-frame-options", b"DENY"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-    (b"cache-control", b"no-store"),
-)
-_HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
-
-
-class SecurityHeadersMiddleware:
-    """Security headers on every response, errors included; a header the response set
-    itself is kept. Raw header pairs, encoded once, in one pass over the response's own."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.hsts = settings.secure_cookies
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        defaults = _SECURITY_HEADERS
-        if self.hsts or scope.get("scheme") == "https":
-            defaults = (*defaults, _HSTS)
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(pair for pair in defaults if pair[0] not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_wrapper)
 
 
 def _parsed_as_json(content_type: bytes) -> bool:

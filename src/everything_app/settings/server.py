@@ -83,6 +83,10 @@ class ServerSettings(BaseSettings):
     auto_migrate: bool = True
     # Swagger UI at /docs (assets served from the package, strict CSP); off removes it.
     docs_enabled: bool = True
+    # FastAPI's native OpenTelemetry (spans and metrics through the global providers an SDK
+    # or `opentelemetry-instrument` configures). Off by default: on, every request first
+    # asks the global providers whether anyone configured them.
+    opentelemetry: bool = False
     # Per worker. The defaults share 30 connections among the workers (at least 4 each), so
     # several workers stay under PostgreSQL's max_connections (100). No overflow by default:
     # an overflow connection is closed again as soon as it is returned, so under sustained
