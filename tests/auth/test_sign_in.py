@@ -14,6 +14,7 @@ from everything_app.core.db import utcnow
 from everything_app.core.security import token_hash
 from tests.conftest import (
     PASSWORD,
+    AppWith,
     ClientFactory,
     SignedIn,
     privileged_db,
@@ -66,6 +67,29 @@ async def test_tampered_cookie_is_not_a_session(new_client: ClientFactory) -> No
     forged = new_client()
     forged.cookies.set("better-auth.session_token", f"{token}.AAAA")
     assert (await forged.get("/api/auth/get-session")).json() is None
+
+
+async def test_a_cookie_once_accepted_still_needs_its_signature_and_its_secret(
+    app_with: AppWith,
+) -> None:
+    """The process remembers cookies whose signature checked out: only those exact values,
+    under the secret that signed them."""
+    first = await app_with(secret_key="a" * 40)
+    client = first.client()
+    token = (await sign_up(client))["token"]
+    assert (await client.get("/api/auth/get-session")).json()["session"]["token"] == token
+    signed = client.cookies["better-auth.session_token"]
+    for value in (f"{token}.AAAA", signed[:-3] + "AAA", f"{token}x.{signed.split('.')[-1]}"):
+        forged = first.client()
+        forged.cookies.set("better-auth.session_token", value)
+        assert (await forged.get("/api/auth/get-session")).json() is None, value
+    other_secret = await app_with(secret_key="b" * 40)  # the same database and session row
+    stranger = other_secret.client()
+    stranger.cookies.set("better-auth.session_token", signed)
+    assert (await stranger.get("/api/auth/get-session")).json() is None
+    same = first.client()
+    same.cookies.set("better-auth.session_token", signed)
+    assert (await same.get("/api/auth/get-session")).json()["session"]["token"] == token
 
 
 async def test_bearer_token_authenticates(new_client: ClientFactory) -> None:

@@ -53,4 +53,20 @@ def read_session_cookie(conn: HTTPConnection, settings: Settings) -> str | None:
     raw = cookie_parser(header).get(cookie_name(settings))
     if not raw:
         return None
-    return unsign(unquote(raw) if "%" in raw else raw, settings.secret)
+    key = (settings.secret, raw)
+    token = _VERIFIED.get(key)
+    if token is None:
+        token = unsign(unquote(raw) if "%" in raw else raw, settings.secret)
+        if token is not None:
+            if len(_VERIFIED) >= _VERIFIED_MAX:
+                _VERIFIED.clear()
+            _VERIFIED[key] = token
+    return token
+
+
+# Cookies whose signature checked out, and their tokens: a browser sends the same cookie on
+# every request, and its HMAC is the same every time. Only validly signed values get in (so
+# nobody can fill it without the secret); what the token is worth (revoked, expired) is
+# decided after, on every request, by the credential cache.
+_VERIFIED: dict[tuple[str, str], str] = {}
+_VERIFIED_MAX = 10_000

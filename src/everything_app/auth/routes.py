@@ -3,6 +3,7 @@ other email/password clients use (`/sign-up`, `/register`, `/sign-in`, `/login`)
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from everything_app.auth import admin, service, verification
 from everything_app.auth.cookies import clear_session_cookie, set_session_cookie
-from everything_app.auth.credentials import UserSnapshot
+from everything_app.auth.credentials import SessionInfo, UserSnapshot
 from everything_app.auth.deps import (
     CurrentPrincipal,
     CurrentUser,
@@ -24,7 +25,6 @@ from everything_app.auth.external import external_session_view
 from everything_app.auth.models import User
 from everything_app.auth.schemas import (
     ChangePasswordBody,
-    CurrentSessionOut,
     DeleteUserBody,
     RevokeSessionBody,
     SessionOut,
@@ -65,6 +65,63 @@ def user_json(user: User | UserSnapshot) -> dict[str, Any]:
     (as better-auth sends it)."""
     out = UserOut.model_validate(user, from_attributes=True)
     return out.model_dump(mode="json", by_alias=True)
+
+
+# First in its router: FastAPI tries a request on every route before the one that serves it,
+# twice (see core.route_index), and the session check is the most frequent request.
+@router.get("/get-session", dependencies=[PUBLIC])
+async def get_session(principal: OptionalPrincipal, request: Request) -> Response:
+    """The current session and user, or `null` when signed out (better-auth's shape).
+
+    With an API key the `session` describes the key (its id and expiry; no token)."""
+    settings = app_settings(request)
+    if principal is None:
+        signed_out = JSONResponse(None)
+        if request.cookies:
+            clear_session_cookie(signed_out, settings)
+        return signed_out
+    session = _session_view(principal, request)
+    # Written by orjson: the same bytes as JSONResponse's, on the most frequent request.
+    body = fastjson.dumps({"session": session, "user": _user_json(principal.account)})
+    response = Response(body, media_type="application/json")
+    if principal.refreshed and principal.via == "cookie" and principal.token:
+        set_session_cookie(response, settings, principal.token)
+    return response
+
+
+def _session_view(principal: Principal, request: Request) -> dict[str, Any]:
+    if principal.session is not None:
+        return {**_session_json(principal.session), "token": principal.token}
+    if principal.external is not None:  # a bearer JWT: the session is the token's life
+        return external_session_view(principal.external, request)
+    key = principal.api_key
+    assert key is not None
+    return {
+        "id": str(key.id),
+        "userId": str(key.user_id),
+        "expiresAt": format_instant(key.expires_at) if key.expires_at else None,
+        "createdAt": format_instant(key.created_at),
+        "updatedAt": format_instant(key.created_at),
+        "ipAddress": request.state.client_ip,
+        "userAgent": request.headers.get("user-agent"),
+    }
+
+
+# A verified credential's snapshots are shared by the requests it serves (auth.credentials'
+# cache), so their JSON views are made once per snapshot, not validated again per request.
+# Shared dicts: only ever written out, never changed.
+
+
+@functools.lru_cache(maxsize=4096)
+def _session_json(session: SessionInfo) -> dict[str, Any]:
+    return SessionOut.model_validate(session, from_attributes=True).model_dump(
+        mode="json", by_alias=True
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _user_json(user: UserSnapshot) -> dict[str, Any]:
+    return user_json(user)
 
 
 @router.post("/sign-up/email", dependencies=[PUBLIC], response_model=SignUpOut)
@@ -159,46 +216,6 @@ async def sign_out(
     response = JSONResponse({"success": True})
     clear_session_cookie(response, settings)
     return response
-
-
-@router.get("/get-session", dependencies=[PUBLIC])
-async def get_session(principal: OptionalPrincipal, request: Request) -> Response:
-    """The current session and user, or `null` when signed out (better-auth's shape).
-
-    With an API key the `session` describes the key (its id and expiry; no token)."""
-    settings = app_settings(request)
-    if principal is None:
-        signed_out = JSONResponse(None)
-        if request.cookies:
-            clear_session_cookie(signed_out, settings)
-        return signed_out
-    session = _session_view(principal, request)
-    # Written by orjson: the same bytes as JSONResponse's, on the most frequent request.
-    body = fastjson.dumps({"session": session, "user": user_json(principal.account)})
-    response = Response(body, media_type="application/json")
-    if principal.refreshed and principal.via == "cookie" and principal.token:
-        set_session_cookie(response, settings, principal.token)
-    return response
-
-
-def _session_view(principal: Principal, request: Request) -> dict[str, Any]:
-    if principal.session is not None:
-        view = CurrentSessionOut.model_validate(principal.session, from_attributes=True)
-        view.token = principal.token
-        return view.model_dump(mode="json", by_alias=True)
-    if principal.external is not None:  # a bearer JWT: the session is the token's life
-        return external_session_view(principal.external, request)
-    key = principal.api_key
-    assert key is not None
-    return {
-        "id": str(key.id),
-        "userId": str(key.user_id),
-        "expiresAt": format_instant(key.expires_at) if key.expires_at else None,
-        "createdAt": format_instant(key.created_at),
-        "updatedAt": format_instant(key.created_at),
-        "ipAddress": request.state.client_ip,
-        "userAgent": request.headers.get("user-agent"),
-    }
 
 
 @router.get("/list-sessions", response_model=list[SessionOut])
