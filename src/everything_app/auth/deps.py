@@ -84,17 +84,30 @@ def credential_cache(request: HTTPConnection) -> CredentialCache | None:
 
 
 def credential_rules(conn: HTTPConnection, settings: Settings) -> CredentialRules:
-    """What this server checks a credential against (auth.credentials.verify_credential)."""
-    return CredentialRules(
+    """What this server checks a credential against (auth.credentials.verify_credential):
+    made once per app and settings, on the first request after start-up."""
+    state = conn.app.state
+    found: tuple[Settings, CredentialRules] | None = getattr(state, _RULES, None)
+    if found is not None and found[0] is settings:
+        return found[1]
+    rules = CredentialRules(
         key_prefix=settings.api_key_prefix,
         policy=session_policy(settings),
         cache=credential_cache(conn),
         oidc=oidc_verifier(conn),
     )
+    if rules.cache is not None:  # the lifespan has run: nothing here changes any more
+        setattr(state, _RULES, (settings, rules))
+    return rules
+
+
+_RULES = "credential_rules"
 
 
 async def _resolve(request: Request, settings: Settings) -> Principal | None:
-    if QUERY_CREDENTIAL_NAMES.intersection(request.query_params.keys()):
+    if request.scope["query_string"] and QUERY_CREDENTIAL_NAMES.intersection(
+        request.query_params.keys()
+    ):
         raise BadRequest(
             "Credentials are not accepted in the URL; send them in the Authorization header.",
             code="credentials_in_query",
