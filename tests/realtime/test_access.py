@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from sqlalchemy import delete
 
 from everything_app.auth.models import Session
@@ -178,3 +181,17 @@ async def test_a_cookie_socket_from_the_servers_own_origin_is_trusted(instance: 
     ):
         refused = await _refused(instance, user=user, via="cookie", origin=foreign)
         assert refused == (4403, "invalid_origin"), foreign
+
+
+async def test_a_handshake_is_not_logged_twice(
+    instance: Instance, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn's own line per WebSocket handshake is dropped (our access log has one, with
+    the request id); its other lines are kept."""
+    user = await new_user(instance)
+    caplog.set_level(logging.INFO, logger="uvicorn.error")  # the test servers say warnings only
+    async with live(instance, user=user) as client:
+        assert (await client.subscribe("t", "tasks.list"))["type"] == "result"
+        logging.getLogger("uvicorn.error").info("Application startup complete.")
+    uvicorn_lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.error"]
+    assert uvicorn_lines == ["Application startup complete."]
