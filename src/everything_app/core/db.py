@@ -489,18 +489,22 @@ async def write_once(
     The unit of work is then sealed: the write cannot be rolled back with anything done
     after it, so another statement in it is a programming error (raised at its BEGIN), and
     the changes it recorded are published when it ends, even if an error follows. Callers
-    use it where the write is the whole of the work (a REST create or delete). On SQLite the
+    use it where the write is the whole of the work (a REST create or delete). A database
+    lost while the statement was in flight is `commit_outcome_unknown` (503, no retry
+    invited), as a COMMIT cut off is: the write may have landed. On SQLite the
     statement is the unit's transaction, committed at once: the same outcome. Inside a
     transaction already begun, the statement simply runs in it.
     """
     if not _untouched(db):
         db.info[_WROTE] = True
         return await (await db.connection()).execute(statement, parameters)
+    result: Result[Any]
     if db.get_bind().dialect.name == "sqlite":
         result = await (await db.connection()).execute(statement, parameters)
         await db.commit()
     else:
-        result = await _read_alone(db, statement, parameters, {"isolation_level": "AUTOCOMMIT"})
+        options = {"isolation_level": "AUTOCOMMIT"}
+        result = await _read_alone(db, statement, parameters, options, writes=True)
     db.info[_SEALED] = True
     return result
 
@@ -520,13 +524,26 @@ async def _read_alone(
     statement: Executable,
     parameters: dict[str, Any] | None,
     options: dict[str, Any],
+    *,
+    writes: bool = False,
 ) -> Result[Any]:
+    """`statement` on a connection of its own (`options`), outside any transaction. Losing
+    the database before the statement is sent is an outage like any other (retry); losing
+    it with a write in flight, that write's own commit, is `commit_outcome_unknown`."""
     connection = await db.connection(execution_options=options)
     try:
         # Fetched whole (an async result is buffered), so it outlives the connection.
         return await connection.execute(statement, parameters)
+    except Exception as error:
+        if writes and database_unavailable(error):
+            # It may have landed: say so, and do not invite a retry (as for a COMMIT cut
+            # off, see UnitOfWork).
+            raise commit_outcome_unknown() from error
+        raise
     finally:
-        await db.rollback()  # nothing to roll back: ends the session's use of the connection
+        # Nothing to roll back: ends the session's use of the connection (quietly: after a
+        # lost connection this fails too, and the first error is the one to report).
+        await _rollback_quietly(db)
 
 
 # request.state attributes: whom the request acts for, and its unit of work once open.
