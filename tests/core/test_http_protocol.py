@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import httpx
+import uvloop
 import websockets
 from fastapi import FastAPI, WebSocket
 from fastapi.responses import StreamingResponse
@@ -170,6 +171,17 @@ async def test_an_upgraded_connection_writes_through_its_own_transport() -> None
 
 
 async def test_a_real_server_answers_requests_streams_and_websockets() -> None:
+    await _answers_requests_streams_and_websockets()
+
+
+def test_a_real_server_on_uvloop_answers_too() -> None:
+    """EVENT_LOOP=uvloop: its transports are not asyncio.Transport subclasses, and every
+    connection used to fail an isinstance check before its request was read."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_answers_requests_streams_and_websockets())
+
+
+async def _answers_requests_streams_and_websockets() -> None:
     app = FastAPI()
 
     @app.get("/n/{n}")

@@ -16,7 +16,7 @@ of the app (`everything_app.testing.serve(..., http=HTTP_PROTOCOL)`).
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -75,8 +75,9 @@ class CoalescingTransport:
 
 class CoalescingHttpToolsProtocol(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        coalescing: Any = CoalescingTransport(transport, self.loop)
+        # No isinstance check: uvloop's TCP transport (EVENT_LOOP=uvloop) has every method
+        # of an asyncio.Transport without being one.
+        coalescing: Any = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)
         super().connection_made(coalescing)
 
     def handle_websocket_upgrade(self) -> None:
