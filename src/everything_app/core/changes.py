@@ -36,6 +36,11 @@ class Change:
     # None for shared rows that every signed-in user may read (e.g. services).
     owner_id: uuid.UUID | None
     data: dict[str, Any] = field(default_factory=dict)
+    # `data` is the row exactly as a read of it returns it (written from the database's own
+    # RETURNING), announced by the process that wrote it: a live list may place the row
+    # without running its query (realtime.registry's `fold`). Never set on a change from
+    # another instance, whose order against this one's is not known.
+    exact: bool = False
 
 
 Listener = Callable[[Sequence[Change]], None]

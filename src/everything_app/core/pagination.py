@@ -16,7 +16,7 @@ import json
 import operator
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -119,6 +119,44 @@ class Keyset:
             return items, None
         last = items[-1]
         return items, encode_cursor(getattr(last, self.sort.key), getattr(last, self.id.key))
+
+    def with_new_row(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        next_cursor: str | None,
+        row: Mapping[str, Any],
+        limit: int,
+    ) -> tuple[list[Mapping[str, Any]], str | None] | None:
+        """A first page (`rows`, `next_cursor`, as `page` made it) once `row` has been
+        inserted, without reading it again: the row goes where this order puts it, the page
+        keeps `limit` rows, and the cursor follows its last row. None when a sort value is
+        missing. Rows are mappings of column keys to values as read (a datetime, a UUID) or as
+        JSON writes them (ISO text): both sort the same, as the database sorts them."""
+        key = self._key(row)
+        found = [self._key(each) for each in rows]
+        keys = [each for each in found if each is not None]
+        if key is None or len(keys) != len(rows):
+            return None
+        if any(each[1] == key[1] for each in keys):
+            return list(rows), next_cursor  # already there
+        before = operator.gt if self.descending else operator.lt  # `row` goes before `each`
+        at = next((i for i, each in enumerate(keys) if before(key, each)), len(rows))
+        if at == len(rows) and next_cursor is not None:
+            return list(rows), next_cursor  # beyond the page, which had more after it anyway
+        placed = [*rows[:at], row, *rows[at:]]
+        if len(placed) <= limit:
+            return placed, next_cursor
+        placed = placed[:limit]
+        last = self._key(placed[-1])
+        assert last is not None
+        return placed, encode_cursor(*last)
+
+    def _key(self, row: Mapping[str, Any]) -> CursorKey | None:
+        value, row_id = row.get(self.sort.key), row.get(self.id.key)
+        if value is None or row_id is None:
+            return None
+        moment = parse_instant(value) if isinstance(value, str) else as_utc(value)
+        return moment, row_id if isinstance(row_id, uuid.UUID) else uuid.UUID(row_id)
 
 
 async def keyset_page(

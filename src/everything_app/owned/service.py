@@ -161,7 +161,8 @@ async def create_row_alone(
     values = {"user_id": user_id, **_create_values(table, body)}
     row = (await write_once(db, statement, values)).one()
     data = to_json(table, row)
-    record_change(db, Change(table.table_name, "insert", row.id, user_id, data))
+    # Exact: the row as the database returned it, so a live list can place it unread.
+    record_change(db, Change(table.table_name, "insert", row.id, user_id, data, exact=True))
     return fastjson.dumps(data)
 
 

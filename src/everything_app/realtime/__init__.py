@@ -16,6 +16,7 @@ from everything_app.core.exports import lazy_exports
 if TYPE_CHECKING:
     from everything_app.realtime.registration import feature
     from everything_app.realtime.registry import (
+        Folder,
         LiveQuery,
         NoArgs,
         PageArgs,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from everything_app.realtime.setup import Realtime, start_realtime
 
 __all__ = [
+    "Folder",
     "LiveQuery",
     "NoArgs",
     "PageArgs",
@@ -47,6 +49,7 @@ if not TYPE_CHECKING:
         __name__,
         {
             "feature": "registration",
+            "Folder": "registry",
             "LiveQuery": "registry",
             "NoArgs": "registry",
             "PageArgs": "registry",

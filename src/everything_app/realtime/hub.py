@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +52,8 @@ log = get_logger(__name__)
 GroupKey = tuple[str, str, uuid.UUID | None]
 RETRY_FIRST_SECONDS = 0.25  # a query that met an unreachable database runs again after this,
 RETRY_MAX_SECONDS = 5.0  # doubling up to this, until the database is back
+MAX_BACKLOG = 1000  # changes waiting to be folded into a group's result; more: run the query
+MAX_TOUCHED = 10_000  # row ids remembered as updated or deleted lately
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class Group:
     viewer: Viewer
     subs: set[Subscription] = field(default_factory=set)
     data: str | None = None  # the last result, serialised
+    # The last result itself, for a query with a `fold`: the base the next changes fold onto,
+    # None whenever it may not reflect exactly the changes seen so far (then the query runs).
+    result: Any = None
+    backlog: list[Change] = field(default_factory=list)  # changes since `result`, to fold
     dirty: bool = False  # a change arrived while a run was in progress: run again
     force: bool = False  # resync: send the next result even if it did not change
     task: asyncio.Task[None] | None = None
@@ -87,6 +93,12 @@ class HubStats:
     results: int = 0  # result messages queued
     changes: int = 0  # changes received
     debounced: int = 0  # runs delayed by REALTIME_DEBOUNCE_MS (changes came during a run)
+    folded: int = 0  # results made from the last one and its changes, with no query run
+
+
+def _forget_result(group: Group) -> None:
+    group.result = None
+    group.backlog = []
 
 
 def _error_code(exc: AppError) -> str:
@@ -122,6 +134,9 @@ class Hub:
         self.handshakes = asyncio.Semaphore(settings.realtime_query_concurrency)
         self._debounce = settings.realtime_debounce_ms / 1000
         self._tasks: set[asyncio.Task[None]] = set()
+        # Rows updated or deleted lately. An insert announced after one of these was
+        # announced late (its row changed in between), so its data may be stale: not folded.
+        self._touched: OrderedDict[uuid.UUID, None] = OrderedDict()
         self._revalidator: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
 
@@ -259,11 +274,23 @@ class Hub:
         for change in changes:
             self.stats.changes += 1
             self._apply_credential_change(change)
+            if change.op != "insert":
+                self._touch(change.row_id)
             for group in self._candidates(change):
-                if group.task is not None and group.dirty:
-                    continue  # a run is already due
+                if group.task is not None and group.dirty and group.result is None:
+                    continue  # a query run is already due
                 if group.query.affects(change, group.viewer, group.args):
+                    if group.result is not None:
+                        group.backlog.append(change)
+                        if len(group.backlog) > MAX_BACKLOG:
+                            _forget_result(group)  # a burst: one query is cheaper
                     self._schedule(group)
+
+    def _touch(self, row_id: uuid.UUID) -> None:
+        self._touched[row_id] = None
+        self._touched.move_to_end(row_id)
+        if len(self._touched) > MAX_TOUCHED:
+            self._touched.popitem(last=False)
 
     def _candidates(self, change: Change) -> list[Group]:
         if change.owner_id is None:
@@ -321,7 +348,8 @@ class Hub:
                     await asyncio.sleep(self._debounce)
                 first = False
                 group.dirty = False
-                outcome = await self._execute(group)
+                folded = self._fold(group)
+                outcome = folded if folded is not None else await self._execute(group)
                 if isinstance(outcome, _Unavailable):
                     # The database is restarting, say: subscribers keep their last result
                     # and get a fresh one once it answers (no change event would tell us).
@@ -337,13 +365,35 @@ class Hub:
         finally:
             group.task = None
 
+    def _fold(self, group: Group) -> str | None:
+        """The new result from the last one and the changes since, when the query can make
+        it without the database (its `fold`, for exact changes only); None to run it."""
+        changes, group.backlog = group.backlog, []
+        fold, result = group.query.fold, group.result
+        if fold is None or result is None or group.force or not changes:
+            return None
+        for change in changes:
+            if not change.exact or change.row_id in self._touched:
+                return None
+            result = fold(result, change, group.viewer, group.args)
+            if result is None:
+                return None
+        group.result = result
+        self.stats.folded += 1
+        return fastjson.dumps(result).decode()
+
     async def _execute(self, group: Group) -> str | QueryError | _Unavailable:
+        _forget_result(group)
         async with self._semaphore:
             self.stats.runs += 1
             db = await open_unit_of_work(self.sessionmaker, write=False)
             try:
                 await rls.set_current_user(db, group.viewer.user_id, admin=group.viewer.is_admin)
                 data = await group.query.run(db, group.viewer, group.args)
+                # A base to fold onto only if no change came while the query ran (`dirty`):
+                # whether its snapshot saw those is not known.
+                if group.query.fold is not None and not group.dirty:
+                    group.result = data
                 return fastjson.dumps(data).decode()
             except AppError as exc:
                 return QueryError(_error_code(exc), exc.message)

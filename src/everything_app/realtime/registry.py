@@ -52,6 +52,9 @@ class PageArgs(Input):
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 Runner = Callable[[AsyncSession, Viewer, ArgsT], Awaitable[Any]]
 Predicate = Callable[[Change, Viewer, ArgsT], bool]
+# The result once `change` has happened, made from the last result (not changed in place)
+# without the database; None when it cannot tell, and the query runs.
+Folder = Callable[[Any, Change, Viewer, ArgsT], Any | None]
 
 
 def owner_matches(change: Change, viewer: Viewer, args: Any) -> bool:
@@ -74,6 +77,9 @@ class LiveQuery(Generic[ArgsT]):
     affects: Predicate[ArgsT]
     # Admin queries are open to administrators only and shared by all of them.
     admin: bool = False
+    # Optional: for the changes whose data is exact (`Change.exact`), the new result without
+    # running the query (the hub falls back to running it whenever this says None).
+    fold: Folder[ArgsT] | None = None
 
 
 class QueryRegistry:
@@ -107,9 +113,10 @@ class QueryRegistry:
         args: type[ArgsT] = NoArgs,  # type: ignore[assignment]  # NoArgs is the default ArgsT
         affects: Predicate[ArgsT] | None = None,
         admin: bool = False,
+        fold: Folder[ArgsT] | None = None,
     ) -> LiveQuery[ArgsT]:
         """Add a live query. `affects` defaults to "the viewer's own rows" (any row for an
-        admin query)."""
+        admin query); without `fold`, every change it affects runs the query again."""
         query = LiveQuery(
             name=name,
             args=args,
@@ -117,6 +124,7 @@ class QueryRegistry:
             tables=frozenset(tables),
             affects=affects or (any_change if admin else owner_matches),
             admin=admin,
+            fold=fold,
         )
         self.add(query)
         return query
