@@ -11,7 +11,7 @@ from sqlalchemy import Label, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from everything_app.auth import ApiKey
-from everything_app.core.db import unit_of_work, utcnow
+from everything_app.core.db import unit_of_work, utcnow, write_once
 from everything_app.core.errors import BadRequest
 from everything_app.gateway.models import AiUsage
 from everything_app.gateway.schemas import KeyUsage, ModelUsage, UsageReport, UsageTotals
@@ -37,10 +37,13 @@ async def record(sessionmaker: async_sessionmaker[AsyncSession], entry: UsageRec
     when the handler returns, before the body is sent), so this cannot ride on it. One Core
     INSERT: an ORM object and its flush were a tenth of the gateway's CPU under load; the
     same statement object with the values as parameters is compiled and keyed once (values
-    written into a new statement cost a cache key of its own on every stream).
+    written into a new statement cost a cache key of its own on every stream). It is the
+    whole of its unit of work, so it goes alone (`write_once`): one round trip on
+    PostgreSQL where BEGIN, INSERT and COMMIT took three, and no transaction bookkeeping.
     """
     async with unit_of_work(sessionmaker, write=True, user_id=entry.user_id) as session:
-        await session.execute(
+        await write_once(
+            session,
             _INSERT,
             {
                 "user_id": entry.user_id,
