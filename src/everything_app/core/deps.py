@@ -25,9 +25,14 @@ async def _settings(request: Request) -> Settings:
     return app_settings(request)
 
 
-async def _limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.limiter
+def app_limiter(connection: HTTPConnection) -> RateLimiter:
+    """The app's rate limiter, read directly (as `app_settings`)."""
+    limiter: RateLimiter = connection.app.state.limiter
     return limiter
+
+
+async def _limiter(request: Request) -> RateLimiter:
+    return app_limiter(request)
 
 
 async def _client_ip(request: Request) -> str:

@@ -17,7 +17,7 @@ from everything_app.core.params import StrictQuery
 from everything_app.core.timestamps import UtcTimestamp
 from everything_app.gateway import service, usage
 from everything_app.gateway.convert import find_model
-from everything_app.gateway.deps import InFlightDep, LimitedPrincipal, gateway_principal
+from everything_app.gateway.deps import LimitedPrincipal, app_inflight, gateway_principal
 from everything_app.gateway.inflight import InFlight
 from everything_app.gateway.schemas import ChatCompletionRequest, UsageReport
 
@@ -51,10 +51,7 @@ router = APIRouter(
     responses={200: {"content": {"application/json": {}, "text/event-stream": {}}}},
 )
 async def create_chat_completion(
-    body: ChatCompletionRequest,
-    principal: LimitedPrincipal,
-    request: Request,
-    inflight: InFlightDep,
+    body: ChatCompletionRequest, principal: LimitedPrincipal, request: Request
 ) -> Response:
     """OpenAI's Chat Completions, streamed (`stream: true`, SSE) or not, for any model in
     `GET /v1/models`. Errors use OpenAI's shape, so the `openai` SDKs work unchanged."""
@@ -65,7 +62,7 @@ async def create_chat_completion(
         registry=state.models,
         providers=state.providers,
         sessionmaker=state.sessionmaker,
-        inflight=inflight,
+        inflight=app_inflight(request),
     )
 
 
