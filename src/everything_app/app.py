@@ -196,7 +196,9 @@ def create_app(
             app.include_router(router)
     # Last: `/`, and the fallback that answers the app's client routes where nothing else did.
     webapp.mount_webapp(app, settings)
-    route_index.install(app)  # every route is in: narrow the first matching pass (see there)
+    # Every route is in: narrow the first matching pass, and serve the routes FastAPI would
+    # only hand the request to without its request machinery (core.direct_routes).
+    route_index.install(app, serve_directly=not settings.opentelemetry)
 
     # Added innermost first: a request passes RequestContext (request id, security headers,
     # access log, the last-resort 500), CORS, BodyLimit.

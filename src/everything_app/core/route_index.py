@@ -8,6 +8,10 @@ segments (`api/tasks`, `v1/chat`…), in their order, so the first full match is
 FastAPI's own loop would find: a route earlier in the list that could match the path has
 the same literal segments there, or a parameter, and is among the candidates either way.
 
+A route FastAPI would only hand the request to (`core.direct_routes`) is served directly,
+without FastAPI's request handling, when the request names its path exactly and no
+dependency override is in force.
+
 Everything else — no full match (404, 405, a redirect for a trailing slash, the app's
 client-route fallback), a `root_path` deployment, lifespan — goes to FastAPI's own dispatch,
 unchanged. A route added after `install` is found there too: it comes after every indexed
@@ -16,13 +20,17 @@ route, so it could not have won the first pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from starlette.convertors import PathConvertor
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from everything_app.core import direct_routes
+from everything_app.core.direct_routes import DirectRoute
 
 _ANY = "{"  # a segment that is a parameter: matches whatever the request has there
 _OTHER = "/"  # a request's segment that no route names literally (no segment contains "/")
@@ -62,9 +70,21 @@ def _could_match(keys: set[tuple[str, str]], first: str, second: str) -> bool:
 class RouteIndex:
     """The app's router's dispatch, its first pass narrowed by the path's first segments."""
 
-    def __init__(self, routes: Sequence[BaseRoute], fallback: ASGIApp, router: object) -> None:
+    def __init__(
+        self,
+        routes: Sequence[BaseRoute],
+        fallback: ASGIApp,
+        router: object,
+        *,
+        direct: Mapping[tuple[str, str], DirectRoute] | None = None,
+        overrides: Mapping[Any, Any] | None = None,
+    ) -> None:
         self.fallback = fallback
         self.router = router
+        self.direct = dict(direct or {})
+        # The app's dependency overrides (the dict itself: tests fill it in later). While any
+        # is set, FastAPI serves every route, so each override is honoured.
+        self._overrides: Mapping[Any, Any] = overrides if overrides is not None else {}
         keyed = [(route, _keys(route)) for route in routes]
         every = set().union(*(keys for _, keys in keyed)) if keyed else set()
         self.firsts = {a for a, _ in every} - {_ANY}
@@ -94,6 +114,11 @@ class RouteIndex:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self._overrides and not scope.get("root_path"):
+            direct = self.direct.get((scope["method"], scope["path"]))
+            if direct is not None:
+                await direct(scope, receive, send)
+                return
         found = self.select(scope) if scope["type"] in ("http", "websocket") else None
         if found is None:
             await self.fallback(scope, receive, send)
@@ -106,7 +131,15 @@ class RouteIndex:
         await route.handle(scope, receive, send)
 
 
-def install(app: FastAPI) -> None:
-    """Index `app`'s routes as they stand; call once every router is included."""
+def install(app: FastAPI, *, serve_directly: bool = True) -> None:
+    """Index `app`'s routes as they stand; call once every router is included.
+    `serve_directly`: serve the routes that allow it without FastAPI's request handling
+    (off while OpenTelemetry, which records the route FastAPI selects, is on)."""
     router = app.router
-    router.middleware_stack = RouteIndex(router.routes, router.app, router)
+    router.middleware_stack = RouteIndex(
+        router.routes,
+        router.app,
+        router,
+        direct=direct_routes.find(app) if serve_directly else None,
+        overrides=app.dependency_overrides,
+    )

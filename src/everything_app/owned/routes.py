@@ -52,7 +52,7 @@ def owned_router(table: OwnedTable) -> APIRouter:
     read_page = Page[table.read]  # type: ignore[name-defined]
     query = QueryModel(table.query)
 
-    async def list_rows(params: ListQuery, user: CurrentAccount, db: SessionDep) -> Any:
+    async def list_rows(params: ListQuery, user: CurrentAccount, db: SessionDep) -> Response:
         # The hot read: JSON written straight from the rows (`response_model` still
         # documents it; a Response is sent as it is, not validated a second time).
         body = await service.list_page_json(db, table, user.id, params)
