@@ -29,7 +29,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from everything_app.auth.service import set_role
 from everything_app.core import migrations
 from everything_app.core.changes import commit_and_publish
 from everything_app.core.db import create_engine, create_sessionmaker, open_unit_of_work
+from everything_app.core.route_index import RouteIndex
 from everything_app.models import metadata
 from everything_app.settings import Settings
 from tests.mail.smtp_server import SmtpServer
@@ -458,3 +459,16 @@ async def restartable_postgres() -> AsyncIterator[tuple[PrivatePostgres, str]]:
         await asyncio.to_thread(migrations.upgrade, Settings(database_url=url))
         await ensure_runtime_login(url)
         yield cluster, url
+
+
+@contextmanager
+def fastapi_only(app: FastAPI) -> Iterator[None]:
+    """Every route served by FastAPI's own request handling while the block runs, none
+    directly (core.direct_routes): to hold both paths to the same answers."""
+    index = app.router.middleware_stack
+    assert isinstance(index, RouteIndex)
+    direct, index.direct = index.direct, {}
+    try:
+        yield
+    finally:
+        index.direct = direct

@@ -6,8 +6,6 @@ override, a shadowing route) is left to FastAPI."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,7 +21,14 @@ from everything_app.auth import require_account
 from everything_app.auth.credentials import UserSnapshot
 from everything_app.core.route_index import RouteIndex
 from everything_app.core.routers import PUBLIC
-from tests.conftest import BASE_URL, ClientFactory, asgi_client, make_settings, sign_up
+from tests.conftest import (
+    BASE_URL,
+    ClientFactory,
+    asgi_client,
+    fastapi_only,
+    make_settings,
+    sign_up,
+)
 
 # Headers that differ between any two responses, whoever serves them.
 VOLATILE = {"x-request-id", "date"}
@@ -33,17 +38,6 @@ def _index(app: FastAPI) -> RouteIndex:
     index = app.router.middleware_stack
     assert isinstance(index, RouteIndex)
     return index
-
-
-@contextmanager
-def fastapi_only(app: FastAPI) -> Iterator[None]:
-    """Every route served by FastAPI's own handling while the block runs."""
-    index = _index(app)
-    direct, index.direct = index.direct, {}
-    try:
-        yield
-    finally:
-        index.direct = direct
 
 
 def _shape(response: httpx.Response) -> tuple[int, dict[str, str], bytes]:

@@ -10,9 +10,12 @@ from sqlalchemy import delete
 from everything_app.auth.models import Session
 from everything_app.core import rls
 from everything_app.core.db import open_unit_of_work
-from tests.conftest import PASSWORD
+from everything_app.core.route_index import RouteIndex
+from tests.conftest import PASSWORD, fastapi_only
 from tests.realtime.conftest import InstanceFactory
-from tests.realtime.support import Instance, create_key, ids, live, new_user
+from tests.realtime.support import Instance, User, create_key, ids, live, new_user
+
+Closed = tuple[int | None, str | None]  # a socket's close code and reason
 
 
 async def _refused(instance: Instance, **options: object) -> tuple[int | None, str | None]:
@@ -195,3 +198,33 @@ async def test_a_handshake_is_not_logged_twice(
         logging.getLogger("uvicorn.error").info("Application startup complete.")
     uvicorn_lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.error"]
     assert uvicorn_lines == ["Application startup complete."]
+
+
+async def test_a_live_query_socket_answers_as_through_fastapi(instance: Instance) -> None:
+    index = instance.app.router.middleware_stack
+    assert isinstance(index, RouteIndex)
+    assert ("WEBSOCKET", "/api/realtime") in index.direct
+    user = await new_user(instance)
+    await _create_task(instance, user)
+
+    async def session() -> tuple[Closed, list[str], Closed]:
+        # Anonymous, from a foreign origin, and subscribed.
+        async with live(instance) as anonymous:
+            refused = await anonymous.closed()
+        async with live(instance, user=user, via="cookie", origin="https://evil.example") as c:
+            foreign = await c.closed()
+        async with live(instance, user=user) as client:
+            result = await client.subscribe("s", "tasks.list")
+        return refused, ids(result["data"]), foreign
+
+    direct = await session()
+    with fastapi_only(instance.app):
+        theirs = await session()
+    assert direct == theirs
+    assert direct[0] == (4401, "unauthenticated")
+    assert len(direct[1]) == 1
+
+
+async def _create_task(instance: Instance, user: User) -> None:
+    async with instance.http(**user.bearer) as http:
+        assert (await http.post("/api/tasks", json={"title": "live"})).status_code == 201

@@ -28,16 +28,20 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+# The method a WebSocket handshake is indexed under.
+WEBSOCKET = "WEBSOCKET"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +60,14 @@ class DirectRoute:
 
     def __init__(
         self,
-        route: APIRoute,
+        route: APIRoute | APIWebSocketRoute,
         path: str,
         steps: tuple[_Step, ...],
         request_param: str | None,
         router: object,
     ) -> None:
         self.route = route
+        self.websocket = isinstance(route, APIWebSocketRoute)
         self.path = path  # with every prefix it was included under
         self.endpoint = route.endpoint
         self._steps = steps
@@ -76,7 +81,9 @@ class DirectRoute:
         scope["route"] = self.route
         scope["endpoint"] = self.endpoint
         scope["path_params"] = {}
-        request = Request(scope, receive, send)
+        request = (
+            WebSocket(scope, receive, send) if self.websocket else Request(scope, receive, send)
+        )
         async with AsyncExitStack() as function_stack:
             scope["fastapi_function_astack"] = function_stack
             values: dict[str, Any] = {}
@@ -93,16 +100,24 @@ class DirectRoute:
             if self._request_param is not None:
                 values[self._request_param] = request
             response = await self.endpoint(**values)
-        await response(scope, receive, send)
+        if not self.websocket:  # a WebSocket endpoint has answered on the socket itself
+            await response(scope, receive, send)
 
 
 class _NotFlat(Exception):
     """A dependant takes something FastAPI would have to supply (a parameter, a body...)."""
 
 
-def _request_param(dependant: Dependant) -> str | None:
-    """The name under which `dependant` takes the request (None: it takes nothing).
-    Raises `_NotFlat` when it takes anything else."""
+def _request_param(dependant: Dependant, *, websocket: bool = False) -> str | None:
+    """The name under which `dependant` takes the request (None: it takes nothing); for a
+    WebSocket endpoint, the socket. Raises `_NotFlat` when it takes anything else."""
+    if websocket:
+        if dependant.request_param_name or dependant.http_connection_param_name:
+            raise _NotFlat  # (FastAPI hands a Request parameter no socket)
+        socket = dependant.websocket_param_name
+        dependant = replace(dependant, websocket_param_name=None)
+        _request_param(dependant)  # nothing else either
+        return socket
     if (
         dependant.path_params
         or dependant.query_params
@@ -119,12 +134,13 @@ def _request_param(dependant: Dependant) -> str | None:
     return dependant.request_param_name or dependant.http_connection_param_name
 
 
-def _flat_step(dependant: Dependant) -> _Step:
+def _flat_step(dependant: Dependant, *, websocket: bool) -> _Step:
     call = dependant.call
     if (
         call is None
         or dependant.dependencies
         or not inspect.iscoroutinefunction(call)  # a generator or a plain `def`
+        or (websocket and (dependant.request_param_name or dependant.websocket_param_name))
     ):
         raise _NotFlat
     return _Step(dependant.name, call, _request_param(dependant), dependant.use_cache)
@@ -142,38 +158,48 @@ def _direct(context: Any, router: object) -> DirectRoute | None:
     route = context.original_route
     dependant: Dependant | None = getattr(context, "dependant", None)
     path = context.path_format
+    websocket = isinstance(route, APIWebSocketRoute)
     if (
-        not isinstance(route, APIRoute)
+        not isinstance(route, (APIRoute, APIWebSocketRoute))
         or dependant is None
         or not isinstance(path, str)
         or "{" in path
         or getattr(context, "body_field", None) is not None
         or not inspect.iscoroutinefunction(route.endpoint)
-        or not _returns_response(route.endpoint)
+        or not (websocket or _returns_response(route.endpoint))
     ):
         return None
     try:
-        request_param = _request_param(dependant)
-        steps = tuple(_flat_step(d) for d in dependant.dependencies)
+        request_param = _request_param(dependant, websocket=websocket)
+        steps = tuple(_flat_step(d, websocket=websocket) for d in dependant.dependencies)
     except _NotFlat:
         return None
     return DirectRoute(route, path, steps, request_param, router)
 
 
 def _first_full_match(app: FastAPI, method: str, path: str) -> object | None:
-    """The route FastAPI would serve `method path` with: the first that fully matches, in
-    the order its loop tries them (None: a route it cannot be told from here)."""
-    scope: Scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+    """The route FastAPI would serve `method path` (`WEBSOCKET`: a handshake) with: the
+    first that fully matches, in the order its loop tries them."""
+    websocket = method == WEBSOCKET
+    scope: Scope = {
+        "type": "websocket" if websocket else "http",
+        "path": path,
+        "method": method,
+        "root_path": "",
+    }
     for context in iter_route_contexts(app.router.routes):
+        route = context.original_route
         regex = getattr(context, "path_regex", None)
-        methods = getattr(context, "methods", None)
-        if regex is not None and methods is not None:
-            if regex.match(path) and method in methods:
-                return context.original_route
+        if isinstance(route, (APIRoute, APIWebSocketRoute)) and regex is not None:
+            # (Matched by their effective context: the path with every prefix.)
+            if isinstance(route, APIWebSocketRoute) != websocket or not regex.match(path):
+                continue
+            if websocket or method in (context.methods or ()):
+                return route
             continue
-        match, _ = context.original_route.matches(dict(scope))
+        match, _ = route.matches(dict(scope))
         if match is Match.FULL:
-            return context.original_route
+            return route
     return None
 
 
@@ -185,7 +211,7 @@ def find(app: FastAPI) -> dict[tuple[str, str], DirectRoute]:
         if direct is None:
             continue
         path = direct.path
-        methods: set[str] = context.methods or set()
+        methods: set[str] = {WEBSOCKET} if direct.websocket else (context.methods or set())
         for method in methods:
             # Only where FastAPI's own loop would pick this very route (nothing before it
             # matches the same request).

@@ -114,8 +114,10 @@ class RouteIndex:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self._overrides and not scope.get("root_path"):
-            direct = self.direct.get((scope["method"], scope["path"]))
+        kind = scope["type"]
+        if kind != "lifespan" and not self._overrides and not scope.get("root_path"):
+            method = scope["method"] if kind == "http" else direct_routes.WEBSOCKET
+            direct = self.direct.get((method, scope["path"]))
             if direct is not None:
                 await direct(scope, receive, send)
                 return
