@@ -24,16 +24,23 @@ answers.
 
 from __future__ import annotations
 
+import email.message
 import inspect
+import json
 import typing
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, params
+from fastapi._compat import ModelField, Undefined
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_body_to_args
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
+from starlette.exceptions import HTTPException  # FastAPI's body reading uses Starlette's
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -65,6 +72,7 @@ class DirectRoute:
         steps: tuple[_Step, ...],
         request_param: str | None,
         router: object,
+        body: _Body | None = None,
     ) -> None:
         self.route = route
         self.websocket = isinstance(route, APIWebSocketRoute)
@@ -73,6 +81,7 @@ class DirectRoute:
         self._steps = steps
         self._request_param = request_param
         self._router = router
+        self._body = body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # What FastAPI's selection leaves on the scope that the app reads: the route (its
@@ -81,9 +90,16 @@ class DirectRoute:
         scope["route"] = self.route
         scope["endpoint"] = self.endpoint
         scope["path_params"] = {}
-        request = (
-            WebSocket(scope, receive, send) if self.websocket else Request(scope, receive, send)
-        )
+        request: Request | WebSocket
+        received: Any = None
+        body = self._body
+        if self.websocket:
+            request = WebSocket(scope, receive, send)
+        else:
+            request = Request(scope, receive, send)
+            if body is not None:
+                # As FastAPI: the body is read (its JSON parsed) before any dependency runs.
+                received = await body.read(request)
         async with AsyncExitStack() as function_stack:
             scope["fastapi_function_astack"] = function_stack
             values: dict[str, Any] = {}
@@ -99,9 +115,69 @@ class DirectRoute:
                     values[step.name] = value
             if self._request_param is not None:
                 values[self._request_param] = request
+            if body is not None:
+                values.update(await body.validate(received))
             response = await self.endpoint(**values)
         if not self.websocket:  # a WebSocket endpoint has answered on the socket itself
             await response(scope, receive, send)
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """A JSON body parameter, read and validated as FastAPI's request handler does."""
+
+    fields: list[ModelField]
+    embed: bool
+    strict_content_type: bool
+
+    async def read(self, request: Request) -> Any:
+        """The body as FastAPI hands it to validation: parsed JSON when it says it is JSON
+        (or says nothing, unless the content type is strict), else the bytes; Undefined when
+        empty. Invalid JSON is FastAPI's 422 `json_invalid`, located at the error."""
+        try:
+            raw = await request.body()
+            if not raw:
+                return Undefined
+            content_type = request.headers.get("content-type")
+            if content_type is None:
+                return raw if self.strict_content_type else await request.json()
+            if content_type == "application/json" or _is_json(content_type):
+                return await request.json()
+            return raw
+        except json.JSONDecodeError as error:
+            raise RequestValidationError(
+                [
+                    {
+                        "type": "json_invalid",
+                        "loc": ("body", error.pos),
+                        "msg": "JSON decode error",
+                        "input": {},
+                        "ctx": {"error": error.msg},
+                    }
+                ],
+                body=error.doc,
+            ) from error
+        except HTTPException:
+            raise  # over the size or depth limit (core.middleware.BodyLimitMiddleware)
+        except Exception as error:
+            raise HTTPException(400, "There was an error parsing the body") from error
+
+    async def validate(self, received: Any) -> dict[str, Any]:
+        values, errors = await request_body_to_args(
+            body_fields=self.fields, received_body=received, embed_body_fields=self.embed
+        )
+        if errors:
+            raise RequestValidationError(errors, body=received)
+        return values
+
+
+def _is_json(content_type: str) -> bool:
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
 
 
 class _NotFlat(Exception):
@@ -123,7 +199,6 @@ def _request_param(dependant: Dependant, *, websocket: bool = False) -> str | No
         or dependant.query_params
         or dependant.header_params
         or dependant.cookie_params
-        or dependant.body_params
         or dependant.websocket_param_name
         or dependant.response_param_name
         or dependant.background_tasks_param_name
@@ -139,6 +214,7 @@ def _flat_step(dependant: Dependant, *, websocket: bool) -> _Step:
     if (
         call is None
         or dependant.dependencies
+        or dependant.body_params
         or not inspect.iscoroutinefunction(call)  # a generator or a plain `def`
         or (websocket and (dependant.request_param_name or dependant.websocket_param_name))
     ):
@@ -164,7 +240,6 @@ def _direct(context: Any, router: object) -> DirectRoute | None:
         or dependant is None
         or not isinstance(path, str)
         or "{" in path
-        or getattr(context, "body_field", None) is not None
         or not inspect.iscoroutinefunction(route.endpoint)
         or not (websocket or _returns_response(route.endpoint))
     ):
@@ -172,9 +247,29 @@ def _direct(context: Any, router: object) -> DirectRoute | None:
     try:
         request_param = _request_param(dependant, websocket=websocket)
         steps = tuple(_flat_step(d, websocket=websocket) for d in dependant.dependencies)
+        body = _body(context, dependant)
     except _NotFlat:
         return None
-    return DirectRoute(route, path, steps, request_param, router)
+    return DirectRoute(route, path, steps, request_param, router, body)
+
+
+def _body(context: Any, dependant: Dependant) -> _Body | None:
+    """The route's JSON body, if it takes one; `_NotFlat` for a form."""
+    body_field = getattr(context, "body_field", None)
+    if body_field is None:
+        return None
+    if isinstance(body_field.field_info, params.Form) or any(
+        isinstance(field.field_info, params.Form) for field in dependant.body_params
+    ):
+        raise _NotFlat
+    strict = context.strict_content_type
+    return _Body(
+        fields=list(dependant.body_params),
+        embed=bool(context._embed_body_fields),
+        strict_content_type=bool(
+            strict.value if isinstance(strict, DefaultPlaceholder) else strict
+        ),
+    )
 
 
 def _first_full_match(app: FastAPI, method: str, path: str) -> object | None:

@@ -58,7 +58,7 @@ def owned_router(table: OwnedTable) -> APIRouter:
         body = await service.list_page_json(db, table, user.id, params)
         return Response(body, media_type="application/json")
 
-    async def create_row(body: OwnedInput, user: CurrentAccount, db: SessionDep) -> Any:
+    async def create_row(body: OwnedInput, user: CurrentAccount, db: SessionDep) -> Response:
         body_json = await service.create_row_alone(db, table, user.id, body)
         return Response(body_json, status.HTTP_201_CREATED, media_type="application/json")
 
