@@ -9,12 +9,13 @@ middleware stack and the route's own work together.
 
 Most of our hot routes need none of it: their dependencies are "flat" (coroutines that take
 only the request, see `auth.deps`, `core.params.QueryModel`, `core.db.SessionDep`) and their
-endpoints return a finished `Response`. Such a route, at a literal path, is served here: its
-dependencies are awaited in FastAPI's order (router dependencies first, then the
-signature's, each call once per request, as FastAPI caches them), inside the per-function
-exit stack FastAPI would give them (the request's unit of work commits there, before the
-response is sent), then the endpoint, then the response. Errors propagate to the app's
-exception handlers exactly as they would from inside FastAPI's route.
+endpoints return a finished `Response` (or are WebSockets). Such a route, at a literal path,
+is served here: a JSON body read and parsed first, as FastAPI does; then its dependencies
+awaited in FastAPI's order (router dependencies first, then the signature's, each call once
+per request, as FastAPI caches them) inside the per-function exit stack FastAPI would give
+them (the request's unit of work commits there, before the response is sent); the body
+validated by FastAPI's own `request_body_to_args`; then the endpoint, then the response.
+Errors propagate to the app's exception handlers exactly as from inside FastAPI's route.
 
 The FastAPI route stays what documents the route and what serves every case this does not
 (a dependency override, as tests use; a `root_path`; OpenTelemetry on, which records the
@@ -34,12 +35,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import FastAPI, params
-from fastapi._compat import ModelField, Undefined
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_body_to_args
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
+from pydantic_core import PydanticUndefined as Undefined  # FastAPI's "no body" value
 from starlette.exceptions import HTTPException  # FastAPI's body reading uses Starlette's
 from starlette.requests import Request
 from starlette.responses import Response
@@ -126,7 +127,7 @@ class DirectRoute:
 class _Body:
     """A JSON body parameter, read and validated as FastAPI's request handler does."""
 
-    fields: list[ModelField]
+    fields: list[Any]  # the dependant's body parameters (FastAPI's ModelFields)
     embed: bool
     strict_content_type: bool
 
