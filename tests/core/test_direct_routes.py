@@ -192,6 +192,16 @@ async def test_a_dependency_override_is_honoured(app: FastAPI, new_client: Clien
         app.dependency_overrides.pop(require_account)
     assert response.status_code == 200
     assert response.json()["data"] == []
+    assert (await anonymous.get("/api/tasks")).status_code == 401  # served directly again
+
+    # Overrides given as a new dict, not added to the app's own: honoured all the same.
+    kept = app.dependency_overrides
+    app.dependency_overrides = {require_account: pretend}
+    try:
+        response = await anonymous.get("/api/tasks")
+    finally:
+        app.dependency_overrides = kept
+    assert response.status_code == 200
 
 
 async def test_a_route_shadowing_another_keeps_fastapis_choice(tmp_path: Path) -> None:

@@ -77,14 +77,14 @@ class RouteIndex:
         router: object,
         *,
         direct: Mapping[tuple[str, str], DirectRoute] | None = None,
-        overrides: Mapping[Any, Any] | None = None,
+        overrides_provider: Any = None,
     ) -> None:
         self.fallback = fallback
         self.router = router
         self.direct = dict(direct or {})
-        # The app's dependency overrides (the dict itself: tests fill it in later). While any
-        # is set, FastAPI serves every route, so each override is honoured.
-        self._overrides: Mapping[Any, Any] = overrides if overrides is not None else {}
+        # What holds the dependency overrides (the app), read on each request as FastAPI
+        # reads it: while any override is set, FastAPI serves every route, honouring it.
+        self._overrides_provider = overrides_provider
         keyed = [(route, _keys(route)) for route in routes]
         every = set().union(*(keys for _, keys in keyed)) if keyed else set()
         self.firsts = {a for a, _ in every} - {_ANY}
@@ -113,9 +113,13 @@ class RouteIndex:
                 return None if _FASTAPI_SCOPE in child_scope else (route, child_scope)
         return None
 
+    def _overridden(self) -> bool:
+        provider = self._overrides_provider
+        return provider is not None and bool(getattr(provider, "dependency_overrides", None))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind != "lifespan" and not self._overrides and not scope.get("root_path"):
+        if kind != "lifespan" and not self._overridden() and not scope.get("root_path"):
             method = scope["method"] if kind == "http" else direct_routes.WEBSOCKET
             direct = self.direct.get((method, scope["path"]))
             if direct is not None:
@@ -143,5 +147,5 @@ def install(app: FastAPI, *, serve_directly: bool = True) -> None:
         router.app,
         router,
         direct=direct_routes.find(app) if serve_directly else None,
-        overrides=app.dependency_overrides,
+        overrides_provider=app,
     )
