@@ -254,6 +254,7 @@ BODIES: list[tuple[str | None, bytes]] = [
     ("application/json", b'{"title": ""}'),  # too short
     ("application/json", b'{"title": "x", "colour": "red"}'),  # an unknown field
     ("application/json", b'{"title": '),  # not JSON
+    ("application/json", b'{"title": "\xff"}'),  # not UTF-8
     ("application/json", b"[1, 2]"),  # not an object
     ("application/json", b""),  # empty
     ("application/json", b"[" * 200 + b"]" * 200),  # too deep
