@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError
 
@@ -71,6 +72,22 @@ def test_a_dropped_connection_is_unavailable_whatever_its_sqlstate() -> None:
     ],
 )
 def test_socket_errors(error: Exception, unavailable: bool) -> None:
+    assert database_unavailable(error) is unavailable
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        # Raised raw in a new connection's set-up (no DBAPIError around it) when the server
+        # goes away mid-query: seen in tests/core/test_postgres_restart.py.
+        (asyncpg.exceptions.ConnectionDoesNotExistError("closed mid-operation"), True),
+        (asyncpg.exceptions.AdminShutdownError("terminating connection"), True),  # 57P01
+        (asyncpg.exceptions.CannotConnectNowError("starting up"), True),  # 57P03
+        (asyncpg.exceptions.UniqueViolationError("duplicate key"), False),  # 23505
+        (asyncpg.exceptions.InsufficientPrivilegeError("no"), False),  # 42501
+    ],
+)
+def test_asyncpgs_own_errors(error: Exception, unavailable: bool) -> None:
     assert database_unavailable(error) is unavailable
 
 

@@ -8,6 +8,7 @@ import functools
 import inspect
 import os
 import sqlite3
+import sys
 import time
 import uuid
 import weakref
@@ -176,6 +177,15 @@ def database_unavailable(exc: BaseException) -> bool:
             or getattr(exc.orig, "sqlstate", None) in _UNAVAILABLE_SQLSTATES
             or (isinstance(sqlite_code, int) and sqlite_code & 0xFF in _BUSY_SQLITE_CODES)
         )
+    # asyncpg's own error, met where SQLAlchemy does not wrap it: in a new connection's
+    # set-up (rls.drop_privileges_on_connect queries there) while the server restarts. Only
+    # looked for once asyncpg is in use, so a SQLite process never imports it.
+    driver = sys.modules.get("asyncpg")
+    if driver is not None:
+        if isinstance(exc, driver.exceptions.ConnectionDoesNotExistError):
+            return True
+        if isinstance(exc, driver.PostgresError):
+            return exc.sqlstate in _UNAVAILABLE_SQLSTATES
     # A connect that failed at the network level, or no pooled connection free in time.
     # (DatabaseUnreachable is a ConnectionError, as are the resets asyncpg raises itself.)
     return isinstance(exc, ConnectionError | PoolTimeout)
