@@ -1,7 +1,7 @@
-"""core.direct_routes: the routes FastAPI would only hand the request to are served without
-its request machinery, and answer exactly as FastAPI's own handling of them does, on both
-databases; anything else (a route with path, body or non-flat parameters, a dependency
-override, a shadowing route) is left to FastAPI."""
+"""core.direct_routes: the routes FastAPI would only hand the request to (and a JSON body)
+are served without its request machinery, and answer exactly as FastAPI's own handling of
+them does, on both databases; anything else (a route with path or non-flat parameters, a
+dependency override, a shadowing route) is left to FastAPI."""
 
 from __future__ import annotations
 
