@@ -261,6 +261,11 @@ BODIES: list[tuple[str | None, bytes]] = [
     ("application/json; charset=utf-8", b'{"title": "charset"}'),
     ("application/merge-patch+json", b'{"title": "suffix"}'),
     ("text/plain", b'{"title": "plain"}'),
+    ("APPLICATION/JSON", b'{"title": "upper case"}'),
+    ('application/json; charset="utf-8"; x=y', b'{"title": "parameters"}'),
+    ("application/json garbage", b'{"title": "not a media type"}'),
+    ("application", b'{"title": "no subtype"}'),
+    ("", b'{"title": "empty type"}'),  # FastAPI reads an empty header as none
     (None, b'{"title": "no type"}'),
 ]
 
@@ -271,7 +276,7 @@ async def test_a_create_answers_as_fastapi_does(
 ) -> None:
     client = new_client()
     await sign_up(client)
-    headers = {"content-type": content_type} if content_type else {}
+    headers = {"content-type": content_type} if content_type is not None else {}
     direct, theirs = await _both(app, client, "POST", "/api/tasks", content=body, headers=headers)
     assert _comparable(direct) == _comparable(theirs)
     # Anonymous: what FastAPI decides first (the JSON's syntax, then who is asking) stays so.

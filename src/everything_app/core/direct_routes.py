@@ -25,7 +25,6 @@ answers.
 
 from __future__ import annotations
 
-import email.message
 import inspect
 import json
 import typing
@@ -47,6 +46,8 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
+
+from everything_app.core.validation import is_json_media_type
 
 # The method a WebSocket handshake is indexed under.
 WEBSOCKET = "WEBSOCKET"
@@ -140,9 +141,9 @@ class _Body:
             if not raw:
                 return Undefined
             content_type = request.headers.get("content-type")
-            if content_type is None:
+            if not content_type:  # absent or empty, as FastAPI reads it
                 return raw if self.strict_content_type else await request.json()
-            if content_type == "application/json" or _is_json(content_type):
+            if is_json_media_type(content_type):
                 return await request.json()
             return raw
         except json.JSONDecodeError as error:
@@ -170,15 +171,6 @@ class _Body:
         if errors:
             raise RequestValidationError(errors, body=received)
         return values
-
-
-def _is_json(content_type: str) -> bool:
-    message = email.message.Message()
-    message["content-type"] = content_type
-    if message.get_content_maintype() != "application":
-        return False
-    subtype = message.get_content_subtype()
-    return subtype == "json" or subtype.endswith("+json")
 
 
 class _NotFlat(Exception):

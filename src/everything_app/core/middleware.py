@@ -18,7 +18,7 @@ from everything_app.core.db import database_unavailable
 from everything_app.core.errors import CodedHTTPException, ServiceUnavailable, error_body
 from everything_app.core.logging import get_logger, write_info_line
 from everything_app.core.metrics import observe_request
-from everything_app.core.validation import JsonDepth
+from everything_app.core.validation import JsonDepth, is_json_media_type
 from everything_app.settings import Settings
 
 log = get_logger("everything_app.access")
@@ -150,14 +150,8 @@ def _error_response(exc: Exception, path: str, request_id: str) -> list[Message]
 
 
 def _parsed_as_json(content_type: bytes) -> bool:
-    """Whether FastAPI will parse this body as JSON: no content type, `application/json`
-    or `application/*+json` (the rule of its request handler)."""
-    if not content_type:
-        return True
-    media = content_type.split(b";", 1)[0].strip().lower()
-    return media == b"application/json" or (
-        media.startswith(b"application/") and media.endswith(b"+json")
-    )
+    """Whether FastAPI will parse this body as JSON: with no content type, or a JSON one."""
+    return not content_type or is_json_media_type(content_type.decode("latin-1"))
 
 
 class BodyLimitMiddleware:

@@ -7,6 +7,7 @@ same on SQLite as on PostgreSQL, instead of a 500 from the database halfway thro
 
 from __future__ import annotations
 
+import email.message
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -93,6 +94,20 @@ class JsonDepth:
 
 def too_deep(text: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
     return JsonDepth(limit).feed(text)
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """Whether FastAPI parses a body of this (present) content type as JSON:
+    `application/json` or `application/*+json`, read the way its request handler reads it
+    (`email.message`: parameters, case and spacing as mail headers allow)."""
+    if content_type == "application/json":
+        return True  # the common case, without building a message
+    message = email.message.Message()
+    message["content-type"] = content_type
+    if message.get_content_maintype() != "application":
+        return False
+    subtype = message.get_content_subtype()
+    return subtype == "json" or subtype.endswith("+json")
 
 
 class Input(BaseModel):
