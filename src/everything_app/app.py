@@ -49,6 +49,7 @@ from everything_app.core.middleware import (
 )
 from everything_app.core.ratelimit import RateLimiter
 from everything_app.core.redis import connect_redis
+from everything_app.core.shutdown import watched
 from everything_app.realtime import QueryRegistry, start_realtime
 from everything_app.settings import Settings
 
@@ -161,13 +162,20 @@ def create_app(
             yield
         finally:
             gc.unfreeze()  # collectable again (an app started and stopped in a process)
-            await app.state.jobs.stop()
-            await app.state.generations.shutdown()
-            await live.aclose()
-            await app.state.providers.aclose()
-            await engine.dispose()
+            # Each step says so in the log if it hangs (core.shutdown), naming itself.
+            async with watched("jobs"):
+                await app.state.jobs.stop()
+            async with watched("chat_generations"):
+                await app.state.generations.shutdown()
+            async with watched("realtime"):
+                await live.aclose()
+            async with watched("ai_providers"):
+                await app.state.providers.aclose()
+            async with watched("database"):
+                await engine.dispose()
             if redis is not None:
-                await redis.aclose()
+                async with watched("redis"):
+                    await redis.aclose()
 
     app = FastAPI(
         title="Everything-App",

@@ -1,0 +1,62 @@
+"""Shutdown steps that say where they are stuck.
+
+A step of the app's shutdown that waits on something that never comes (a broker that does
+not answer, a connection that is never released, a task that ignores its cancellation)
+holds the process until something kills it, and nothing in the log says which step it
+was. Each step runs under `watched`: while it is still running `warn_after` seconds in,
+and every `warn_after` seconds after that, a warning names the step and gives the stack of
+every task still running. The step itself is not cut short: what it waits for may be the
+last usage row or job hand-back, and an orchestrator's own grace period ends it anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from everything_app.core.logging import get_logger
+
+log = get_logger(__name__)
+
+# Longer than any step's own bound (the jobs' grace, the gateway's answers still ending):
+# a step past it is waiting on something that will not come by itself.
+WARN_AFTER_SECONDS = 30.0
+
+Report = Callable[[str, float, str], None]
+
+
+def task_stacks() -> str:
+    """The stack of every task of the running loop but the caller's, as text."""
+    out = io.StringIO()
+    current = asyncio.current_task()
+    for task in asyncio.all_tasks():
+        if task is not current:
+            task.print_stack(file=out)
+    return out.getvalue()
+
+
+def _log_slow(step: str, seconds: float, stacks: str) -> None:
+    log.warning("shutdown_step_slow", step=step, seconds=round(seconds, 1), tasks=stacks)
+
+
+@asynccontextmanager
+async def watched(
+    step: str, *, warn_after: float = WARN_AFTER_SECONDS, report: Report = _log_slow
+) -> AsyncIterator[None]:
+    """Run the block as the shutdown step `step`, reported while it outlasts `warn_after`."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    handle: asyncio.TimerHandle | None = None
+
+    def overdue() -> None:
+        nonlocal handle
+        report(step, loop.time() - started, task_stacks())
+        handle = loop.call_later(warn_after, overdue)
+
+    handle = loop.call_later(warn_after, overdue)
+    try:
+        yield
+    finally:
+        handle.cancel()

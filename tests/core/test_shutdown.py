@@ -1,0 +1,78 @@
+"""A shutdown step that hangs says which step it is and where every task is waiting."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from structlog.testing import capture_logs
+
+from everything_app.core import shutdown
+
+
+async def _waiting_for_a_broker_that_never_answers(release: asyncio.Event) -> None:
+    await release.wait()
+
+
+async def test_a_step_still_running_is_reported_with_every_tasks_stack() -> None:
+    release = asyncio.Event()
+    reports: list[tuple[str, float, str]] = []
+    reported_twice = asyncio.Event()
+
+    def report(step: str, seconds: float, stacks: str) -> None:
+        reports.append((step, seconds, stacks))
+        if len(reports) == 2:
+            reported_twice.set()
+
+    stuck = asyncio.create_task(_waiting_for_a_broker_that_never_answers(release))
+
+    async def step() -> None:
+        async with shutdown.watched("broker", warn_after=0.01, report=report):
+            await stuck
+
+    running = asyncio.create_task(step())
+    await reported_twice.wait()  # reported again while it goes on
+    release.set()
+    await running
+    count = len(reports)
+    (first_step, first_seconds, stacks), (_, second_seconds, _) = reports[:2]
+    assert first_step == "broker"
+    assert 0 < first_seconds <= second_seconds
+    assert "_waiting_for_a_broker_that_never_answers" in stacks
+    # Over: no report comes after the step ends (five times the bound passes; a negative,
+    # so time must pass).
+    await asyncio.sleep(0.05)
+    assert len(reports) == count
+
+
+async def test_a_step_that_ends_in_time_is_not_reported() -> None:
+    reports: list[str] = []
+    async with shutdown.watched("quick", warn_after=60, report=lambda s, *_: reports.append(s)):
+        await asyncio.sleep(0)
+    assert reports == []
+
+
+async def test_a_failing_step_raises_and_is_no_longer_watched() -> None:
+    reports: list[str] = []
+    with pytest.raises(RuntimeError, match="broker gone"):
+        async with shutdown.watched(
+            "failing", warn_after=0.01, report=lambda s, *_: reports.append(s)
+        ):
+            raise RuntimeError("broker gone")
+    # Five times the bound passes with nothing reported: a negative, so time must pass.
+    await asyncio.sleep(0.05)
+    assert reports == []
+
+
+def test_the_default_report_is_a_warning_naming_the_step() -> None:
+    with capture_logs() as logs:
+        shutdown._log_slow("database", 31.0, "stack text")
+    assert logs == [
+        {
+            "event": "shutdown_step_slow",
+            "log_level": "warning",
+            "step": "database",
+            "seconds": 31.0,
+            "tasks": "stack text",
+        }
+    ]
