@@ -18,6 +18,8 @@ from contextlib import asynccontextmanager
 
 from everything_app.core.logging import get_logger
 
+__all__ = ["WARN_AFTER_SECONDS", "task_stacks", "watched"]
+
 log = get_logger(__name__)
 
 # Longer than any step's own bound (the jobs' grace, the gateway's answers still ending):
@@ -48,7 +50,7 @@ async def watched(
     """Run the block as the shutdown step `step`, reported while it outlasts `warn_after`."""
     loop = asyncio.get_running_loop()
     started = loop.time()
-    handle: asyncio.TimerHandle | None = None
+    handle: asyncio.TimerHandle  # the next report's timer
 
     def overdue() -> None:
         nonlocal handle
