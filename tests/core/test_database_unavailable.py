@@ -81,6 +81,13 @@ def test_socket_errors(error: Exception, unavailable: bool) -> None:
         # Raised raw in a new connection's set-up (no DBAPIError around it) when the server
         # goes away mid-query: seen in tests/core/test_postgres_restart.py.
         (asyncpg.exceptions.ConnectionDoesNotExistError("closed mid-operation"), True),
+        # The same, when the shutdown message left the protocol mid-operation: seen there too.
+        (
+            asyncpg.exceptions.InternalClientError(
+                "cannot switch to state 11; another operation (2) is in progress"
+            ),
+            True,
+        ),
         (asyncpg.exceptions.AdminShutdownError("terminating connection"), True),  # 57P01
         (asyncpg.exceptions.CannotConnectNowError("starting up"), True),  # 57P03
         (asyncpg.exceptions.UniqueViolationError("duplicate key"), False),  # 23505

@@ -178,11 +178,18 @@ def database_unavailable(exc: BaseException) -> bool:
             or (isinstance(sqlite_code, int) and sqlite_code & 0xFF in _BUSY_SQLITE_CODES)
         )
     # asyncpg's own error, met where SQLAlchemy does not wrap it: in a new connection's
-    # set-up (rls.drop_privileges_on_connect queries there) while the server restarts. Only
-    # looked for once asyncpg is in use, so a SQLite process never imports it.
+    # set-up (rls.drop_privileges_on_connect queries there) while the server restarts. A
+    # shutdown message arriving mid-query there can also leave asyncpg's protocol in a
+    # state it refuses to leave ("cannot switch to state …": InternalClientError); the
+    # connection is closed by the pool either way. Only looked for once asyncpg is in use,
+    # so a SQLite process never imports it.
     driver = sys.modules.get("asyncpg")
     if driver is not None:
-        if isinstance(exc, driver.exceptions.ConnectionDoesNotExistError):
+        lost = (
+            driver.exceptions.ConnectionDoesNotExistError,
+            driver.exceptions.InternalClientError,
+        )
+        if isinstance(exc, lost):
             return True
         if isinstance(exc, driver.PostgresError):
             return exc.sqlstate in _UNAVAILABLE_SQLSTATES
