@@ -129,3 +129,51 @@ async def test_a_refused_connect_is_named_and_unavailable() -> None:
         await engine.dispose()
     assert isinstance(raised.value.__cause__, ConnectionRefusedError)
     assert database_unavailable(raised.value)
+
+
+class _SettingUp:
+    """A new pooled connection whose role switch (run by the pool's connect event) fails."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def run_async(self, _switch: object) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "as_outage"),
+    [
+        (asyncpg.exceptions.InternalClientError("cannot switch to state 11"), True),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("closed mid-operation"), True),
+        (asyncpg.exceptions.AdminShutdownError("terminating connection"), True),
+        # A login role that may not take the runtime role: a set-up to fix, not an outage.
+        (asyncpg.exceptions.InsufficientPrivilegeError("permission denied"), False),
+    ],
+)
+async def test_a_connection_lost_while_being_set_up_is_an_outage(
+    error: Exception, as_outage: bool
+) -> None:
+    """Raised as a ConnectionError, which the app answers inside (503 with CORS headers, in
+    each API's shape) rather than as the last-resort error the middleware writes."""
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:1/none")
+    engine = create_engine(settings)  # the serving engine: it switches roles on connect
+    try:
+        (switch_role,) = [
+            listener
+            for listener in engine.sync_engine.pool.dispatch.connect
+            if "drop_privileges_on_connect" in listener.__qualname__
+        ]
+        raised = None
+        try:
+            switch_role(_SettingUp(error), None)
+        except Exception as exc:
+            raised = exc
+    finally:
+        await engine.dispose()
+    if as_outage:
+        assert isinstance(raised, ConnectionError)
+        assert raised.__cause__ is error
+        assert database_unavailable(raised)
+    else:
+        assert raised is error

@@ -178,7 +178,8 @@ def database_unavailable(exc: BaseException) -> bool:
             or (isinstance(sqlite_code, int) and sqlite_code & 0xFF in _BUSY_SQLITE_CODES)
         )
     # asyncpg's own error, met where SQLAlchemy does not wrap it: in a new connection's
-    # set-up (rls.drop_privileges_on_connect queries there) while the server restarts. A
+    # set-up while the server restarts (rls.drop_privileges_on_connect asks here, and
+    # raises such an error as the ConnectionError it is). A
     # shutdown message arriving mid-query there can also leave asyncpg's protocol in a
     # state it refuses to leave ("cannot switch to state …": InternalClientError); the
     # connection is closed by the pool either way. Only looked for once asyncpg is in use,
@@ -243,7 +244,9 @@ def create_engine(settings: Settings, *, owner: bool = False) -> AsyncEngine:
     _name_connect_failures(engine)
     _check_on_checkout(engine)
     if not owner:
-        rls.drop_privileges_on_connect(engine, settings.db_runtime_role)
+        rls.drop_privileges_on_connect(
+            engine, settings.db_runtime_role, unavailable=database_unavailable
+        )
     return engine
 
 

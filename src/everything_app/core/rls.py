@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -267,12 +267,19 @@ def _check_identifier(name: str) -> str:
     return name
 
 
-def drop_privileges_on_connect(engine: AsyncEngine, role: str) -> None:
+def drop_privileges_on_connect(
+    engine: AsyncEngine, role: str, *, unavailable: Callable[[BaseException], bool]
+) -> None:
     """Connections that log in as a superuser or BYPASSRLS role switch to `role` at once.
 
     This keeps a single privileged DATABASE_URL (a developer's `postgres`) safe to serve with:
     requests still run under row-level security. A login role without those attributes (the
     production set-up, see README) is used as it is.
+
+    The switch queries a connection not yet handed out, so the driver's errors reach the
+    caller unwrapped. One that means the database went away (`unavailable`: a restart cut it
+    off) is raised as the `ConnectionError` it is, which the app answers as any outage (503
+    with Retry-After, in each API's shape, with CORS headers); the pool closes the connection.
     """
     _check_identifier(role)
 
@@ -285,7 +292,12 @@ def drop_privileges_on_connect(engine: AsyncEngine, role: str) -> None:
             if privileged:
                 await conn.execute(f'SET ROLE "{role}"')
 
-        dbapi_connection.run_async(switch)
+        try:
+            dbapi_connection.run_async(switch)
+        except Exception as exc:
+            if unavailable(exc):
+                raise ConnectionError(f"the database went away during connect: {exc!r}") from exc
+            raise
 
 
 # --- SQL for migrations -----------------------------------------------------------------
