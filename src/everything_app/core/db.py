@@ -179,11 +179,11 @@ def database_unavailable(exc: BaseException) -> bool:
         )
     # asyncpg's own error, met where SQLAlchemy does not wrap it: in a new connection's
     # set-up while the server restarts (rls.drop_privileges_on_connect asks here, and
-    # raises such an error as the ConnectionError it is). A
-    # shutdown message arriving mid-query there can also leave asyncpg's protocol in a
-    # state it refuses to leave ("cannot switch to state …": InternalClientError); the
-    # connection is closed by the pool either way. Only looked for once asyncpg is in use,
-    # so a SQLite process never imports it.
+    # raises such an error as the ConnectionError it is). A shutdown message arriving
+    # mid-query there can also leave asyncpg's protocol in a state it refuses to leave
+    # ("cannot switch to state …": InternalClientError); the pool closes the connection
+    # either way. Only looked for once asyncpg is in use, so a SQLite process never
+    # imports it.
     driver = sys.modules.get("asyncpg")
     if driver is not None:
         lost = (
