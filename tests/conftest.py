@@ -41,11 +41,10 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from everything_app import app as app_module
 from everything_app.app import create_app
 from everything_app.auth.models import User
 from everything_app.auth.service import set_role
-from everything_app.core import migrations
+from everything_app.core import heap, migrations
 from everything_app.core.changes import commit_and_publish
 from everything_app.core.db import create_engine, create_sessionmaker, open_unit_of_work
 from everything_app.core.route_index import RouteIndex
@@ -370,12 +369,12 @@ async def app_with(database_url: str, tmp_path: Path) -> AsyncIterator[AppWith]:
 
 @pytest.fixture(autouse=True, scope="session")
 def _freeze_without_collecting() -> Iterator[None]:
-    """Every app start settles the heap (`everything_app.app._settle_heap`: a full collection,
+    """Every app start settles the heap (`everything_app.core.heap.settle`: a full collection,
     then `gc.freeze`). In a test process that collection walks the whole run's heap, 0.15 s
     and more for each of some 1,500 app starts: a fifth of the suite's CPU time. Tests keep
     the freeze (tests/core/test_http.py checks it) and skip the collection."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app_module, "_settle_heap", gc.freeze)
+        patch.setattr(heap, "settle", gc.freeze)
         yield
 
 
