@@ -7,6 +7,7 @@ The counters are process-wide (as in production), so every test compares before 
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -184,6 +185,15 @@ async def test_readyz_details_need_the_metrics_token_when_it_is_set(app_with: Ap
     assert operator.json()["backup"] == {"status": "none"}
     open_instance = (await app_with()).client(origin=None)
     assert (await open_instance.get("/readyz")).json()["backup"] == {"status": "none"}
+
+
+async def test_the_collectors_work_is_exported(client: httpx.AsyncClient) -> None:
+    gc.collect()
+    full = gc.get_stats()[2]["collections"]
+    text = (await client.get("/metrics")).text
+    name = 'python_gc_collections_total{generation="2"}'
+    line = next(x for x in text.splitlines() if x.startswith(name))
+    assert float(line.split()[-1]) >= full
 
 
 async def test_metrics_are_documented(client: httpx.AsyncClient) -> None:

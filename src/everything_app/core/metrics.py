@@ -23,6 +23,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.gc_collector import GCCollector
 from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -238,4 +239,5 @@ def build_registry(state: Any) -> CollectorRegistry:
         registry.register(metric)
     registry.register(AppStateCollector(state))
     ProcessCollector(registry=registry)  # CPU, memory, open files (Linux only, else empty)
+    GCCollector(registry=registry)  # collections by generation (see core.heap)
     return registry
