@@ -29,6 +29,7 @@ middle collection, walking what the last ten young ones kept, pauses ~30-50 ms.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -38,6 +39,9 @@ SERVING_YOUNG_THRESHOLD = 10_000
 
 _serving = 0
 _outside: tuple[int, int, int] = gc.get_threshold()
+# Apps may start and stop on threads of their own (a test client runs its app's lifespan
+# on one): the count and the thresholds change together.
+_lock = threading.Lock()
 
 
 def settle() -> None:
@@ -50,15 +54,17 @@ def settle() -> None:
 def serving() -> Iterator[None]:
     """The collector as a server wants it, for as long as any app in the process serves."""
     global _serving, _outside
-    if _serving == 0:
-        _outside = gc.get_threshold()
-        gc.set_threshold(SERVING_YOUNG_THRESHOLD, *_outside[1:])
-    _serving += 1
+    with _lock:
+        if _serving == 0:
+            _outside = gc.get_threshold()
+            gc.set_threshold(SERVING_YOUNG_THRESHOLD, *_outside[1:])
+        _serving += 1
     try:
         settle()  # each app start freezes what it allocated itself
         yield
     finally:
-        _serving -= 1
-        if _serving == 0:
-            gc.set_threshold(*_outside)
-            gc.unfreeze()  # collectable again once nothing serves
+        with _lock:
+            _serving -= 1
+            if _serving == 0:
+                gc.set_threshold(*_outside)
+                gc.unfreeze()  # collectable again once nothing serves
