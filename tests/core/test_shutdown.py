@@ -69,3 +69,40 @@ def test_the_default_report_is_a_warning_naming_the_step() -> None:
             "tasks": "stack text",
         }
     ]
+
+
+async def _ignoring_its_cancellation(cancelled: asyncio.Event, release: asyncio.Event) -> None:
+    """A clean-up that awaits something that never comes (a client's hung disconnect)."""
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        cancelled.set()
+        await release.wait()
+
+
+async def test_a_task_that_will_not_end_is_abandoned_and_said_so() -> None:
+    cancelled, release = asyncio.Event(), asyncio.Event()
+    stuck = asyncio.create_task(_ignoring_its_cancellation(cancelled, release), name="listener")
+    with capture_logs() as logs:
+        ended = await shutdown.end_task(stuck, finish_within=0.01, cancel_within=0.01)
+    assert ended is False
+    assert cancelled.is_set()  # it was cancelled before being left
+    assert not stuck.done()
+    (entry,) = [e for e in logs if e["event"] == "shutdown_task_abandoned"]
+    assert entry["task"] == "listener"
+    assert "_ignoring_its_cancellation" in entry["tasks"]
+    release.set()
+    await stuck
+
+
+async def test_a_task_that_ends_in_time_or_once_cancelled_is_waited_for() -> None:
+    async def failing() -> None:
+        raise RuntimeError("the listener failed")
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    failed, waiting = asyncio.create_task(failing()), asyncio.create_task(forever())
+    assert await shutdown.end_task(failed, finish_within=5, cancel_within=5)
+    assert await shutdown.end_task(waiting, finish_within=0.01, cancel_within=5)
+    assert waiting.cancelled()

@@ -18,7 +18,7 @@ from contextlib import asynccontextmanager
 
 from everything_app.core.logging import get_logger
 
-__all__ = ["WARN_AFTER_SECONDS", "task_stacks", "watched"]
+__all__ = ["WARN_AFTER_SECONDS", "end_task", "task_stacks", "watched"]
 
 log = get_logger(__name__)
 
@@ -62,3 +62,29 @@ async def watched(
         yield
     finally:
         handle.cancel()
+
+
+async def end_task(
+    task: asyncio.Task[object], *, finish_within: float, cancel_within: float
+) -> bool:
+    """Give `task` `finish_within` seconds to end by itself, then cancel it and give it
+    `cancel_within` more; whether it ended. Unlike `asyncio.wait_for`, which waits for a
+    cancelled task for as long as it takes, this never waits longer: a task whose clean-up
+    awaits something that never comes (a Redis read whose cancellation hung in the client,
+    seen once in CI) is left behind, and said so, rather than holding the shutdown forever.
+    Whatever the task ended with is taken, so nothing is reported as never retrieved."""
+    done, _ = await asyncio.wait({task}, timeout=finish_within)
+    if not done:
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=cancel_within)
+    if not done:
+        log.warning(
+            "shutdown_task_abandoned",
+            task=task.get_name(),
+            seconds=finish_within + cancel_within,
+            tasks=task_stacks(),
+        )
+        return False
+    if not task.cancelled():
+        task.exception()
+    return True

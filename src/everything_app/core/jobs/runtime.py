@@ -46,12 +46,16 @@ from everything_app.core.jobs import store
 from everything_app.core.jobs.kinds import JobFailed, JobKind, JobKinds, JobServices
 from everything_app.core.jobs.models import Job
 from everything_app.core.logging import get_logger
+from everything_app.core.shutdown import end_task
 from everything_app.settings import Settings
 
 log = get_logger(__name__)
 TASK_NAME = "everything_app.job"
 # The scheduler counts the backlog while /metrics was scraped this recently.
 BACKLOG_INTEREST_SECONDS = 120.0
+# How long the broker's listener is given to end once cancelled (past the grace), and its
+# connections to close.
+LISTENER_CANCEL_SECONDS = 5.0
 ServiceT = TypeVar("ServiceT")
 
 # taskiq logs every message at INFO through the standard library; ours say more, per job.
@@ -309,8 +313,10 @@ class JobsRuntime:
                 await loop
         grace = self.settings.jobs_shutdown_grace
         if self._listener is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(self._listener, timeout=grace + 5)
+            # Bounded even if the listener's cancelled read never returns (core.shutdown).
+            await end_task(
+                self._listener, finish_within=grace + 5, cancel_within=LISTENER_CANCEL_SECONDS
+            )
         running = [r.task for r in self._running.values() if r.task is not None]
         if running and self._listener is None:
             await asyncio.wait(running, timeout=grace)
@@ -332,8 +338,10 @@ class JobsRuntime:
             # Let each cancelled delivery end its unit of work (close its session) before the
             # app disposes of the engine: a connection still checked out then is never closed.
             await asyncio.wait(stuck, timeout=5)
-        with contextlib.suppress(Exception):
-            await self.broker.shutdown()
+        # Closing the broker's connections is bounded the same way (a failure is no matter:
+        # the process is stopping).
+        closing = asyncio.create_task(self.broker.shutdown(), name="jobs_broker_shutdown")
+        await end_task(closing, finish_within=LISTENER_CANCEL_SECONDS, cancel_within=1.0)
         self.started = False
         log.info("jobs_stopped", owner=self.owner)
 
