@@ -71,7 +71,7 @@ async def end_task(
     `cancel_within` more; whether it ended. Unlike `asyncio.wait_for`, which waits for a
     cancelled task for as long as it takes, this never waits longer: a task whose clean-up
     awaits something that never comes (a Redis read whose cancellation hung in the client,
-    seen once in CI) is left behind, and said so, rather than holding the shutdown forever.
+    seen in CI, twice) is left behind, and said so, rather than holding the shutdown forever.
     Whatever the task ended with is taken, so nothing is reported as never retrieved."""
     done, _ = await asyncio.wait({task}, timeout=finish_within)
     if not done:
