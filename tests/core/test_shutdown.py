@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
 from everything_app.core import shutdown
@@ -57,8 +61,19 @@ async def test_a_failing_step_raises_and_is_no_longer_watched() -> None:
     assert reports == []
 
 
-def test_the_default_report_is_a_warning_naming_the_step() -> None:
+@contextmanager
+def _captured(patch: pytest.MonkeyPatch) -> Iterator[list[MutableMapping[str, Any]]]:
+    """What core.shutdown logs. Its module logger is cached on first use (an app's teardown
+    earlier in this process, say) with the processors configured then; every app start
+    configures logging again, and capture_logs only reaches the processors configured now.
+    A fresh logger, made inside, uses those."""
     with capture_logs() as logs:
+        patch.setattr(shutdown, "log", structlog.get_logger(shutdown.__name__))
+        yield logs
+
+
+def test_the_default_report_is_a_warning_naming_the_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    with _captured(monkeypatch) as logs:
         shutdown._log_slow("database", 31.0, "stack text")
     assert logs == [
         {
@@ -80,10 +95,12 @@ async def _ignoring_its_cancellation(cancelled: asyncio.Event, release: asyncio.
         await release.wait()
 
 
-async def test_a_task_that_will_not_end_is_abandoned_and_said_so() -> None:
+async def test_a_task_that_will_not_end_is_abandoned_and_said_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     cancelled, release = asyncio.Event(), asyncio.Event()
     stuck = asyncio.create_task(_ignoring_its_cancellation(cancelled, release), name="listener")
-    with capture_logs() as logs:
+    with _captured(monkeypatch) as logs:
         ended = await shutdown.end_task(stuck, finish_within=0.01, cancel_within=0.01)
     assert ended is False
     assert cancelled.is_set()  # it was cancelled before being left
