@@ -70,9 +70,9 @@ async def end_task(
     """Give `task` `finish_within` seconds to end by itself, then cancel it and give it
     `cancel_within` more; whether it ended. Unlike `asyncio.wait_for`, which waits for a
     cancelled task for as long as it takes, this never waits longer: a task that does not
-    end once cancelled (the jobs' Redis stream listener, whose cancellation is sometimes
-    lost and which then goes on reading, seen in CI) is left behind, and said so, rather
-    than holding the shutdown forever.
+    end once cancelled (a task whose library lost the cancellation: the jobs' Redis stream
+    listener did, until core.redis fixed its connections) is left behind, and said so,
+    rather than holding the shutdown forever.
     Whatever the task ended with is taken, so nothing is reported as never retrieved."""
     done, _ = await asyncio.wait({task}, timeout=finish_within)
     if not done:

@@ -46,6 +46,7 @@ from everything_app.core.jobs import store
 from everything_app.core.jobs.kinds import JobFailed, JobKind, JobKinds, JobServices
 from everything_app.core.jobs.models import Job
 from everything_app.core.logging import get_logger
+from everything_app.core.redis import cancellable_writes
 from everything_app.core.shutdown import end_task
 from everything_app.settings import Settings
 
@@ -80,7 +81,7 @@ def make_broker(settings: Settings) -> AsyncBroker:
         )
     from taskiq_redis import RedisStreamBroker
 
-    return RedisStreamBroker(
+    broker = RedisStreamBroker(
         url,
         queue_name=name,
         consumer_group_name=name,
@@ -95,6 +96,9 @@ def make_broker(settings: Settings) -> AsyncBroker:
         # message is sent again by the scheduler.
         maxlen=100_000,
     )
+    # Its listener is cancelled at shutdown in the middle of a read loop: see core.redis.
+    cancellable_writes(broker.connection_pool)
+    return broker
 
 
 @dataclass
