@@ -57,10 +57,12 @@ class _CancellableWrite(AbstractConnection):
             await self.connect_check_health(check_health=False)
         if check_health:
             await self.check_health()  # type: ignore[no-untyped-call]
-        parts = [command.encode()] if isinstance(command, str) else command
+        if isinstance(command, str):
+            command = command.encode()
+        chunks = [command] if isinstance(command, bytes) else command
         try:
             async with asyncio.timeout(timeout):
-                await self._send_packed_command([parts] if isinstance(parts, bytes) else parts)
+                await self._send_packed_command(chunks)
         except TimeoutError:
             await self.disconnect(nowait=True)
             raise RedisTimeoutError("Timeout writing to socket") from None
